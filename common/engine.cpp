@@ -1,0 +1,257 @@
+#include "common/engine.hpp"
+
+#include <algorithm>
+
+namespace anshin {
+namespace {
+
+template <typename E, size_t N>
+Result<E> ParseName(std::string_view s, const std::pair<E, std::string_view> (&table)[N],
+                    std::string_view what) {
+  for (const auto& [e, name] : table) {
+    if (name == s) return e;
+  }
+  std::string expected;
+  for (const auto& [e, name] : table) {
+    if (!expected.empty()) expected += ", ";
+    expected += name;
+  }
+  return Status::InvalidArgument("unknown " + std::string(what) + " \"" + std::string(s) +
+                                 "\" (expected one of " + expected + ")");
+}
+
+template <typename E, size_t N>
+std::string_view NameOf(E e, const std::pair<E, std::string_view> (&table)[N]) {
+  for (const auto& [v, name] : table) {
+    if (v == e) return name;
+  }
+  return "?";
+}
+
+constexpr std::pair<Direction, std::string_view> kDirections[] = {
+    {Direction::kAuto, "auto"}, {Direction::kEntry, "entry"}, {Direction::kExit, "exit"}};
+constexpr std::pair<CardStatus, std::string_view> kCardStatuses[] = {
+    {CardStatus::kActive, "active"},
+    {CardStatus::kLost, "lost"},
+    {CardStatus::kRetired, "retired"}};
+constexpr std::pair<Reason, std::string_view> kReasons[] = {
+    {Reason::kArrival, "arrival"},
+    {Reason::kDeparture, "departure"},
+    {Reason::kInferredDeparture, "inferred_departure"},
+    {Reason::kCorrection, "correction"},
+    {Reason::kBackfilledArrival, "backfilled_arrival"},
+    {Reason::kDuplicate, "duplicate"},
+    {Reason::kOutOfOrder, "out_of_order"},
+    {Reason::kUnknownCard, "unknown_card"},
+    {Reason::kLostCard, "lost_card"},
+    {Reason::kRetiredCard, "retired_card"},
+};
+constexpr std::pair<NoticeKind, std::string_view> kNoticeKinds[] = {
+    {NoticeKind::kArrival, "arrival"},
+    {NoticeKind::kDeparture, "departure"},
+    {NoticeKind::kInferredDeparture, "inferred_departure"},
+    {NoticeKind::kCorrection, "correction"},
+};
+constexpr std::pair<AlertKind, std::string_view> kAlertKinds[] = {
+    {AlertKind::kLostCardSeen, "lost_card_seen"}, {AlertKind::kNoDeparture, "no_departure"}};
+
+// The instant a visit starts: its arrival, or for an inferred departure its (only) tap.
+TimePoint VisitStart(const Visit& v) { return v.arrival ? *v.arrival : *v.departure; }
+
+// The open visit of the day, if any (there is at most one, and it is the last).
+Visit* OpenVisit(ChildDay& day) {
+  if (!day.visits.empty() && day.visits.back().open()) return &day.visits.back();
+  return nullptr;
+}
+
+bool IsDuplicate(const ChildDay& day, TimePoint t, Seconds window) {
+  // Accepted taps are sorted; only the neighbours of t can be within the window.
+  auto it = std::lower_bound(day.accepted_taps.begin(), day.accepted_taps.end(), t);
+  if (it != day.accepted_taps.end() && *it - t < window) return true;
+  if (it != day.accepted_taps.begin() && t - *std::prev(it) < window) return true;
+  return false;
+}
+
+void Accept(ChildDay& day, TimePoint t) {
+  day.accepted_taps.insert(std::upper_bound(day.accepted_taps.begin(), day.accepted_taps.end(), t),
+                           t);
+}
+
+Notice MakeNotice(NoticeKind kind, const TapEvent& tap, ChildId child, TimePoint at, bool late) {
+  Notice n;
+  n.kind = kind;
+  n.child = child;
+  n.facility = tap.facility;
+  n.at = at;
+  n.late = late;
+  return n;
+}
+
+// Rules 3-7 for a tap at or after every tap already judged today.
+void JudgeInOrder(const FacilityRules& rules, const ChildSchedule& schedule, const TapEvent& tap,
+                  ChildDay& day, Decision& d) {
+  const TimePoint t = d.tap_time;
+  const ChildId child = *d.child;
+  auto arrival = [&] {
+    day.visits.push_back(Visit{.arrival = t});
+    d.reason = Reason::kArrival;
+    d.notice = MakeNotice(NoticeKind::kArrival, tap, child, t, d.late);
+  };
+  auto departure = [&](Visit& v) {
+    v.departure = t;
+    d.reason = Reason::kDeparture;
+    d.notice = MakeNotice(NoticeKind::kDeparture, tap, child, t, d.late);
+  };
+  auto inferred_departure = [&] {
+    day.visits.push_back(Visit{.departure = t, .inferred = true});
+    d.reason = Reason::kInferredDeparture;
+    d.notice = MakeNotice(NoticeKind::kInferredDeparture, tap, child, t, d.late);
+  };
+
+  Visit* open = OpenVisit(day);
+  switch (tap.direction) {
+    case Direction::kEntry:
+      // An entry while a visit is open: the child left without tapping out and came back.
+      if (open) open->departure_unknown = true;
+      arrival();
+      return;
+    case Direction::kExit:
+      if (open) {
+        departure(*open);
+      } else {
+        inferred_departure();
+      }
+      return;
+    case Direction::kAuto:
+      break;
+  }
+
+  if (open) {  // rule 5
+    departure(*open);
+    return;
+  }
+  if (!day.visits.empty()) {  // rule 6: the inferred departure was really a late arrival
+    Visit& last = day.visits.back();
+    if (last.inferred && !last.arrival && !last.corrected) {
+      last.arrival = last.departure;
+      last.departure = t;
+      last.corrected = true;
+      d.reason = Reason::kCorrection;
+      d.notice = MakeNotice(NoticeKind::kCorrection, tap, child, t, d.late);
+      d.notice->arrival_at = last.arrival;
+      return;
+    }
+  }
+  // Rules 4 and 7: no open visit.
+  if (t >= DepartureThreshold(rules, schedule, day.date)) {
+    inferred_departure();
+  } else {
+    arrival();
+  }
+}
+
+// A tap older than one already judged today. It may supply the missing arrival of a visit
+// closed by an inferred departure; it never reverses what was already decided and mailed.
+void JudgeOutOfOrder(const TapEvent& tap, ChildDay& day, Decision& d) {
+  const TimePoint t = d.tap_time;
+  d.reason = Reason::kOutOfOrder;
+  // The first visit that starts after t.
+  auto next = std::find_if(day.visits.begin(), day.visits.end(),
+                           [&](const Visit& v) { return VisitStart(v) > t; });
+  if (next == day.visits.end() || next->arrival || !next->inferred) return;
+  if (next != day.visits.begin()) {
+    const Visit& prev = *std::prev(next);
+    // t lies inside the previous visit (or it is still open): nothing to fill in.
+    if (prev.open() || (prev.departure && *prev.departure >= t) || prev.departure_unknown) return;
+  }
+  next->arrival = t;
+  d.reason = Reason::kBackfilledArrival;
+  d.notice = MakeNotice(NoticeKind::kArrival, tap, *d.child, t, /*late=*/true);
+}
+
+}  // namespace
+
+std::string_view DirectionName(Direction d) { return NameOf(d, kDirections); }
+Result<Direction> ParseDirection(std::string_view s) {
+  return ParseName(s, kDirections, "direction");
+}
+std::string_view CardStatusName(CardStatus s) { return NameOf(s, kCardStatuses); }
+Result<CardStatus> ParseCardStatus(std::string_view s) {
+  return ParseName(s, kCardStatuses, "card status");
+}
+std::string_view ReasonName(Reason r) { return NameOf(r, kReasons); }
+Result<Reason> ParseReason(std::string_view s) { return ParseName(s, kReasons, "reason"); }
+std::string_view NoticeKindName(NoticeKind k) { return NameOf(k, kNoticeKinds); }
+Result<NoticeKind> ParseNoticeKind(std::string_view s) {
+  return ParseName(s, kNoticeKinds, "notice kind");
+}
+std::string_view AlertKindName(AlertKind k) { return NameOf(k, kAlertKinds); }
+
+TimePoint CorrectedTapTime(const TapEvent& tap) { return tap.tapped_at - tap.agent_skew; }
+
+LocalDate JudgedDay(const FacilityRules& rules, const TapEvent& tap) {
+  return rules.zone->DateOf(CorrectedTapTime(tap));
+}
+
+TimePoint DepartureThreshold(const FacilityRules& rules, const ChildSchedule& schedule,
+                             const LocalDate& date) {
+  if (const auto& expected = schedule.expected_departure[date.Weekday()]) {
+    return rules.zone->At(date, *expected) - rules.departure_margin;
+  }
+  return rules.zone->At(date, rules.departure_from);
+}
+
+Judgement Judge(const FacilityRules& rules, const TapEvent& tap,
+                const std::optional<CardInfo>& card, const ChildSchedule& schedule, ChildDay day) {
+  Decision d;
+  d.tap_time = CorrectedTapTime(tap);
+  d.late = tap.received_at - d.tap_time > rules.late_after;
+
+  // Rule 1: only an active card of a child is judged further.
+  if (!card) {
+    d.reason = Reason::kUnknownCard;
+    return {std::move(d), std::move(day)};
+  }
+  d.child = card->child;
+  if (card->status == CardStatus::kLost) {
+    d.reason = Reason::kLostCard;
+    d.alerts.push_back(Alert{AlertKind::kLostCardSeen, tap.facility, card->child, d.tap_time});
+    return {std::move(d), std::move(day)};
+  }
+  if (card->status == CardStatus::kRetired) {
+    d.reason = Reason::kRetiredCard;
+    return {std::move(d), std::move(day)};
+  }
+
+  // A visit never spans midnight: a state of another day does not apply.
+  LocalDate date = rules.zone->DateOf(d.tap_time);
+  if (day.date != date) day = ChildDay{.date = date};
+
+  // Rule 2.
+  if (IsDuplicate(day, d.tap_time, rules.double_tap_window)) {
+    d.reason = Reason::kDuplicate;
+    return {std::move(d), std::move(day)};
+  }
+  bool in_order = day.accepted_taps.empty() || d.tap_time >= day.accepted_taps.back();
+  Accept(day, d.tap_time);
+  if (in_order) {
+    JudgeInOrder(rules, schedule, tap, day, d);
+  } else {
+    JudgeOutOfOrder(tap, day, d);
+  }
+  return {std::move(d), std::move(day)};
+}
+
+TimePoint ClosingCheckDue(const FacilityRules& rules, const LocalDate& date) {
+  return rules.zone->At(date, rules.closing_time) + rules.closing_grace;
+}
+
+std::vector<Alert> CheckClosing(const FacilityRules& rules, FacilityId facility, ChildId child,
+                                ChildDay& day, TimePoint now) {
+  if (day.closing_alerted || now < ClosingCheckDue(rules, day.date)) return {};
+  if (day.visits.empty() || !day.visits.back().open()) return {};
+  day.closing_alerted = true;
+  return {Alert{AlertKind::kNoDeparture, facility, child, now}};
+}
+
+}  // namespace anshin

@@ -1,0 +1,67 @@
+// Process-edge utilities shared by the binaries (anshin_sys): files, the system's zone data,
+// TOML configuration helpers and logging setup. Unlike anshin_core this library does I/O.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <toml++/toml.h>
+
+#include "common/status.hpp"
+#include "common/time.hpp"
+
+namespace anshin::sys {
+
+Result<std::string> ReadFile(const std::filesystem::path& path);
+// Writes via a temporary file + fsync + rename, with the given permission bits.
+Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data,
+                       std::filesystem::perms perms = std::filesystem::perms::owner_read |
+                                                      std::filesystem::perms::owner_write |
+                                                      std::filesystem::perms::group_read |
+                                                      std::filesystem::perms::others_read);
+
+// Loads a zone ("Asia/Tokyo") from $TZDIR or /usr/share/zoneinfo.
+Result<std::shared_ptr<const TimeZone>> LoadTimeZone(const std::string& name);
+
+// Sets up spdlog: stderr, "[anshin-server] level message" without timestamps when running
+// under systemd (JOURNAL_STREAM set), with timestamps otherwise. `level`: trace..critical.
+Status InitLogging(const std::string& program, const std::string& level);
+
+// TOML configuration helpers. Every error names the key ("server.listen: expected a string").
+class Config {
+ public:
+  // Parses a file; an empty path yields the embedded defaults (an empty table).
+  static Result<Config> Load(const std::filesystem::path& path);
+  static Result<Config> Parse(std::string_view text, std::string source = "config");
+
+  // Each getter returns the default when the key is absent and an error naming the key when
+  // it is present with the wrong type or an invalid value. Keys are dotted: "tls.cert".
+  Result<std::string> String(std::string_view key, std::string def) const;
+  Result<std::int64_t> Int(std::string_view key, std::int64_t def, std::int64_t min,
+                           std::int64_t max) const;
+  Result<bool> Bool(std::string_view key, bool def) const;
+  // "120s", "5m", "2h", "250ms" or an integer number of seconds.
+  Result<Millis> Duration(std::string_view key, Millis def) const;
+  Result<LocalTime> TimeOfDay(std::string_view key, LocalTime def) const;  // "16:30"
+  // A path; relative paths are resolved against the config file's folder.
+  Result<std::filesystem::path> Path(std::string_view key, std::filesystem::path def) const;
+  // Fails naming the first key of the file that is not in `known` (typos must not pass).
+  Status RejectUnknownKeys(std::initializer_list<std::string_view> known) const;
+
+  const std::filesystem::path& dir() const { return dir_; }
+  const std::string& source() const { return source_; }
+
+ private:
+  toml::table table_;
+  std::filesystem::path dir_;
+  std::string source_;
+};
+
+// Parses "120s", "5m", "2h", "250ms", "1d" or a bare number of seconds.
+Result<Millis> ParseDuration(std::string_view text);
+
+}  // namespace anshin::sys

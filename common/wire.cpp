@@ -1,0 +1,277 @@
+#include "common/wire.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace anshin::wire {
+namespace {
+
+using json = nlohmann::json;
+
+Status FieldError(const std::string& field, const std::string& why) {
+  return Status::InvalidArgument(field + ": " + why);
+}
+
+// Strict accessors: each names the field it failed on.
+class Obj {
+ public:
+  Obj(const json& j, std::string path) : j_(j), path_(std::move(path)) {}
+
+  std::string Path(std::string_view key) const {
+    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+  }
+  bool Has(std::string_view key) const { return j_.contains(key); }
+
+  Result<std::string> Str(std::string_view key, size_t max_bytes, bool required = true) const {
+    auto it = j_.find(key);
+    if (it == j_.end()) {
+      if (required) return FieldError(Path(key), "missing");
+      return std::string();
+    }
+    if (!it->is_string()) return FieldError(Path(key), "expected a string");
+    const auto& s = it->get_ref<const std::string&>();
+    if (s.size() > max_bytes)
+      return FieldError(Path(key), "longer than " + std::to_string(max_bytes) + " bytes");
+    for (unsigned char c : s) {
+      if (c < 0x20 || c == 0x7f) return FieldError(Path(key), "contains a control character");
+    }
+    return s;
+  }
+
+  Result<std::uint64_t> U64(std::string_view key, bool required = true) const {
+    auto it = j_.find(key);
+    if (it == j_.end()) {
+      if (required) return FieldError(Path(key), "missing");
+      return std::uint64_t{0};
+    }
+    if (!it->is_number_unsigned() && !(it->is_number_integer() && it->get<std::int64_t>() >= 0)) {
+      return FieldError(Path(key), "expected a non-negative integer");
+    }
+    return it->get<std::uint64_t>();
+  }
+
+  Result<TimePoint> Time(std::string_view key) const {
+    auto s = Str(key, 64);
+    if (!s.ok()) return s.status();
+    auto t = ParseRfc3339(*s);
+    if (!t.ok()) return FieldError(Path(key), t.status().message());
+    return t;
+  }
+
+  Status Known(std::initializer_list<std::string_view> keys) const {
+    for (auto it = j_.begin(); it != j_.end(); ++it) {
+      bool ok = false;
+      for (auto k : keys) ok = ok || it.key() == k;
+      if (!ok) return FieldError(Path(it.key()), "unknown field");
+    }
+    return Status::Ok();
+  }
+
+ private:
+  const json& j_;
+  std::string path_;
+};
+
+Result<json> ParseObject(std::string_view text) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Status::InvalidArgument("body: not valid JSON");
+  if (!j.is_object()) return Status::InvalidArgument("body: expected a JSON object");
+  return j;
+}
+
+Result<Tap> ParseTap(const json& j, const std::string& path) {
+  if (!j.is_object()) return FieldError(path, "expected an object");
+  Obj o(j, path);
+  ANSHIN_RETURN_IF_ERROR(o.Known({"seq", "card", "at", "reader", "direction"}));
+  Tap t;
+  ANSHIN_ASSIGN_OR_RETURN(t.seq, o.U64("seq"));
+  if (t.seq == 0) return FieldError(o.Path("seq"), "must be at least 1");
+  ANSHIN_ASSIGN_OR_RETURN(std::string card, o.Str("card", 64));
+  auto token = CardToken::Parse(card);
+  if (!token.ok()) return FieldError(o.Path("card"), token.status().message());
+  t.card = *token;
+  ANSHIN_ASSIGN_OR_RETURN(t.at, o.Time("at"));
+  ANSHIN_ASSIGN_OR_RETURN(t.reader, o.Str("reader", kMaxReaderNameBytes));
+  if (t.reader.empty()) return FieldError(o.Path("reader"), "must not be empty");
+  ANSHIN_ASSIGN_OR_RETURN(std::string dir, o.Str("direction", 16, /*required=*/false));
+  if (!dir.empty()) {
+    auto d = ParseDirection(dir);
+    if (!d.ok()) return FieldError(o.Path("direction"), d.status().message());
+    t.direction = *d;
+  }
+  return t;
+}
+
+json HealthJson(const Health& h) {
+  json j = json::object();
+  if (!h.reader_state.empty()) j["reader_state"] = h.reader_state;
+  if (!h.reader_error.empty()) j["reader_error"] = h.reader_error;
+  j["queue_depth"] = h.queue_depth;
+  if (h.oldest_unsent_s) j["oldest_unsent_s"] = *h.oldest_unsent_s;
+  if (!h.agent_version.empty()) j["agent_version"] = h.agent_version;
+  if (h.local_clock) j["local_clock"] = FormatRfc3339(*h.local_clock);
+  j["unknown_taps"] = h.unknown_taps;
+  j["rejected_batches"] = h.rejected_batches;
+  if (!h.last_upload_error.empty()) j["last_upload_error"] = h.last_upload_error;
+  return j;
+}
+
+Result<Health> HealthFrom(const json& j, const std::string& path) {
+  if (!j.is_object()) return FieldError(path, "expected an object");
+  Obj o(j, path);
+  ANSHIN_RETURN_IF_ERROR(
+      o.Known({"reader_state", "reader_error", "queue_depth", "oldest_unsent_s", "agent_version",
+               "local_clock", "unknown_taps", "rejected_batches", "last_upload_error"}));
+  Health h;
+  ANSHIN_ASSIGN_OR_RETURN(h.reader_state, o.Str("reader_state", 32, false));
+  ANSHIN_ASSIGN_OR_RETURN(h.reader_error, o.Str("reader_error", 512, false));
+  ANSHIN_ASSIGN_OR_RETURN(h.queue_depth, o.U64("queue_depth", false));
+  if (o.Has("oldest_unsent_s")) {
+    ANSHIN_ASSIGN_OR_RETURN(std::uint64_t age, o.U64("oldest_unsent_s"));
+    h.oldest_unsent_s = static_cast<std::int64_t>(age);
+  }
+  ANSHIN_ASSIGN_OR_RETURN(h.agent_version, o.Str("agent_version", 64, false));
+  if (o.Has("local_clock")) {
+    ANSHIN_ASSIGN_OR_RETURN(h.local_clock, o.Time("local_clock"));
+  }
+  ANSHIN_ASSIGN_OR_RETURN(h.unknown_taps, o.U64("unknown_taps", false));
+  ANSHIN_ASSIGN_OR_RETURN(h.rejected_batches, o.U64("rejected_batches", false));
+  ANSHIN_ASSIGN_OR_RETURN(h.last_upload_error, o.Str("last_upload_error", 512, false));
+  return h;
+}
+
+}  // namespace
+
+Result<TapBatch> ParseTapBatch(std::string_view text) {
+  if (text.size() > kMaxBodyBytes)
+    return Status::TooLarge("body: over " + std::to_string(kMaxBodyBytes) + " bytes");
+  ANSHIN_ASSIGN_OR_RETURN(json j, ParseObject(text));
+  Obj o(j, "");
+  ANSHIN_RETURN_IF_ERROR(o.Known({"agent", "sent_at", "taps", "health"}));
+  TapBatch b;
+  ANSHIN_ASSIGN_OR_RETURN(b.agent, o.Str("agent", kMaxAgentNameBytes));
+  if (b.agent.empty()) return FieldError("agent", "must not be empty");
+  ANSHIN_ASSIGN_OR_RETURN(b.sent_at, o.Time("sent_at"));
+  auto taps = j.find("taps");
+  if (taps == j.end()) return FieldError("taps", "missing");
+  if (!taps->is_array()) return FieldError("taps", "expected an array");
+  if (taps->size() > kMaxTapsPerBatch) {
+    return Status::TooLarge("taps: more than " + std::to_string(kMaxTapsPerBatch) +
+                            " taps in one batch");
+  }
+  b.taps.reserve(taps->size());
+  for (size_t i = 0; i < taps->size(); ++i) {
+    std::string path = "taps[" + std::to_string(i) + "]";
+    ANSHIN_ASSIGN_OR_RETURN(Tap t, ParseTap((*taps)[i], path));
+    if (!b.taps.empty() && t.seq <= b.taps.back().seq) {
+      return FieldError(path + ".seq", "must be greater than the previous tap's seq");
+    }
+    b.taps.push_back(std::move(t));
+  }
+  if (auto h = j.find("health"); h != j.end() && !h->is_null()) {
+    ANSHIN_ASSIGN_OR_RETURN(b.health, HealthFrom(*h, "health"));
+  }
+  return b;
+}
+
+std::string Serialize(const TapBatch& b) {
+  json j;
+  j["agent"] = b.agent;
+  j["sent_at"] = FormatRfc3339(b.sent_at);
+  json taps = json::array();
+  for (const Tap& t : b.taps) {
+    taps.push_back({{"seq", t.seq},
+                    {"card", t.card.hex()},
+                    {"at", FormatRfc3339(t.at)},
+                    {"reader", t.reader},
+                    {"direction", DirectionName(t.direction)}});
+  }
+  j["taps"] = std::move(taps);
+  if (b.health) j["health"] = HealthJson(*b.health);
+  return j.dump();
+}
+
+Result<TapAck> ParseTapAck(std::string_view text) {
+  ANSHIN_ASSIGN_OR_RETURN(json j, ParseObject(text));
+  Obj o(j, "");
+  TapAck a;
+  ANSHIN_ASSIGN_OR_RETURN(a.acked_through, o.U64("acked_through"));
+  ANSHIN_ASSIGN_OR_RETURN(a.allowlist_version, o.U64("allowlist_version"));
+  ANSHIN_ASSIGN_OR_RETURN(a.server_time, o.Time("server_time"));
+  if (auto g = j.find("gap"); g != j.end() && !g->is_null()) {
+    if (!g->is_object()) return FieldError("gap", "expected an object");
+    Obj go(*g, "gap");
+    SeqGap gap;
+    ANSHIN_ASSIGN_OR_RETURN(gap.from, go.U64("from"));
+    ANSHIN_ASSIGN_OR_RETURN(gap.to, go.U64("to"));
+    a.gap = gap;
+  }
+  return a;
+}
+
+std::string Serialize(const TapAck& a) {
+  json j;
+  j["acked_through"] = a.acked_through;
+  j["allowlist_version"] = a.allowlist_version;
+  j["server_time"] = FormatRfc3339(a.server_time);
+  if (a.gap) j["gap"] = {{"from", a.gap->from}, {"to", a.gap->to}};
+  return j.dump();
+}
+
+Result<AllowlistDelta> ParseAllowlistDelta(std::string_view text) {
+  ANSHIN_ASSIGN_OR_RETURN(json j, ParseObject(text));
+  Obj o(j, "");
+  AllowlistDelta d;
+  ANSHIN_ASSIGN_OR_RETURN(d.version, o.U64("version"));
+  if (auto f = j.find("full"); f != j.end()) {
+    if (!f->is_boolean()) return FieldError("full", "expected true or false");
+    d.full = f->get<bool>();
+  }
+  for (auto [key, out] : {std::pair{"added", &d.added}, std::pair{"removed", &d.removed}}) {
+    auto it = j.find(key);
+    if (it == j.end()) continue;
+    if (!it->is_array()) return FieldError(key, "expected an array");
+    out->reserve(it->size());
+    for (size_t i = 0; i < it->size(); ++i) {
+      std::string path = std::string(key) + "[" + std::to_string(i) + "]";
+      if (!(*it)[i].is_string()) return FieldError(path, "expected a string");
+      auto t = CardToken::Parse((*it)[i].get_ref<const std::string&>());
+      if (!t.ok()) return FieldError(path, t.status().message());
+      out->push_back(*t);
+    }
+  }
+  return d;
+}
+
+std::string Serialize(const AllowlistDelta& d) {
+  json j;
+  j["version"] = d.version;
+  j["full"] = d.full;
+  json added = json::array(), removed = json::array();
+  for (const auto& t : d.added) added.push_back(t.hex());
+  for (const auto& t : d.removed) removed.push_back(t.hex());
+  j["added"] = std::move(added);
+  j["removed"] = std::move(removed);
+  return j.dump();
+}
+
+std::string Serialize(const Health& h) { return HealthJson(h).dump(); }
+
+Result<Health> ParseHealth(std::string_view text) {
+  ANSHIN_ASSIGN_OR_RETURN(json j, ParseObject(text));
+  return HealthFrom(j, "health");
+}
+
+std::string ErrorJson(const Status& s) {
+  json j;
+  std::string msg = s.message();
+  j["error"] = msg;
+  if (s.code() == Status::Code::kInvalidArgument || s.code() == Status::Code::kTooLarge) {
+    // "taps[3].at: not an RFC 3339 time" -> field "taps[3].at"
+    auto colon = msg.find(": ");
+    if (colon != std::string::npos && msg.find(' ') > colon) j["field"] = msg.substr(0, colon);
+  }
+  j["status"] = std::string(CodeName(s.code()));
+  return j.dump();
+}
+
+}  // namespace anshin::wire

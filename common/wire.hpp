@@ -1,0 +1,95 @@
+// Protocol v1 between reader-agent and notify-server (DESIGN.md §5, docs/protocol.md):
+// the JSON bodies as value types, with strict parsers whose errors name the offending field
+// ("taps[3].at: not an RFC 3339 time ..."). Pure; no I/O.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/engine.hpp"
+#include "common/status.hpp"
+#include "common/time.hpp"
+
+namespace anshin::wire {
+
+inline constexpr std::size_t kMaxBodyBytes = 1 << 20;  // 1 MiB per request body
+inline constexpr std::size_t kMaxTapsPerBatch = 5000;
+inline constexpr std::size_t kMaxReaderNameBytes = 64;
+inline constexpr std::size_t kMaxAgentNameBytes = 64;
+
+struct Tap {
+  std::uint64_t seq = 0;  // > 0, increasing per agent; (agent, seq) is the idempotency key
+  CardToken card;
+  TimePoint at;  // agent clock
+  std::string reader;
+  Direction direction = Direction::kAuto;
+  friend bool operator==(const Tap&, const Tap&) = default;
+};
+
+// The agent's self-report, sent with every upload. All fields optional on the wire.
+struct Health {
+  std::string reader_state;  // "ok" | "error" | "absent" | ...
+  std::string reader_error;  // libnfc's last message, if any
+  std::uint64_t queue_depth = 0;
+  std::optional<std::int64_t> oldest_unsent_s;
+  std::string agent_version;
+  std::optional<TimePoint> local_clock;
+  std::uint64_t unknown_taps = 0;      // taps of cards not in the allowlist since start
+  std::uint64_t rejected_batches = 0;  // batches the server refused with 4xx
+  std::string last_upload_error;
+  friend bool operator==(const Health&, const Health&) = default;
+};
+
+struct TapBatch {
+  std::string agent;
+  TimePoint sent_at;
+  std::vector<Tap> taps;  // ascending seq, no repeats
+  std::optional<Health> health;
+};
+
+struct SeqGap {
+  std::uint64_t from = 0;  // first missing seq
+  std::uint64_t to = 0;    // last missing seq
+  friend bool operator==(const SeqGap&, const SeqGap&) = default;
+};
+
+struct TapAck {
+  std::uint64_t acked_through = 0;  // every seq <= this is committed
+  std::uint64_t allowlist_version = 0;
+  TimePoint server_time;
+  std::optional<SeqGap> gap;  // the server holds taps after a missing range
+};
+
+struct AllowlistDelta {
+  std::uint64_t version = 0;
+  bool full = false;  // true: `added` is the whole list; drop what you had
+  std::vector<CardToken> added;
+  std::vector<CardToken> removed;
+};
+
+// An error body: {"error": "...", "field": "..."}.
+struct ErrorBody {
+  std::string error;
+  std::string field;
+};
+
+Result<TapBatch> ParseTapBatch(std::string_view json);
+std::string Serialize(const TapBatch& b);
+
+Result<TapAck> ParseTapAck(std::string_view json);
+std::string Serialize(const TapAck& a);
+
+Result<AllowlistDelta> ParseAllowlistDelta(std::string_view json);
+std::string Serialize(const AllowlistDelta& d);
+
+std::string Serialize(const Health& h);
+Result<Health> ParseHealth(std::string_view json);
+
+// Builds the error body for a failed Status; InvalidArgument messages of the form
+// "field: reason" fill both members.
+std::string ErrorJson(const Status& s);
+
+}  // namespace anshin::wire
