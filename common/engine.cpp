@@ -64,11 +64,13 @@ Visit* OpenVisit(ChildDay& day) {
   return nullptr;
 }
 
+// "Within the window" includes its end; with a zero window only a tap at the very same instant
+// is a duplicate.
 bool IsDuplicate(const ChildDay& day, TimePoint t, Seconds window) {
   // Accepted taps are sorted; only the neighbours of t can be within the window.
   auto it = std::lower_bound(day.accepted_taps.begin(), day.accepted_taps.end(), t);
-  if (it != day.accepted_taps.end() && *it - t < window) return true;
-  if (it != day.accepted_taps.begin() && t - *std::prev(it) < window) return true;
+  if (it != day.accepted_taps.end() && *it - t <= window) return true;
+  if (it != day.accepted_taps.begin() && t - *std::prev(it) <= window) return true;
   return false;
 }
 
