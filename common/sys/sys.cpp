@@ -210,6 +210,10 @@ Result<fs::path> Config::Path(std::string_view key, fs::path def) const {
 }
 
 Status Config::RejectUnknownKeys(std::initializer_list<std::string_view> known) const {
+  return RejectUnknownKeys(std::span<const std::string_view>(known.begin(), known.size()));
+}
+
+Status Config::RejectUnknownKeys(std::span<const std::string_view> known) const {
   std::string unknown;
   auto walk = [&](auto&& self, const toml::table& t, const std::string& prefix) -> void {
     for (auto&& [k, v] : t) {

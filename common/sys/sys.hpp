@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -51,6 +52,8 @@ class Config {
   Result<std::filesystem::path> Path(std::string_view key, std::filesystem::path def) const;
   // Fails naming the first key of the file that is not in `known` (typos must not pass).
   Status RejectUnknownKeys(std::initializer_list<std::string_view> known) const;
+  // The same for a list built at run time (e.g. the server's keys plus the mailer's).
+  Status RejectUnknownKeys(std::span<const std::string_view> known) const;
 
   const std::filesystem::path& dir() const { return dir_; }
   const std::string& source() const { return source_; }
