@@ -1,0 +1,126 @@
+// AgentStore: the agent's durable state in one SQLite database (docs/agent.md lists the schema).
+//
+//  - the tap queue: every accepted tap is committed with its sequence number before the child
+//    gets the "accepted" feedback; rows leave the queue only when the server has acknowledged
+//    them. Sequence numbers come from a stored counter, so they survive restarts and are never
+//    reused, even after the queue has been emptied;
+//  - the allowlist (card tokens of active cards) and its version;
+//  - health and status values (reader state, last errors, counters) that `anshin-agent status`
+//    reads from another process while the agent runs.
+//
+// The database runs in WAL mode with synchronous=FULL: a commit that returned survives a power
+// cut or kill -9. All statements are prepared once. Thread-safe: one connection guarded by a
+// mutex (writes are short; the network is never touched while the lock is held). Errors carry
+// sqlite3_errmsg.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.hpp"
+#include "common/time.hpp"
+#include "common/types.hpp"
+#include "common/wire.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace anshin::agent {
+
+// Keys of the values kept in the `meta` table (text unless noted).
+namespace meta {
+inline constexpr char kLastSeq[] = "last_seq";                         // integer
+inline constexpr char kAllowlistVersion[] = "allowlist_version";       // integer
+inline constexpr char kAllowlistFetchedAt[] = "allowlist_fetched_at";  // unix ms
+inline constexpr char kReaderState[] = "reader_state";
+inline constexpr char kReaderError[] = "reader_error";
+inline constexpr char kReaderDevice[] = "reader_device";
+inline constexpr char kLastError[] = "last_error";
+inline constexpr char kLastErrorAt[] = "last_error_at";         // unix ms
+inline constexpr char kLastUploadOkAt[] = "last_upload_ok_at";  // unix ms
+inline constexpr char kLastContactAt[] = "last_contact_at";     // unix ms
+inline constexpr char kLastUploadError[] = "last_upload_error";
+inline constexpr char kRejectedBatches[] = "rejected_batches";  // integer
+inline constexpr char kUnknownTaps[] = "unknown_taps";          // integer
+inline constexpr char kAgentPid[] = "agent_pid";                // integer
+inline constexpr char kAgentStartedAt[] = "agent_started_at";   // unix ms
+}  // namespace meta
+
+struct QueueStats {
+  std::uint64_t depth = 0;
+  std::optional<TimePoint> oldest_at;
+  std::optional<std::uint64_t> first_seq;
+};
+
+class AgentStore {
+ public:
+  // Opens (and for kCreate, creates) the database and its schema.
+  enum class Mode { kCreate, kExisting };
+  static Result<std::unique_ptr<AgentStore>> Open(const std::filesystem::path& path,
+                                                  Mode mode = Mode::kCreate);
+  ~AgentStore();
+  AgentStore(const AgentStore&) = delete;
+  AgentStore& operator=(const AgentStore&) = delete;
+
+  // Commits one tap with the next sequence number and returns that number.
+  Result<std::uint64_t> AppendTap(const CardToken& card, TimePoint at, const std::string& reader,
+                                  Direction direction);
+  // Up to `limit` queued taps, ascending seq.
+  Result<std::vector<wire::Tap>> PendingTaps(std::size_t limit);
+  // Deletes every queued tap with seq <= `acked_through`; returns how many went.
+  Result<std::uint64_t> DeleteThrough(std::uint64_t acked_through);
+  Result<QueueStats> Queue();
+  Result<std::uint64_t> LastSeq();
+
+  // The allowlist: whole token set and version. `fetched` is false until the first fetch.
+  struct Allowlist {
+    std::uint64_t version = 0;
+    bool fetched = false;
+    std::vector<CardToken> tokens;
+  };
+  Result<Allowlist> LoadAllowlist();
+  // Applies a delta (or a full list) in one transaction; records `now` as the fetch time.
+  Status ApplyAllowlist(const wire::AllowlistDelta& delta, TimePoint now);
+
+  // Health and status values.
+  Status SetText(const std::string& key, const std::string& value);
+  Status SetInt(const std::string& key, std::int64_t value);
+  Result<std::int64_t> Increment(const std::string& key);
+  Result<std::optional<std::string>> GetText(const std::string& key);
+  Result<std::optional<std::int64_t>> GetInt(const std::string& key);
+
+ private:
+  AgentStore() = default;
+  Status Init(const std::filesystem::path& path, Mode mode);
+  Status Exec(const char* sql);
+  Status Error(const char* what) const;  // wraps sqlite3_errmsg
+  Status Prepare(sqlite3_stmt** stmt, const char* sql);
+  Status SetValueLocked(const std::string& key, const std::string* text, std::int64_t number);
+
+  std::mutex mu_;
+  sqlite3* db_ = nullptr;
+  // Prepared statements, guarded by mu_.
+  sqlite3_stmt* begin_ = nullptr;
+  sqlite3_stmt* commit_ = nullptr;
+  sqlite3_stmt* rollback_ = nullptr;
+  sqlite3_stmt* next_seq_ = nullptr;
+  sqlite3_stmt* insert_tap_ = nullptr;
+  sqlite3_stmt* pending_ = nullptr;
+  sqlite3_stmt* delete_through_ = nullptr;
+  sqlite3_stmt* queue_stats_ = nullptr;
+  sqlite3_stmt* get_meta_ = nullptr;
+  sqlite3_stmt* set_meta_ = nullptr;
+  sqlite3_stmt* increment_ = nullptr;
+  sqlite3_stmt* allowlist_all_ = nullptr;
+  sqlite3_stmt* allowlist_add_ = nullptr;
+  sqlite3_stmt* allowlist_remove_ = nullptr;
+  sqlite3_stmt* allowlist_clear_ = nullptr;
+};
+
+}  // namespace anshin::agent

@@ -1,0 +1,188 @@
+#include "reader-agent/uplinker.hpp"
+
+#include <spdlog/spdlog.h>
+#include <chrono>
+
+namespace anshin::agent {
+namespace {
+
+constexpr Millis kDay = std::chrono::hours(24);
+
+}  // namespace
+
+Uplinker::Uplinker(AgentStore& store, Uplink& uplink, AllowlistCache& allowlist, const Clock& clock,
+                   Options options, ReaderHealthFn reader_health)
+    : store_(store),
+      uplink_(uplink),
+      allowlist_(allowlist),
+      clock_(clock),
+      options_(std::move(options)),
+      reader_health_(std::move(reader_health)),
+      backoff_(
+          options_.backoff_min, options_.backoff_max,
+          static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())) {
+}
+
+Status Uplinker::Init() {
+  ANSHIN_ASSIGN_OR_RETURN(auto list, store_.LoadAllowlist());
+  allowlist_.Replace(list.tokens, list.version, list.fetched);
+  return Status::Ok();
+}
+
+void Uplinker::Notify() {
+  {
+    std::lock_guard lock(mu_);
+    notified_ = true;
+  }
+  cv_.notify_one();
+}
+
+void Uplinker::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+}
+
+Uplinker::Work Uplinker::WorkToDo() {
+  auto queue = store_.Queue();
+  if (!queue.ok() || queue->depth > 0) return Work::kSend;  // a store error: try, and report
+  if (!allowlist_.fetched()) return Work::kAllowlist;
+  if (options_.daily_health) {
+    auto last = store_.GetInt(meta::kLastContactAt);
+    if (!last.ok() || !last->has_value() || clock_.Now() - FromUnixMillis(**last) >= kDay) {
+      return Work::kDailyHealth;
+    }
+  }
+  return Work::kNone;
+}
+
+void Uplinker::Run(StopSignal& stop) {
+  using Steady = std::chrono::steady_clock;
+  Steady::time_point next_attempt = Steady::now();
+  while (!stop.stopped()) {
+    Work work = WorkToDo();
+    if (work != Work::kNone && Steady::now() >= next_attempt) {
+      {
+        std::lock_guard lock(mu_);
+        notified_ = false;
+      }
+      Status s = SyncOnce(work == Work::kDailyHealth);
+      if (s.ok()) {
+        backoff_.Reset();
+        next_attempt = Steady::now();
+        continue;
+      }
+      Millis wait = IsRejection(s) ? options_.backoff_max : backoff_.Next();
+      spdlog::warn("upload failed: {}; next attempt in {} ms", s.message(), wait.count());
+      next_attempt = Steady::now() + wait;
+      continue;
+    }
+    std::unique_lock lock(mu_);
+    // With work pending, sleep until the backoff ends; otherwise until a tap arrives (and, for
+    // the daily health contact, at most an hour, to look at the clock again).
+    auto wake = [this, &stop] { return notified_ || stopping_ || stop.stopped(); };
+    if (work != Work::kNone) {
+      cv_.wait_until(lock, next_attempt, wake);
+    } else {
+      cv_.wait_for(lock, options_.daily_health ? Millis(std::chrono::hours(1)) : Millis(kDay),
+                   wake);
+    }
+    if (stopping_) break;
+    notified_ = false;
+  }
+}
+
+wire::Health Uplinker::BuildHealth() {
+  wire::Health h;
+  reader_health_(h);
+  TimePoint now = clock_.Now();
+  if (auto q = store_.Queue(); q.ok()) {
+    h.queue_depth = q->depth;
+    if (q->oldest_at) {
+      h.oldest_unsent_s = std::chrono::duration_cast<Seconds>(now - *q->oldest_at).count();
+    }
+  }
+  h.agent_version = options_.agent_version;
+  h.local_clock = now;
+  if (auto v = store_.GetInt(meta::kUnknownTaps); v.ok() && *v) {
+    h.unknown_taps = static_cast<std::uint64_t>(**v);
+  }
+  if (auto v = store_.GetInt(meta::kRejectedBatches); v.ok() && *v) {
+    h.rejected_batches = static_cast<std::uint64_t>(**v);
+  }
+  if (auto v = store_.GetText(meta::kLastUploadError); v.ok() && *v) h.last_upload_error = **v;
+  return h;
+}
+
+void Uplinker::RecordFailure(const Status& s) {
+  (void)store_.SetText(meta::kLastUploadError, s.message());
+  (void)store_.SetText(meta::kLastError, s.message());
+  (void)store_.SetInt(meta::kLastErrorAt, ToUnixMillis(clock_.Now()));
+  if (IsRejection(s)) (void)store_.Increment(meta::kRejectedBatches);
+}
+
+Status Uplinker::RefreshAllowlist(UplinkSession& session) {
+  std::uint64_t since = allowlist_.fetched() ? allowlist_.version() : 0;
+  auto delta = session.FetchAllowlist(since);
+  if (!delta.ok()) return delta.status();
+  (void)store_.SetInt(meta::kLastContactAt, ToUnixMillis(clock_.Now()));
+  ANSHIN_RETURN_IF_ERROR(store_.ApplyAllowlist(*delta, clock_.Now()));
+  ANSHIN_ASSIGN_OR_RETURN(auto list, store_.LoadAllowlist());
+  allowlist_.Replace(list.tokens, list.version, list.fetched);
+  if (delta->full || !delta->added.empty() || !delta->removed.empty()) {
+    spdlog::info("allowlist version {}: {} cards", list.version, list.tokens.size());
+  }
+  return Status::Ok();
+}
+
+Status Uplinker::SyncOnce(bool contact) {
+  std::unique_ptr<UplinkSession> session = uplink_.Begin();
+  bool posted = false;
+  for (;;) {
+    auto taps = store_.PendingTaps(options_.batch_size);
+    if (!taps.ok()) return taps.status();
+    if (taps->empty() && (posted || !contact)) break;
+    wire::TapBatch batch;
+    batch.agent = options_.agent_name;
+    batch.sent_at = clock_.Now();
+    batch.taps = std::move(*taps);
+    batch.health = BuildHealth();
+    auto ack = session->PostTaps(batch);
+    if (!ack.ok()) {
+      RecordFailure(ack.status());
+      return ack.status();
+    }
+    posted = true;
+    TimePoint now = clock_.Now();
+    (void)store_.SetInt(meta::kLastContactAt, ToUnixMillis(now));
+    if (ack->gap) {
+      spdlog::warn("server reports missing taps {}..{}", ack->gap->from, ack->gap->to);
+    }
+    if (batch.taps.empty()) break;
+    ANSHIN_ASSIGN_OR_RETURN(std::uint64_t deleted, store_.DeleteThrough(ack->acked_through));
+    spdlog::info("uploaded {} taps (seq {}..{}), server acknowledged through {}", batch.taps.size(),
+                 batch.taps.front().seq, batch.taps.back().seq, ack->acked_through);
+    (void)store_.SetInt(meta::kLastUploadOkAt, ToUnixMillis(now));
+    (void)store_.SetText(meta::kLastUploadError, "");
+    if (deleted == 0) {
+      Status s = Status::Unavailable(
+          "server acknowledged through " + std::to_string(ack->acked_through) +
+          ", before the first queued tap " + std::to_string(batch.taps.front().seq));
+      RecordFailure(s);
+      return s;
+    }
+  }
+  if (!posted && allowlist_.fetched()) return Status::Ok();
+  Status s = RefreshAllowlist(*session);
+  if (!s.ok()) {
+    RecordFailure(s);
+    // Taps already acknowledged stay acknowledged; a failed refresh only matters at first start.
+    if (!allowlist_.fetched()) return s;
+    spdlog::warn("allowlist refresh failed: {}", s.message());
+  }
+  return Status::Ok();
+}
+
+}  // namespace anshin::agent

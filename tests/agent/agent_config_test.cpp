@@ -1,0 +1,174 @@
+#include "reader-agent/agent_config.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "tests/agent/test_util.hpp"
+
+namespace anshin::agent {
+namespace {
+
+using testing::TempDir;
+
+// A directory with the enrolment files and a config that uses them.
+struct Enrolled {
+  TempDir dir;
+  Enrolled() {
+    dir.Write("card.key", std::string(64, 'a') + "\n");
+    dir.Write("agent.crt", "x");
+    dir.Write("agent.key", "x");
+    dir.Write("ca.crt", "x");
+  }
+  Result<AgentConfig> Load(const std::string& extra, ConfigUse use = ConfigUse::kRun,
+                           bool base = true) {
+    std::string text = base ? R"(
+[agent]
+name = "hikarigaoka-1"
+card_key = "card.key"
+database = "agent.db"
+[uplink]
+server_url = "https://anshin.example:8443/"
+cert = "agent.crt"
+key = "agent.key"
+ca = "ca.crt"
+)"
+                            : "";
+    auto path = dir.Write("agent.toml", text + extra);
+    auto config = sys::Config::Load(path);
+    if (!config.ok()) return config.status();
+    return LoadAgentConfig(*config, use);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a minimal config gets the documented defaults", "[config]") {
+  Enrolled e;
+  auto c = e.Load("");
+  REQUIRE(c.ok());
+  CHECK(c->name == "hikarigaoka-1");
+  CHECK(c->database == e.dir.path() / "agent.db");
+  CHECK(c->card_key.has_value());
+  CHECK(c->server_url == "https://anshin.example:8443");
+  CHECK(c->device.empty());
+  CHECK(c->poll_interval == Millis(100));
+  CHECK(c->debounce == Millis(2000));
+  CHECK(c->reader_name == "entrance");
+  CHECK(c->direction == Direction::kAuto);
+  CHECK(c->batch_size == 100);
+  CHECK(c->timeout == Millis(10'000));
+  CHECK(c->backoff_min == Millis(1000));
+  CHECK(c->backoff_max == Millis(300'000));
+  CHECK_FALSE(c->daily_health);
+  CHECK(c->accepted_command.empty());
+  CHECK(c->log_level == "info");
+}
+
+TEST_CASE("every section is read", "[config]") {
+  Enrolled e;
+  auto c = e.Load(R"(
+[reader]
+device = "simulated-fifo:/run/taps"
+poll_interval = "50ms"
+debounce = "3s"
+name = "back-door"
+direction = "exit"
+[feedback]
+accepted = "aplay /usr/share/anshin/ok.wav"
+timeout = "2s"
+[log]
+level = "debug"
+)");
+  REQUIRE(c.ok());
+  CHECK(c->device == "simulated-fifo:/run/taps");
+  CHECK(c->poll_interval == Millis(50));
+  CHECK(c->debounce == Millis(3000));
+  CHECK(c->reader_name == "back-door");
+  CHECK(c->direction == Direction::kExit);
+  CHECK(c->accepted_command == "aplay /usr/share/anshin/ok.wav");
+  CHECK(c->feedback_timeout == Millis(2000));
+  CHECK(c->log_level == "debug");
+}
+
+TEST_CASE("bad configs fail naming the key", "[config]") {
+  Enrolled e;
+  struct Case {
+    std::string text;
+    std::string key;
+  };
+  std::vector<Case> cases = {
+      {"[reader]\npoll_interval = \"1ms\"\n", "reader.poll_interval"},
+      {"[reader]\ndebounce = \"soon\"\n", "reader.debounce"},
+      {"[reader]\ndirection = \"sideways\"\n", "reader.direction"},
+      {"[reader]\ndevise = \"x\"\n", "reader.devise"},
+      {"[log]\nlevel = \"loud\"\n", "log.level"},
+      {"[feedback]\ntimeout = 5\naccepted = 3\n", "feedback.accepted"},
+  };
+  for (const auto& c : cases) {
+    auto r = e.Load(c.text);
+    INFO(c.text);
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.status().message(), Catch::Contains(c.key));
+  }
+}
+
+TEST_CASE("uplink and enrolment keys are checked", "[config]") {
+  Enrolled e;
+  auto load = [&](const std::string& uplink_extra, const std::string& card_key = "card.key") {
+    return e.Load("[agent]\nname = \"a\"\ncard_key = \"" + card_key +
+                      "\"\n[uplink]\ncert = \"agent.crt\"\nkey = \"agent.key\"\nca = \"ca.crt\"\n" +
+                      uplink_extra,
+                  ConfigUse::kRun, false);
+  };
+  CHECK_THAT(load("").status().message(), Catch::Contains("uplink.server_url: required"));
+  CHECK_THAT(load("server_url = \"http://x:8443\"\n").status().message(),
+             Catch::Contains("uplink.server_url"));
+  CHECK_THAT(load("server_url = \"https://x\"\nbatch_size = 0\n").status().message(),
+             Catch::Contains("uplink.batch_size"));
+  CHECK_THAT(load("server_url = \"https://x\"\nbackoff_min = \"10s\"\nbackoff_max = \"1s\"\n")
+                 .status()
+                 .message(),
+             Catch::Contains("uplink.backoff_max"));
+  CHECK_THAT(load("server_url = \"https://x\"\n", "missing.key").status().message(),
+             Catch::Contains("agent.card_key"));
+  e.dir.Write("short.key", "abcd");
+  CHECK_THAT(load("server_url = \"https://x\"\n", "short.key").status().message(),
+             Catch::Contains("agent.card_key"));
+  CHECK(load("server_url = \"https://x\"\n").ok());
+  auto no_name = e.Load("", ConfigUse::kRun, false);
+  CHECK_THAT(no_name.status().message(), Catch::Contains("agent.name"));
+}
+
+TEST_CASE("status needs only the database", "[config]") {
+  Enrolled e;
+  auto c = e.Load("[agent]\ndatabase = \"/var/lib/x/agent.db\"\n", ConfigUse::kStatus, false);
+  REQUIRE(c.ok());
+  CHECK(c->database == "/var/lib/x/agent.db");
+}
+
+}  // namespace anshin::agent
+
+namespace anshin::agent {
+
+TEST_CASE("deploy/agent.example.toml loads and shows the defaults", "[config]") {
+  Enrolled e;
+  auto text = sys::ReadFile(ANSHIN_AGENT_EXAMPLE_CONFIG);
+  REQUIRE(text.ok());
+  auto path = e.dir.Write("example.toml", *text);
+  auto file = sys::Config::Load(path);
+  REQUIRE(file.ok());
+  auto c = LoadAgentConfig(*file, ConfigUse::kRun);
+  REQUIRE(c.ok());
+  AgentConfig defaults;
+  CHECK(c->database == defaults.database);
+  CHECK(c->poll_interval == defaults.poll_interval);
+  CHECK(c->debounce == defaults.debounce);
+  CHECK(c->batch_size == defaults.batch_size);
+  CHECK(c->timeout == defaults.timeout);
+  CHECK(c->backoff_min == defaults.backoff_min);
+  CHECK(c->backoff_max == defaults.backoff_max);
+  CHECK(c->daily_health == defaults.daily_health);
+  CHECK(c->feedback_timeout == defaults.feedback_timeout);
+  CHECK(c->log_level == defaults.log_level);
+}
+
+}  // namespace anshin::agent
