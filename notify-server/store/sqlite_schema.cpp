@@ -1,0 +1,197 @@
+#include "notify-server/store/sqlite_schema.hpp"
+
+namespace anshin::store {
+namespace {
+
+// Times are Unix-epoch milliseconds (INTEGER); times of day are seconds after local midnight;
+// local dates are "YYYY-MM-DD" text; booleans are 0/1.
+constexpr const char* kV1 = R"sql(
+CREATE TABLE facilities (
+  id                    INTEGER PRIMARY KEY,
+  code                  TEXT NOT NULL UNIQUE,
+  name                  TEXT NOT NULL,
+  tz_name               TEXT NOT NULL DEFAULT 'Asia/Tokyo',
+  double_tap_window_s   INTEGER NOT NULL DEFAULT 120,
+  departure_from_s      INTEGER NOT NULL DEFAULT 59400,
+  departure_margin_min  INTEGER NOT NULL DEFAULT 30,
+  closing_time_s        INTEGER NOT NULL DEFAULT 68400,
+  closing_grace_min     INTEGER NOT NULL DEFAULT 15,
+  late_after_s          INTEGER NOT NULL DEFAULT 300,
+  opens_s               INTEGER NOT NULL DEFAULT 46800,
+  closes_s              INTEGER NOT NULL DEFAULT 68400,
+  created_at            INTEGER NOT NULL
+);
+
+CREATE TABLE agents (
+  id            INTEGER PRIMARY KEY,
+  name          TEXT NOT NULL UNIQUE,
+  facility_id   INTEGER NOT NULL REFERENCES facilities(id),
+  cert_sha256   TEXT NOT NULL,
+  status        TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled', 'revoked')),
+  enrolled_at   INTEGER NOT NULL,
+  last_contact  INTEGER,
+  last_health   TEXT,
+  skew_ms       INTEGER NOT NULL DEFAULT 0,
+  acked_through INTEGER NOT NULL DEFAULT 0,
+  gap_from      INTEGER,
+  gap_to        INTEGER
+);
+
+CREATE TABLE children (
+  id            INTEGER PRIMARY KEY,
+  name          TEXT NOT NULL,
+  facility_id   INTEGER NOT NULL REFERENCES facilities(id),
+  dep_sun_s     INTEGER,
+  dep_mon_s     INTEGER,
+  dep_tue_s     INTEGER,
+  dep_wed_s     INTEGER,
+  dep_thu_s     INTEGER,
+  dep_fri_s     INTEGER,
+  dep_sat_s     INTEGER,
+  status        TEXT NOT NULL DEFAULT 'enrolled' CHECK (status IN ('enrolled', 'withdrawn')),
+  withdrawn_at  INTEGER,
+  created_at    INTEGER NOT NULL
+);
+CREATE INDEX children_facility ON children(facility_id);
+
+CREATE TABLE guardians (
+  id                  INTEGER PRIMARY KEY,
+  child_id            INTEGER NOT NULL REFERENCES children(id),
+  email               TEXT NOT NULL,
+  verified            INTEGER NOT NULL DEFAULT 0,
+  verified_at         INTEGER,
+  code_hash           TEXT,
+  code_expires_at     INTEGER,
+  code_attempts       INTEGER NOT NULL DEFAULT 0,
+  sends_window_start  INTEGER,
+  sends_in_window     INTEGER NOT NULL DEFAULT 0,
+  link_hash           TEXT UNIQUE,
+  wants_arrival       INTEGER NOT NULL DEFAULT 1,
+  wants_departure     INTEGER NOT NULL DEFAULT 1,
+  charset             TEXT NOT NULL DEFAULT 'utf-8' CHECK (charset IN ('utf-8', 'iso-2022-jp')),
+  bouncing            INTEGER NOT NULL DEFAULT 0,
+  created_at          INTEGER NOT NULL
+);
+CREATE INDEX guardians_child ON guardians(child_id);
+
+CREATE TABLE cards (
+  token       TEXT PRIMARY KEY,
+  child_id    INTEGER NOT NULL REFERENCES children(id),
+  status      TEXT NOT NULL CHECK (status IN ('active', 'lost', 'retired')),
+  issued_at   INTEGER NOT NULL,
+  retired_at  INTEGER
+) WITHOUT ROWID;
+CREATE INDEX cards_child ON cards(child_id);
+CREATE UNIQUE INDEX cards_one_active_per_child ON cards(child_id) WHERE status = 'active';
+
+CREATE TABLE taps (
+  id            INTEGER PRIMARY KEY,
+  agent_id      INTEGER NOT NULL REFERENCES agents(id),
+  seq           INTEGER NOT NULL,
+  card_token    TEXT NOT NULL,
+  facility_id   INTEGER NOT NULL REFERENCES facilities(id),
+  reader        TEXT NOT NULL,
+  direction     TEXT NOT NULL CHECK (direction IN ('auto', 'entry', 'exit')),
+  tapped_at     INTEGER NOT NULL,
+  corrected_at  INTEGER NOT NULL,
+  received_at   INTEGER NOT NULL,
+  reason        TEXT NOT NULL,
+  child_id      INTEGER REFERENCES children(id),
+  late          INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (agent_id, seq)
+);
+CREATE INDEX taps_child ON taps(child_id, corrected_at);
+
+CREATE TABLE child_days (
+  child_id         INTEGER NOT NULL REFERENCES children(id),
+  facility_id      INTEGER NOT NULL REFERENCES facilities(id),
+  date             TEXT NOT NULL,
+  state            TEXT NOT NULL,
+  open_visit       INTEGER NOT NULL,
+  closing_alerted  INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (child_id, facility_id, date)
+) WITHOUT ROWID;
+CREATE INDEX child_days_open ON child_days(facility_id, date)
+  WHERE open_visit = 1 AND closing_alerted = 0;
+
+CREATE TABLE outbox (
+  id                 INTEGER PRIMARY KEY,
+  kind               TEXT NOT NULL CHECK (kind IN ('arrival', 'departure', 'inferred_departure',
+                                                   'correction', 'verification', 'test')),
+  guardian_id        INTEGER NOT NULL REFERENCES guardians(id),
+  child_id           INTEGER REFERENCES children(id),
+  facility_id        INTEGER REFERENCES facilities(id),
+  tap_at             INTEGER,
+  arrival_at         INTEGER,
+  late               INTEGER NOT NULL DEFAULT 0,
+  verification_code  TEXT,
+  link_token         TEXT,
+  state              TEXT NOT NULL DEFAULT 'queued'
+                     CHECK (state IN ('queued', 'sending', 'sent', 'retrying', 'failed')),
+  attempts           INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at    INTEGER NOT NULL,
+  created_at         INTEGER NOT NULL,
+  last_error         TEXT,
+  relay_reply        TEXT,
+  message_id         TEXT,
+  sent_at            INTEGER
+);
+CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE state IN ('queued', 'retrying');
+CREATE INDEX outbox_pending ON outbox(created_at) WHERE state IN ('queued', 'sending', 'retrying');
+CREATE INDEX outbox_child ON outbox(child_id);
+CREATE INDEX outbox_guardian ON outbox(guardian_id);
+
+CREATE TABLE send_log (
+  id          INTEGER PRIMARY KEY,
+  outbox_id   INTEGER NOT NULL REFERENCES outbox(id),
+  at          INTEGER NOT NULL,
+  result      TEXT NOT NULL CHECK (result IN ('sent', 'retry', 'failed')),
+  smtp_code   INTEGER NOT NULL DEFAULT 0,
+  reply       TEXT NOT NULL DEFAULT '',
+  message_id  TEXT
+);
+CREATE INDEX send_log_outbox ON send_log(outbox_id);
+
+CREATE TABLE alerts (
+  id            INTEGER PRIMARY KEY,
+  kind          TEXT NOT NULL CHECK (kind IN ('lost_card_seen', 'no_departure')),
+  facility_id   INTEGER NOT NULL REFERENCES facilities(id),
+  child_id      INTEGER REFERENCES children(id),
+  at            INTEGER NOT NULL,
+  detail        TEXT NOT NULL DEFAULT '',
+  acknowledged  INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX alerts_open ON alerts(at) WHERE acknowledged = 0;
+
+CREATE TABLE allowlist_changes (
+  version  INTEGER PRIMARY KEY,
+  token    TEXT NOT NULL,
+  op       TEXT NOT NULL CHECK (op IN ('add', 'remove')),
+  at       INTEGER NOT NULL
+);
+CREATE INDEX allowlist_changes_token ON allowlist_changes(token, version);
+
+CREATE TABLE audit_log (
+  id         INTEGER PRIMARY KEY,
+  at         INTEGER NOT NULL,
+  actor      TEXT NOT NULL,
+  action     TEXT NOT NULL,
+  detail     TEXT NOT NULL,
+  prev_hash  TEXT NOT NULL,
+  hash       TEXT NOT NULL
+);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+)sql";
+
+constexpr Migration kMigrations[] = {
+    {1, kV1},
+};
+
+}  // namespace
+
+std::span<const Migration> SqliteMigrations() { return kMigrations; }
+
+}  // namespace anshin::store

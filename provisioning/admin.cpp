@@ -1,0 +1,363 @@
+#include "provisioning/admin.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <system_error>
+
+#include "common/sys/sys.hpp"
+#include "provisioning/pki.hpp"
+
+namespace anshin::admin {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr fs::perms kPrivate = fs::perms::owner_read | fs::perms::owner_write;
+constexpr fs::perms kPublic = kPrivate | fs::perms::group_read | fs::perms::others_read;
+
+constexpr const char* kServerToml =
+    R"(# anshin-server configuration, written by `anshin-admin init`.
+# Relative paths are resolved against this file's folder.
+
+[server]
+agents_listen = "0.0.0.0:8443"   # mutual TLS: /v1/*, /healthz
+public_listen = "127.0.0.1:8080" # plain HTTP: /healthz, /metrics, /verify
+database = "anshin.db"
+log_level = "info"
+
+[tls]
+cert = "pki/server.crt"
+key = "pki/server.key"
+client_ca = "pki/ca.crt"
+
+[mail]
+relay = "smtp://127.0.0.1:25"
+from = "anshin@kids-anshin.example.jp"
+)";
+
+std::string Trim(std::string_view s) {
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\n' || s.front() == '\r' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return std::string(s);
+}
+
+std::string TomlString(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + '"';
+}
+
+Status CheckAgentName(const std::string& name) {
+  if (name.empty() || name.size() > 64)
+    return Status::InvalidArgument("name: must be 1 to 64 characters");
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.';
+    if (!ok)
+      return Status::InvalidArgument("name: only letters, digits, '-', '_' and '.' are allowed");
+  }
+  return Status::Ok();
+}
+
+template <typename D>
+Status SetDuration(const std::optional<std::string>& text, const char* flag, D& out) {
+  if (!text) return Status::Ok();
+  auto d = sys::ParseDuration(*text);
+  if (!d.ok()) return Status::InvalidArgument(std::string(flag) + ": " + d.status().message());
+  if (*d < Millis(0)) return Status::InvalidArgument(std::string(flag) + ": must not be negative");
+  out = std::chrono::duration_cast<D>(*d);
+  if (std::chrono::duration_cast<Millis>(out) != *d) {
+    return Status::InvalidArgument(std::string(flag) + ": too fine for this setting");
+  }
+  return Status::Ok();
+}
+
+Status SetTime(const std::optional<std::string>& text, const char* flag, LocalTime& out) {
+  if (!text) return Status::Ok();
+  auto t = LocalTime::Parse(*text);
+  if (!t.ok()) return Status::InvalidArgument(std::string(flag) + ": " + t.status().message());
+  out = *t;
+  return Status::Ok();
+}
+
+}  // namespace
+
+fs::path DefaultHome() {
+  const char* env = std::getenv("ANSHIN_HOME");
+  return env != nullptr && *env != '\0' ? fs::path(env) : fs::path("/var/lib/anshin");
+}
+
+std::string OperatorName() {
+  if (const passwd* pw = getpwuid(geteuid()); pw != nullptr && pw->pw_name != nullptr)
+    return pw->pw_name;
+  return "uid:" + std::to_string(geteuid());
+}
+
+// ---- init --------------------------------------------------------------------------------
+
+Status Init(const fs::path& home, const InitOptions& options, const std::string& user,
+            TimePoint now) {
+  if (options.server_sans.empty())
+    return Status::InvalidArgument("server-san: at least one is required");
+  const fs::path db = home / "anshin.db", pki = home / "pki";
+  std::error_code ec;
+  if (!options.force && (fs::exists(db, ec) || fs::exists(pki / "ca.key", ec))) {
+    return Status::AlreadyExists(home.string() +
+                                 " already holds a deployment; use --force to replace it");
+  }
+  fs::create_directories(pki, ec);
+  if (ec) return Status::Unavailable("creating " + pki.string() + ": " + ec.message());
+  fs::permissions(pki,
+                  fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                      fs::perms::others_read | fs::perms::others_exec,
+                  ec);
+  if (options.force) {
+    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db.string() + suffix, ec);
+  }
+
+  CertSpec ca_spec{"anshin deployment CA", now, std::chrono::days(3650)};
+  ANSHIN_ASSIGN_OR_RETURN(PrivateKey ca_key, GenerateP256Key());
+  ANSHIN_ASSIGN_OR_RETURN(Certificate ca, MakeCaCertificate(ca_key.get(), ca_spec));
+  CertSpec server_spec{options.server_sans.front(), now, std::chrono::days(825)};
+  ANSHIN_ASSIGN_OR_RETURN(PrivateKey server_key, GenerateP256Key());
+  ANSHIN_ASSIGN_OR_RETURN(Certificate server,
+                          IssueServerCertificate(ca.get(), ca_key.get(), server_key.get(),
+                                                 server_spec, options.server_sans));
+  ANSHIN_ASSIGN_OR_RETURN(std::string ca_key_pem, PrivateKeyPem(ca_key.get()));
+  ANSHIN_ASSIGN_OR_RETURN(std::string ca_pem, CertificatePem(ca.get()));
+  ANSHIN_ASSIGN_OR_RETURN(std::string server_key_pem, PrivateKeyPem(server_key.get()));
+  ANSHIN_ASSIGN_OR_RETURN(std::string server_pem, CertificatePem(server.get()));
+  ANSHIN_RETURN_IF_ERROR(sys::WriteFileAtomic(pki / "ca.key", ca_key_pem, kPrivate));
+  ANSHIN_RETURN_IF_ERROR(sys::WriteFileAtomic(pki / "ca.crt", ca_pem, kPublic));
+  ANSHIN_RETURN_IF_ERROR(sys::WriteFileAtomic(pki / "server.key", server_key_pem, kPrivate));
+  ANSHIN_RETURN_IF_ERROR(sys::WriteFileAtomic(pki / "server.crt", server_pem, kPublic));
+  ANSHIN_RETURN_IF_ERROR(
+      sys::WriteFileAtomic(home / "card.key", CardKey::Generate().ToHex() + "\n", kPrivate));
+  ANSHIN_RETURN_IF_ERROR(sys::WriteFileAtomic(home / "server.toml", kServerToml, kPublic));
+
+  store::SqliteOptions so;
+  so.path = db;
+  ANSHIN_ASSIGN_OR_RETURN(std::unique_ptr<store::SqliteStore> st, store::SqliteStore::Open(so));
+  ANSHIN_ASSIGN_OR_RETURN(std::string ca_sha, CertificateSha256(ca.get()));
+  std::string sans;
+  for (const auto& s : options.server_sans) sans += (sans.empty() ? "" : ",") + s;
+  return st->AppendAudit(store::Actor{user, now}, "deployment.init",
+                         "ca_sha256=" + ca_sha + " server_sans=" + sans);
+}
+
+// ---- facilities --------------------------------------------------------------------------
+
+Status ApplyFacilitySettings(const FacilitySettings& s, store::Facility& f) {
+  if (s.name) {
+    if (s.name->empty()) return Status::InvalidArgument("name: must not be empty");
+    f.name = *s.name;
+  }
+  if (s.tz) {
+    auto zone = sys::LoadTimeZone(*s.tz);
+    if (!zone.ok()) return Status::InvalidArgument("tz: " + zone.status().message());
+    f.tz_name = *s.tz;
+  }
+  ANSHIN_RETURN_IF_ERROR(SetTime(s.departure_from, "departure-from", f.rules.departure_from));
+  ANSHIN_RETURN_IF_ERROR(
+      SetDuration(s.departure_margin, "departure-margin", f.rules.departure_margin));
+  ANSHIN_RETURN_IF_ERROR(
+      SetDuration(s.double_tap_window, "double-tap-window", f.rules.double_tap_window));
+  ANSHIN_RETURN_IF_ERROR(SetTime(s.closing_time, "closing-time", f.rules.closing_time));
+  ANSHIN_RETURN_IF_ERROR(SetDuration(s.closing_grace, "closing-grace", f.rules.closing_grace));
+  ANSHIN_RETURN_IF_ERROR(SetDuration(s.late_after, "late-after", f.rules.late_after));
+  ANSHIN_RETURN_IF_ERROR(SetTime(s.opens, "opens", f.opens));
+  f.closes = f.rules.closing_time;
+  return Status::Ok();
+}
+
+Admin::Admin(fs::path home, std::string user, std::shared_ptr<const Clock> clock,
+             std::unique_ptr<store::SqliteStore> store)
+    : home_(std::move(home)),
+      user_(std::move(user)),
+      clock_(std::move(clock)),
+      store_(std::move(store)) {}
+
+Result<std::unique_ptr<Admin>> Admin::Open(const fs::path& home, std::string user,
+                                           std::shared_ptr<const Clock> clock) {
+  std::error_code ec;
+  if (!fs::exists(home / "anshin.db", ec)) {
+    return Status::FailedPrecondition(home.string() +
+                                      " holds no deployment; run `anshin-admin init` first");
+  }
+  store::SqliteOptions so;
+  so.path = home / "anshin.db";
+  ANSHIN_ASSIGN_OR_RETURN(std::unique_ptr<store::SqliteStore> st, store::SqliteStore::Open(so));
+  return std::unique_ptr<Admin>(new Admin(home, std::move(user), std::move(clock), std::move(st)));
+}
+
+Result<FacilityId> Admin::FacilityAdd(const std::string& code, const FacilitySettings& s) {
+  if (code.empty() || code.size() > 64)
+    return Status::InvalidArgument("code: must be 1 to 64 characters");
+  if (!s.name) return Status::InvalidArgument("name: required");
+  store::Facility f;
+  f.code = code;
+  ANSHIN_RETURN_IF_ERROR(ApplyFacilitySettings(s, f));
+  return store_->AddFacility(f, Who());
+}
+
+Result<std::vector<store::Facility>> Admin::FacilityList() { return store_->ListFacilities(); }
+
+Status Admin::FacilitySet(const std::string& code, const FacilitySettings& s) {
+  ANSHIN_ASSIGN_OR_RETURN(store::Facility f, store_->GetFacilityByCode(code));
+  ANSHIN_RETURN_IF_ERROR(ApplyFacilitySettings(s, f));
+  return store_->UpdateFacility(f, Who());
+}
+
+// ---- agents --------------------------------------------------------------------------------
+
+Result<EnrollResult> Admin::AgentEnroll(const EnrollOptions& o) {
+  ANSHIN_RETURN_IF_ERROR(CheckAgentName(o.name));
+  if (o.server_url.rfind("https://", 0) != 0)
+    return Status::InvalidArgument("server-url: must start with https://");
+  ANSHIN_ASSIGN_OR_RETURN(store::Facility f, store_->GetFacilityByCode(o.facility_code));
+  if (store_->GetAgent(o.name).ok())
+    return Status::AlreadyExists("agent " + o.name + " is already enrolled");
+
+  const fs::path pki = home_ / "pki";
+  ANSHIN_ASSIGN_OR_RETURN(std::string ca_pem, sys::ReadFile(pki / "ca.crt"));
+  ANSHIN_ASSIGN_OR_RETURN(std::string ca_key_pem, sys::ReadFile(pki / "ca.key"));
+  ANSHIN_ASSIGN_OR_RETURN(std::string card_key, sys::ReadFile(home_ / "card.key"));
+  ANSHIN_ASSIGN_OR_RETURN(Certificate ca, ParseCertificatePem(ca_pem));
+  ANSHIN_ASSIGN_OR_RETURN(PrivateKey ca_key, ParsePrivateKeyPem(ca_key_pem));
+
+  PrivateKey subject_key;
+  std::optional<std::string> key_pem;
+  if (o.csr) {
+    ANSHIN_ASSIGN_OR_RETURN(std::string csr, sys::ReadFile(*o.csr));
+    ANSHIN_ASSIGN_OR_RETURN(subject_key, PublicKeyFromCsr(csr));
+  } else {
+    ANSHIN_ASSIGN_OR_RETURN(subject_key, GenerateP256Key());
+    ANSHIN_ASSIGN_OR_RETURN(key_pem, PrivateKeyPem(subject_key.get()));
+  }
+  const TimePoint now = clock_->Now();
+  ANSHIN_ASSIGN_OR_RETURN(Certificate cert,
+                          IssueClientCertificate(ca.get(), ca_key.get(), subject_key.get(),
+                                                 CertSpec{o.name, now, std::chrono::days(825)}));
+  ANSHIN_ASSIGN_OR_RETURN(std::string cert_pem, CertificatePem(cert.get()));
+  ANSHIN_ASSIGN_OR_RETURN(std::string sha, CertificateSha256(cert.get()));
+
+  std::error_code ec;
+  fs::create_directories(o.out_dir, ec);
+  if (ec) return Status::Unavailable("creating " + o.out_dir.string() + ": " + ec.message());
+  if (key_pem)
+    ANSHIN_RETURN_IF_ERROR(sys::WriteFileAtomic(o.out_dir / "agent.key", *key_pem, kPrivate));
+  ANSHIN_RETURN_IF_ERROR(sys::WriteFileAtomic(o.out_dir / "agent.crt", cert_pem, kPublic));
+  ANSHIN_RETURN_IF_ERROR(sys::WriteFileAtomic(o.out_dir / "ca.crt", ca_pem, kPublic));
+  ANSHIN_RETURN_IF_ERROR(
+      sys::WriteFileAtomic(o.out_dir / "card.key", Trim(card_key) + "\n", kPrivate));
+  std::string toml =
+      "# anshin-agent configuration, written by `anshin-admin agent enroll`.\n[agent]\nname = " +
+      TomlString(o.name) +
+      "\ndatabase = \"agent.db\"\ncard_key = \"card.key\"\n\n[uplink]\nserver_url = " +
+      TomlString(o.server_url) + "\ncert = \"agent.crt\"\nkey = \"agent.key\"\nca = \"ca.crt\"\n";
+  ANSHIN_RETURN_IF_ERROR(sys::WriteFileAtomic(o.out_dir / "agent.toml", toml, kPublic));
+
+  store::Agent a;
+  a.name = o.name;
+  a.facility = f.id;
+  a.cert_sha256 = sha;
+  a.enrolled_at = now;
+  ANSHIN_ASSIGN_OR_RETURN(AgentId id, store_->AddAgent(a, store::Actor{user_, now}));
+  return EnrollResult{id, sha};
+}
+
+Status Admin::AgentSetStatus(const std::string& name, store::AgentStatus status) {
+  return store_->SetAgentStatus(name, status, Who());
+}
+
+Result<std::vector<store::Agent>> Admin::AgentList() { return store_->ListAgents(); }
+
+// ---- children, cards, guardians ------------------------------------------------------------
+
+Result<ChildSchedule> ParseExpectedDeparture(std::string_view text) {
+  static constexpr std::string_view kDays[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+  ChildSchedule s;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    auto eq = item.find('=');
+    if (eq == std::string_view::npos) {
+      return Status::InvalidArgument("expected-departure: \"" + std::string(item) +
+                                     "\" is not day=HH:MM");
+    }
+    std::string_view day = item.substr(0, eq);
+    int index = -1;
+    for (int d = 0; d < 7; ++d) {
+      if (kDays[d] == day) index = d;
+    }
+    if (index < 0)
+      return Status::InvalidArgument("expected-departure: unknown day \"" + std::string(day) +
+                                     "\"");
+    auto t = LocalTime::Parse(item.substr(eq + 1));
+    if (!t.ok()) return Status::InvalidArgument("expected-departure: " + t.status().message());
+    s.expected_departure[index] = *t;
+  }
+  return s;
+}
+
+Result<ChildId> Admin::ChildAdd(const std::string& facility_code, const std::string& name,
+                                const std::string& expected_departure) {
+  if (name.empty()) return Status::InvalidArgument("name: must not be empty");
+  if (name.find_first_of("\r\n") != std::string::npos)
+    return Status::InvalidArgument("name: contains a line break");
+  ANSHIN_ASSIGN_OR_RETURN(store::Facility f, store_->GetFacilityByCode(facility_code));
+  store::Child c;
+  c.name = name;
+  c.facility = f.id;
+  ANSHIN_ASSIGN_OR_RETURN(c.schedule, ParseExpectedDeparture(expected_departure));
+  return store_->AddChild(c, Who());
+}
+
+Result<CardToken> Admin::CardAssign(ChildId child, const std::string& idm_hex) {
+  ANSHIN_ASSIGN_OR_RETURN(Idm idm, Idm::Parse(idm_hex));
+  ANSHIN_ASSIGN_OR_RETURN(std::string key_text, sys::ReadFile(home_ / "card.key"));
+  ANSHIN_ASSIGN_OR_RETURN(CardKey key, CardKey::Parse(Trim(key_text)));
+  ANSHIN_RETURN_IF_ERROR(store_->GetChild(child).status());
+  CardToken token = key.TokenOf(idm);
+  ANSHIN_RETURN_IF_ERROR(store_->AssignCard(child, token, Who()));
+  return token;
+}
+
+Status Admin::CardLost(const CardToken& token) { return store_->MarkCardLost(token, Who()); }
+Result<CardToken> Admin::CardLostOfChild(ChildId child) {
+  return store_->MarkChildCardLost(child, Who());
+}
+
+Result<store::VerificationTicket> Admin::GuardianAdd(const GuardianOptions& o) {
+  ANSHIN_RETURN_IF_ERROR(store_->GetChild(o.child).status());
+  store::Guardian g;
+  g.child = o.child;
+  g.email = o.email;
+  g.wants_arrival = o.arrival;
+  g.wants_departure = o.departure;
+  g.charset = o.iso_2022_jp ? store::Charset::kIso2022Jp : store::Charset::kUtf8;
+  return store_->AddGuardian(g, Who());
+}
+
+Status Admin::GuardianVerify(GuardianId id, const std::string& code) {
+  const TimePoint now = clock_->Now();
+  Status s = store_->VerifyGuardianByCode(id, code, now);
+  if (s.ok()) {
+    ANSHIN_RETURN_IF_ERROR(store_->AppendAudit(store::Actor{user_, now}, "guardian.verify_entered",
+                                               "guardian=" + id.ToString()));
+  }
+  return s;
+}
+
+}  // namespace anshin::admin

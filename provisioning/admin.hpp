@@ -1,0 +1,127 @@
+// anshin-admin's operations on a deployment home (DIR, default $ANSHIN_HOME or /var/lib/anshin):
+//
+//   DIR/anshin.db     the server's SQLite store
+//   DIR/pki/ca.key    deployment CA key (0600)     DIR/pki/ca.crt
+//   DIR/pki/server.key server key (0600)           DIR/pki/server.crt (SANs from init)
+//   DIR/card.key      the deployment card key, 64 hex digits (0600)
+//   DIR/server.toml   anshin-server's configuration
+//
+// Each operation is a function of its arguments returning Status/Result; the CLI (cli.cpp)
+// only parses flags and prints. Every change is written to the store's hash-chained audit log
+// with the operator's OS user name, in the same transaction as the change. Personal data
+// (names, addresses) is never printed back except where the operator typed it.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "common/time.hpp"
+#include "common/types.hpp"
+#include "notify-server/store/sqlite_store.hpp"
+
+namespace anshin::admin {
+
+// $ANSHIN_HOME, or /var/lib/anshin.
+std::filesystem::path DefaultHome();
+// The operator's OS user name (getpwuid(geteuid())), for the audit log.
+std::string OperatorName();
+
+struct InitOptions {
+  std::vector<std::string> server_sans;  // at least one
+  bool force = false;  // replace an existing deployment (database, PKI, card key, config)
+};
+
+// Creates the database (migrations), the CA, the server certificate, the card key and
+// server.toml. Refuses (AlreadyExists) when the home already holds a deployment, unless force.
+Status Init(const std::filesystem::path& home, const InitOptions& options, const std::string& user,
+            TimePoint now);
+
+// Engine parameters as typed on the command line; unset fields keep their current (or default)
+// value. Durations: "120s", "30m"; times of day: "16:30".
+struct FacilitySettings {
+  std::optional<std::string> name;
+  std::optional<std::string> tz;
+  std::optional<std::string> departure_from;
+  std::optional<std::string> departure_margin;
+  std::optional<std::string> double_tap_window;
+  std::optional<std::string> closing_time;
+  std::optional<std::string> closing_grace;
+  std::optional<std::string> late_after;
+  std::optional<std::string> opens;
+};
+// Applies settings onto f, validating each (the message names the flag).
+Status ApplyFacilitySettings(const FacilitySettings& s, store::Facility& f);
+
+struct EnrollOptions {
+  std::string facility_code;
+  std::string name;
+  std::filesystem::path out_dir;
+  std::optional<std::filesystem::path> csr;  // issue for this CSR's key instead of generating one
+  std::string server_url = "https://127.0.0.1:8443";
+};
+
+struct EnrollResult {
+  AgentId agent;
+  std::string cert_sha256;
+};
+
+struct GuardianOptions {
+  ChildId child;
+  std::string email;
+  bool arrival = true;
+  bool departure = true;
+  bool iso_2022_jp = false;
+};
+
+// An opened deployment home.
+class Admin {
+ public:
+  static Result<std::unique_ptr<Admin>> Open(
+      const std::filesystem::path& home, std::string user,
+      std::shared_ptr<const Clock> clock = std::make_shared<SystemClock>());
+
+  Result<FacilityId> FacilityAdd(const std::string& code, const FacilitySettings& s);
+  Result<std::vector<store::Facility>> FacilityList();
+  Status FacilitySet(const std::string& code, const FacilitySettings& s);
+
+  // Issues the agent's client certificate and writes the bundle: agent.key (0600, not with a
+  // CSR), agent.crt, ca.crt, card.key (0600) and agent.toml for anshin-agent.
+  Result<EnrollResult> AgentEnroll(const EnrollOptions& o);
+  Status AgentSetStatus(const std::string& name, store::AgentStatus status);
+  Result<std::vector<store::Agent>> AgentList();
+
+  // expected_departure: "mon=17:30,wed=18:00".
+  Result<ChildId> ChildAdd(const std::string& facility_code, const std::string& name,
+                           const std::string& expected_departure);
+  // Computes the token from the IDm with the home's card key; the IDm is not stored.
+  Result<CardToken> CardAssign(ChildId child, const std::string& idm_hex);
+  Status CardLost(const CardToken& token);
+  Result<CardToken> CardLostOfChild(ChildId child);
+  Result<store::VerificationTicket> GuardianAdd(const GuardianOptions& o);
+  Status GuardianVerify(GuardianId id, const std::string& code);
+
+  store::SqliteStore& store() { return *store_; }
+
+ private:
+  Admin(std::filesystem::path home, std::string user, std::shared_ptr<const Clock> clock,
+        std::unique_ptr<store::SqliteStore> store);
+  store::Actor Who() const { return store::Actor{user_, clock_->Now()}; }
+
+  const std::filesystem::path home_;
+  const std::string user_;
+  const std::shared_ptr<const Clock> clock_;
+  std::unique_ptr<store::SqliteStore> store_;
+};
+
+// Parses "mon=17:30,wed=18:00" into a schedule.
+Result<ChildSchedule> ParseExpectedDeparture(std::string_view text);
+
+// The anshin-admin command line. Returns the process exit code; writes results to out and
+// errors to err.
+int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+
+}  // namespace anshin::admin

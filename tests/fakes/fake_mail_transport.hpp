@@ -1,0 +1,87 @@
+// FakeMailTransport: a MailTransport that records every message handed to it and answers as
+// the test scripts it: all accepted by default; a recipient can be refused (4xx or 5xx) a given
+// number of times, and the Nth Send() call can fail as a whole (relay down). Thread-safe: the
+// mailer's sender thread sends while the test inspects.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "notify-server/mail/mail_transport.hpp"
+
+namespace anshin::fakes {
+
+class FakeMailTransport final : public server::mail::MailTransport {
+ public:
+  using Kind = server::mail::SendOutcome::Kind;
+
+  std::vector<server::mail::SendOutcome> Send(
+      std::span<const server::mail::OutgoingMail> mails) override {
+    std::lock_guard lock(mu_);
+    ++calls_;
+    std::vector<server::mail::SendOutcome> out;
+    const bool relay_down = down_calls_.count(calls_) > 0 || down_;
+    for (const auto& m : mails) {
+      server::mail::SendOutcome o{
+          m.id, Kind::kSent, 250,
+          "250 2.0.0 Ok: queued as FAKE" + std::to_string(accepted_.size())};
+      if (relay_down) {
+        o = {m.id, Kind::kTemporary, 0, "Couldn't connect to server"};
+      } else if (auto it = rules_.find(m.to); it != rules_.end() && it->second.times != 0) {
+        if (it->second.times > 0) --it->second.times;
+        o = {m.id, it->second.kind, it->second.code,
+             std::to_string(it->second.code) + " scripted refusal"};
+      }
+      attempts_.push_back(m);
+      if (o.kind == Kind::kSent) accepted_.push_back(m);
+      out.push_back(o);
+    }
+    return out;
+  }
+
+  // `to` is refused with `code` (4xx: kTemporary, 5xx: kPermanent) `times` times (-1: always).
+  void Refuse(const std::string& to, int code, int times) {
+    std::lock_guard lock(mu_);
+    rules_[to] = Rule{code >= 500 ? Kind::kPermanent : Kind::kTemporary, code, times};
+  }
+  // The `n`th call to Send() (1-based) fails for every message, as if the relay were down.
+  void FailCall(int n) {
+    std::lock_guard lock(mu_);
+    down_calls_[n] = true;
+  }
+  void SetDown(bool down) {
+    std::lock_guard lock(mu_);
+    down_ = down;
+  }
+
+  std::vector<server::mail::OutgoingMail> accepted() const {
+    std::lock_guard lock(mu_);
+    return accepted_;
+  }
+  std::vector<server::mail::OutgoingMail> attempts() const {
+    std::lock_guard lock(mu_);
+    return attempts_;
+  }
+  int calls() const {
+    std::lock_guard lock(mu_);
+    return calls_;
+  }
+
+ private:
+  struct Rule {
+    Kind kind;
+    int code;
+    int times;
+  };
+  mutable std::mutex mu_;
+  std::map<std::string, Rule> rules_;
+  std::map<int, bool> down_calls_;
+  bool down_ = false;
+  int calls_ = 0;
+  std::vector<server::mail::OutgoingMail> attempts_;
+  std::vector<server::mail::OutgoingMail> accepted_;
+};
+
+}  // namespace anshin::fakes
