@@ -37,6 +37,7 @@ Uplinker::Options UplinkerOptions(const AgentConfig& c) {
   o.backoff_max = c.backoff_max;
   o.daily_health = c.daily_health;
   o.agent_version = std::string(AgentVersion());
+  o.unknown_card_refresh = c.unknown_card_refresh;
   return o;
 }
 
@@ -119,7 +120,7 @@ void Agent::Stop() {
 void Agent::OnTap(const Idm& idm, std::chrono::steady_clock::time_point seen_at) {
   TimePoint at = clock_.Now();
   CardToken token = card_key_.TokenOf(idm);  // from here on only the token exists
-  if (!allowlist_.Contains(token)) {
+  if (!allowlist_.Contains(token) && !RegisteredSinceLastRefresh(token)) {
     auto unknown = store_->Increment(meta::kUnknownTaps);
     spdlog::info("tap of a card not in the allowlist (unknown taps so far: {})",
                  unknown.ok() ? std::to_string(*unknown) : "?");
@@ -140,6 +141,23 @@ void Agent::OnTap(const Idm& idm, std::chrono::steady_clock::time_point seen_at)
   spdlog::info("tap #{} queued (card {}), durable {:.3f} ms after the card was seen", *seq,
                token.hex().substr(0, 8), latency.count());
   uplinker_.Notify();
+}
+
+bool Agent::RegisteredSinceLastRefresh(const CardToken& token) {
+  auto refreshed = uplinker_.RefreshForUnknownCard();
+  if (!refreshed.ok()) {
+    const std::string message =
+        "allowlist refresh for an unknown card: " + refreshed.status().message();
+    spdlog::warn("card not in the allowlist; {}", message);
+    (void)store_->SetText(meta::kLastError, message);
+    (void)store_->SetInt(meta::kLastErrorAt, ToUnixMillis(clock_.Now()));
+    return false;
+  }
+  if (!*refreshed) return false;  // refreshed recently enough (or disabled)
+  bool registered = allowlist_.Contains(token);
+  spdlog::info("tap of a card not in the allowlist: allowlist refreshed (version {}), card {}",
+               allowlist_.version(), registered ? "registered now" : "still unknown");
+  return registered;
 }
 
 void Agent::OnReaderState(ReaderState state, const std::string& error) {

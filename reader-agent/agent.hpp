@@ -2,7 +2,10 @@
 //
 //   reader thread:  ReaderSupervisor → OnTap: card token at once (the raw IDm goes no further),
 //                   allowlist lookup, commit to the queue, then feedback; reader faults go to
-//                   health and to the "reader_error" feedback.
+//                   health and to the "reader_error" feedback. A card not in the allowlist
+//                   first refreshes it when the last refresh is older than
+//                   `uplink.unknown_card_refresh` (Uplinker::RefreshForUnknownCard), so that tap
+//                   waits up to the uplink timeout; registered cards never wait on the network.
 //   uplink thread:  Uplinker, woken by each committed tap.
 //
 // Owns the reader, the uplink, the store and the feedback. Start() once, Stop() once (from any
@@ -50,6 +53,9 @@ class Agent {
   void OnReaderState(ReaderState state, const std::string& error);
 
  private:
+  // For a token not in the allowlist: refreshes the allowlist when due and looks again.
+  bool RegisteredSinceLastRefresh(const CardToken& token);
+
   Agent(AgentConfig config, std::unique_ptr<CardReader> reader, std::unique_ptr<Uplink> uplink,
         std::unique_ptr<AgentStore> store, const Clock& clock, std::ostream& console);
 

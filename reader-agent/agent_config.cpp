@@ -92,6 +92,8 @@ Status LoadUplinkSection(const sys::Config& c, AgentConfig& out) {
     return Status::InvalidArgument("uplink.backoff_max: below uplink.backoff_min");
   }
   ANSHIN_ASSIGN_OR_RETURN(out.daily_health, c.Bool("uplink.daily_health", out.daily_health));
+  ANSHIN_ASSIGN_OR_RETURN(out.unknown_card_refresh,
+                          c.Duration("uplink.unknown_card_refresh", out.unknown_card_refresh));
   return Status::Ok();
 }
 
@@ -128,6 +130,7 @@ Result<AgentConfig> LoadAgentConfig(const sys::Config& c, ConfigUse use) {
       "uplink.backoff_min",
       "uplink.backoff_max",
       "uplink.daily_health",
+      "uplink.unknown_card_refresh",
       "feedback.accepted",
       "feedback.not_registered",
       "feedback.reader_error",

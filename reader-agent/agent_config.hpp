@@ -39,6 +39,9 @@ struct AgentConfig {
   Millis backoff_min{1'000};
   Millis backoff_max{300'000};
   bool daily_health = false;
+  // A card not in the allowlist refreshes it at once when the last refresh is at least this
+  // old; 0 disables (then only upload sessions refresh it).
+  Millis unknown_card_refresh{600'000};
 
   // [feedback]
   std::string accepted_command;

@@ -9,7 +9,8 @@
 // request itself (IsRejection: keep the batch, report it, retry much later); the message holds
 // the status and the server's error body. A body that does not parse is Internal (transient).
 //
-// An Uplink is used by one thread at a time; sessions are not shared between threads.
+// Begin() may be called from several threads (the uplink thread's sessions and the reader
+// thread's unknown-card allowlist refresh); each session is used by one thread only.
 #pragma once
 
 #include <cstdint>

@@ -25,7 +25,10 @@ Uplinker::Uplinker(AgentStore& store, Uplink& uplink, AllowlistCache& allowlist,
 
 Status Uplinker::Init() {
   ANSHIN_ASSIGN_OR_RETURN(auto list, store_.LoadAllowlist());
+  ANSHIN_ASSIGN_OR_RETURN(auto fetched_at, store_.GetInt(meta::kAllowlistFetchedAt));
+  std::lock_guard lock(allowlist_mu_);
   allowlist_.Replace(list.tokens, list.version, list.fetched);
+  if (list.fetched && fetched_at) last_refresh_ = FromUnixMillis(*fetched_at);
   return Status::Ok();
 }
 
@@ -127,14 +130,41 @@ Status Uplinker::RefreshAllowlist(UplinkSession& session) {
   std::uint64_t since = allowlist_.fetched() ? allowlist_.version() : 0;
   auto delta = session.FetchAllowlist(since);
   if (!delta.ok()) return delta.status();
-  (void)store_.SetInt(meta::kLastContactAt, ToUnixMillis(clock_.Now()));
-  ANSHIN_RETURN_IF_ERROR(store_.ApplyAllowlist(*delta, clock_.Now()));
+  TimePoint now = clock_.Now();
+  (void)store_.SetInt(meta::kLastContactAt, ToUnixMillis(now));
+  std::lock_guard lock(allowlist_mu_);
+  if (allowlist_.fetched() && allowlist_.version() != since &&
+      delta->version < allowlist_.version()) {
+    // The other thread applied a newer list while this answer was on its way: keep that one.
+    last_refresh_ = now;
+    return Status::Ok();
+  }
+  ANSHIN_RETURN_IF_ERROR(store_.ApplyAllowlist(*delta, now));
   ANSHIN_ASSIGN_OR_RETURN(auto list, store_.LoadAllowlist());
   allowlist_.Replace(list.tokens, list.version, list.fetched);
+  last_refresh_ = now;
   if (delta->full || !delta->added.empty() || !delta->removed.empty()) {
     spdlog::info("allowlist version {}: {} cards", list.version, list.tokens.size());
   }
   return Status::Ok();
+}
+
+Result<bool> Uplinker::RefreshForUnknownCard() {
+  const Millis interval = options_.unknown_card_refresh;
+  if (interval <= Millis(0)) return false;
+  {
+    TimePoint now = clock_.Now();
+    // A time in the future means the wall clock was set back: that does not hold refreshes off.
+    auto recent = [&](const std::optional<TimePoint>& t) {
+      return t && now >= *t && now - *t < interval;
+    };
+    std::lock_guard lock(allowlist_mu_);
+    if (recent(last_refresh_) || recent(last_unknown_attempt_)) return false;
+    last_unknown_attempt_ = now;
+  }
+  std::unique_ptr<UplinkSession> session = uplink_.Begin();
+  ANSHIN_RETURN_IF_ERROR(RefreshAllowlist(*session));
+  return true;
 }
 
 Status Uplinker::SyncOnce(bool contact) {

@@ -6,17 +6,28 @@
 // order, each with the agent's health, deletes exactly the taps each ACK covers
 // (seq <= acked_through), and then refreshes the allowlist with GET /v1/allowlist?since=V.
 //
+// A tap of a card not in the allowlist may also refresh it (RefreshForUnknownCard, on the reader
+// thread): a card issued since the last refresh is then accepted on its first tap. That is a
+// connection caused by a tap, rate-limited to one per `unknown_card_refresh`, so a stranger's
+// card tapped again and again costs at most one connection per interval.
+//
 // Failures: transient ones (network, 5xx) retry after an exponential backoff with jitter; a
 // rejection (4xx) keeps the batch, is counted and reported in health (`rejected_batches`,
-// `last_upload_error`) and retried only after `backoff_max`. Nothing is ever dropped.
+// `last_upload_error`) and retried only after `backoff_max`. Nothing is ever dropped. A failed
+// unknown-card refresh is only returned to the caller: it leaves the upload's backoff and
+// error fields alone.
 //
-// Run() is the body of the uplink thread; Notify() (any thread) says taps were committed.
+// Run() is the body of the uplink thread; Notify() (any thread) says taps were committed;
+// RefreshForUnknownCard() runs on the reader thread, in a session of its own, concurrently with
+// Run(). Applying a fetched allowlist is serialised, and a list older than the one at hand
+// (fetched concurrently) is not applied.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "common/status.hpp"
@@ -39,6 +50,8 @@ class Uplinker {
     Millis backoff_max{300'000};
     bool daily_health = false;
     std::string agent_version;
+    // Minimum age of the allowlist before an unknown card refreshes it; 0 disables.
+    Millis unknown_card_refresh{600'000};
   };
   // Reader health for the upload (`reader_state`, `reader_error`); called on the uplink thread.
   using ReaderHealthFn = std::function<void(wire::Health&)>;
@@ -55,6 +68,13 @@ class Uplinker {
   // One session: sends the whole queue, refreshes the allowlist. `contact` forces a POST (with
   // an empty batch) even when the queue is empty: the daily health contact. Public for tests.
   Status SyncOnce(bool contact);
+
+  // For a tapped card not in the allowlist: when enabled and neither a refresh nor an earlier
+  // attempt of this kind happened within `unknown_card_refresh`, fetches the allowlist now (one
+  // connection, bounded by the uplink's timeout) and applies it. Returns true when it refreshed,
+  // false when not due or disabled, an error when the fetch or the store failed (the attempt
+  // still counts for the rate limit). Any thread; meant for the reader thread.
+  Result<bool> RefreshForUnknownCard();
 
  private:
   enum class Work { kNone, kSend, kAllowlist, kDailyHealth };
@@ -75,6 +95,11 @@ class Uplinker {
   std::condition_variable cv_;
   bool notified_ = false;  // guarded by mu_
   bool stopping_ = false;  // guarded by mu_
+
+  // Serialises applying a fetched allowlist (store + cache) and guards the times below.
+  std::mutex allowlist_mu_;
+  std::optional<TimePoint> last_refresh_;          // last successful fetch (stored across runs)
+  std::optional<TimePoint> last_unknown_attempt_;  // last RefreshForUnknownCard connection
 };
 
 }  // namespace anshin::agent

@@ -59,6 +59,7 @@ TEST_CASE("a minimal config gets the documented defaults", "[config]") {
   CHECK(c->backoff_min == Millis(1000));
   CHECK(c->backoff_max == Millis(300'000));
   CHECK_FALSE(c->daily_health);
+  CHECK(c->unknown_card_refresh == Millis(600'000));
   CHECK(c->accepted_command.empty());
   CHECK(c->log_level == "info");
 }
@@ -133,6 +134,15 @@ TEST_CASE("uplink and enrolment keys are checked", "[config]") {
   e.dir.Write("short.key", "abcd");
   CHECK_THAT(load("server_url = \"https://x\"\n", "short.key").status().message(),
              Catch::Contains("agent.card_key"));
+  CHECK_THAT(
+      load("server_url = \"https://x\"\nunknown_card_refresh = \"soon\"\n").status().message(),
+      Catch::Contains("uplink.unknown_card_refresh"));
+  CHECK(load("server_url = \"https://x\"\nunknown_card_refresh = \"0\"\n")
+            .value()
+            .unknown_card_refresh == Millis(0));
+  CHECK(load("server_url = \"https://x\"\nunknown_card_refresh = \"90s\"\n")
+            .value()
+            .unknown_card_refresh == Millis(90'000));
   CHECK(load("server_url = \"https://x\"\n").ok());
   auto no_name = e.Load("", ConfigUse::kRun, false);
   CHECK_THAT(no_name.status().message(), Catch::Contains("agent.name"));
@@ -167,6 +177,7 @@ TEST_CASE("deploy/agent.example.toml loads and shows the defaults", "[config]") 
   CHECK(c->backoff_min == defaults.backoff_min);
   CHECK(c->backoff_max == defaults.backoff_max);
   CHECK(c->daily_health == defaults.daily_health);
+  CHECK(c->unknown_card_refresh == defaults.unknown_card_refresh);
   CHECK(c->feedback_timeout == defaults.feedback_timeout);
   CHECK(c->log_level == defaults.log_level);
 }

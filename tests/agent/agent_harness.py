@@ -215,6 +215,16 @@ class TestServer:
                       "server_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
             return 200, answer, drop
 
+    def register(self, token):
+        """Registers a card (as staff issuing it would): a new allowlist version."""
+        with self.lock:
+            self.allowlist.append(token)
+            self.allowlist_version += 1
+
+    def allowlist_requests(self):
+        with self.lock:
+            return list(self.allowlist_gets)
+
     def handle_allowlist(self, since):
         with self.lock:
             self.allowlist_gets.append(since)
@@ -358,7 +368,9 @@ class Harness:
     def token(self, idm_hex):
         return card_token(self.CARD_KEY, idm_hex)
 
-    def agent(self, device=None, extra="", name=None, debounce="2s", poll_interval="20ms"):
+    def agent(self, device=None, extra="", name=None, debounce="2s", poll_interval="20ms",
+              uplink=""):
+        """The agent's config; `uplink` adds lines to [uplink], `extra` appends sections."""
         device = device if device is not None else "simulated-fifo:" + self.fifo
         config = os.path.join(self.dir, "agent.toml")
         with open(config, "w") as f:
@@ -380,11 +392,13 @@ batch_size = 4
 timeout = "3s"
 backoff_min = "100ms"
 backoff_max = "1s"
+%s
 [log]
 level = "debug"
 %s
 """ % (name or self.AGENT_NAME, os.path.join(self.dir, "agent.db"), self.card_key_path, device,
-       poll_interval, debounce, self.server.url, self.pki.agent_cert, self.pki.agent_key, self.pki.ca, extra))
+       poll_interval, debounce, self.server.url, self.pki.agent_cert, self.pki.agent_key,
+       self.pki.ca, uplink, extra))
         a = Agent(self, self.binary, config)
         self.agents.append(a)
         return a

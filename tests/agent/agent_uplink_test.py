@@ -163,7 +163,8 @@ def case_rejected_batch(binary):
 
 
 def case_not_registered(binary):
-    """A card not in the allowlist: "not registered" feedback, counted, nothing queued or sent."""
+    """A card not in the allowlist: "not registered" feedback, counted, nothing queued or sent;
+    no connection either, as the start-up fetch is younger than `unknown_card_refresh` (10m)."""
     with Harness(binary, REGISTERED) as h:
         h.server.start()
         a = start_fetched(h, extra='[feedback]\nnot_registered = "sh -c \'echo beep >> %s\'"\n'
@@ -181,6 +182,69 @@ def case_not_registered(binary):
         db = open(os.path.join(h.dir, "agent.db"), "rb").read()
         check(bytes.fromhex(STRANGER) not in db and STRANGER.encode() not in db,
               "raw IDm in the database")
+        check(a.stop() == 0, "agent did not exit cleanly")
+
+
+def case_card_registered_since_refresh(binary):
+    """A card issued after the agent's last allowlist refresh is accepted on its first tap (the
+    unknown card refreshes the allowlist at once, in a connection of its own); a stranger's card
+    tapped twice within `unknown_card_refresh` costs exactly one refresh."""
+    interval = 3.0
+    with Harness(binary, REGISTERED) as h:
+        h.server.start()
+        a = start_fetched(h, debounce="100ms",
+                          uplink='unknown_card_refresh = "%ds"' % interval)
+        started = time.monotonic()
+        new_card = idm(500)  # issued this morning, after the agent's last refresh
+        h.server.register(h.token(new_card))
+        time.sleep(max(0.0, interval + 0.5 - (time.monotonic() - started)))
+        before = h.server.connection_count()
+        h.tap(new_card)
+        wait_for(lambda: h.server.committed_seqs() == [1], what="the new card's tap delivered")
+        wait_for(lambda: len(h.server.allowlist_requests()) == 3, what="the upload's refresh")
+        check("accepted: tap #1 saved" in a.console(), "no accepted feedback: %r" % a.console())
+        check("not_registered" not in a.console(), "the new card was refused")
+        wait_queue(a, 0)
+        check(a.status_value("unknown_taps") in ("", "0"), "status: %r" % a.status())
+        # The start-up fetch, the unknown card's refresh (since=1 -> version 2), the upload's.
+        check(h.server.allowlist_requests() == [0, 1, 2],
+              "allowlist requests %r" % h.server.allowlist_requests())
+        check(h.server.connection_count() == before + 2,
+              "the new card made %d connections, want 2 (refresh, upload)"
+              % (h.server.connection_count() - before))
+        committed = h.server.committed[(Harness.AGENT_NAME, 1)]
+        check(committed["card"] == h.token(new_card), "committed %r" % committed)
+
+        # Two taps of a stranger's card, well within one interval: one refresh between them.
+        time.sleep(interval + 0.5)
+        before = h.server.connection_count()
+        h.tap(STRANGER)
+        h.tap(STRANGER, delay_ms=300)
+        wait_for(lambda: a.status_value("unknown_taps") == "2", what="two unknown taps")
+        time.sleep(1)
+        check(h.server.connection_count() == before + 1,
+              "two stranger taps made %d connections, want 1"
+              % (h.server.connection_count() - before))
+        check(h.server.allowlist_requests() == [0, 1, 2, 2],
+              "allowlist requests %r" % h.server.allowlist_requests())
+        check(a.console().count("not_registered") == 2, "console: %r" % a.console())
+        check(h.server.committed_seqs() == [1], "a stranger's tap was sent")
+        check(STRANGER not in a.log() and STRANGER not in a.console(), "raw IDm in the output")
+        db = open(os.path.join(h.dir, "agent.db"), "rb").read()
+        check(bytes.fromhex(STRANGER) not in db and STRANGER.encode() not in db,
+              "raw IDm in the database")
+
+        # Offline: the unknown card is "not registered" (reason logged), queued taps unharmed.
+        time.sleep(interval + 0.5)
+        h.server.stop()
+        h.tap(REGISTERED[0])
+        wait_queue(a, 1)
+        h.tap(idm(501))
+        wait_for(lambda: a.status_value("unknown_taps") == "3", what="unknown tap while offline")
+        check("allowlist refresh for an unknown card" in a.log(), "reason not logged")
+        h.server.start()
+        wait_queue(a, 0, timeout=15)
+        check(h.server.committed_seqs() == [1, 2], "committed %r" % h.server.committed_seqs())
         check(a.stop() == 0, "agent did not exit cleanly")
 
 

@@ -197,6 +197,51 @@ TEST_CASE("the daily health contact posts an empty batch, only when enabled", "[
   t.join();
 }
 
+TEST_CASE("an allowlist answer older than one applied meanwhile is not applied", "[uplinker]") {
+  // The upload session's GET is on the wire (since=2) while the reader thread's unknown-card
+  // refresh fetches and applies version 4; the upload session's answer (version 3) then arrives.
+  struct RacingUplink final : Uplink {
+    std::function<void()> during_first_fetch;
+    int fetches = 0;
+    struct S final : UplinkSession {
+      explicit S(RacingUplink& up) : up(up) {}
+      RacingUplink& up;
+      Result<wire::TapAck> PostTaps(const wire::TapBatch& b) override {
+        return wire::TapAck{.acked_through = b.taps.empty() ? 0 : b.taps.back().seq};
+      }
+      Result<wire::AllowlistDelta> FetchAllowlist(std::uint64_t since) override {
+        if (++up.fetches == 1) {
+          up.during_first_fetch();
+          return wire::AllowlistDelta{.version = 3, .full = false, .added = {Token('c')}};
+        }
+        CHECK(since == 2);
+        return wire::AllowlistDelta{
+            .version = 4, .full = false, .added = {Token('c')}, .removed = {Token('a')}};
+      }
+    };
+    std::unique_ptr<UplinkSession> Begin() override { return std::make_unique<S>(*this); }
+  } racing;
+  Fixture f;
+  REQUIRE(f.store->ApplyAllowlist(f.uplink.allowlist, f.clock.Now()).ok());  // version 2: {a}
+  f.options.unknown_card_refresh = Millis(60'000);
+  f.clock.Advance(Millis(120'000));
+  Uplinker u(*f.store, racing, f.allowlist, f.clock, f.options, [](wire::Health&) {});
+  REQUIRE(u.Init().ok());
+  racing.during_first_fetch = [&] { CHECK(u.RefreshForUnknownCard().value()); };
+  f.Queue(1);
+  REQUIRE(u.SyncOnce(false).ok());
+  CHECK(racing.fetches == 2);
+  CHECK(f.allowlist.version() == 4);
+  CHECK(f.allowlist.Contains(Token('c')));
+  CHECK_FALSE(f.allowlist.Contains(Token('a')));  // removed in version 4: not brought back
+  auto stored = f.store->LoadAllowlist().value();
+  CHECK(stored.version == 4);
+  CHECK(stored.tokens == std::vector<CardToken>{Token('c')});
+  // Both fetches count as refreshes: an unknown card right now does not connect again.
+  CHECK_FALSE(u.RefreshForUnknownCard().value());
+  CHECK(racing.fetches == 2);
+}
+
 TEST_CASE("HTTP statuses map to transient or rejected", "[uplinker]") {
   CHECK(IsRejection(StatusOfHttp(400, "POST /v1/taps", R"({"error":"bad","field":"taps[0]"})")));
   CHECK_THAT(StatusOfHttp(400, "POST /v1/taps", R"({"error":"bad","field":"taps[0]"})").message(),
