@@ -265,7 +265,8 @@ std::string ErrorJson(const Status& s) {
   json j;
   std::string msg = s.message();
   j["error"] = msg;
-  if (s.code() == Status::Code::kInvalidArgument || s.code() == Status::Code::kTooLarge) {
+  if (s.code() == Status::Code::kInvalidArgument || s.code() == Status::Code::kTooLarge ||
+      s.code() == Status::Code::kConflict) {
     // "taps[3].at: not an RFC 3339 time" -> field "taps[3].at"
     auto colon = msg.find(": ");
     if (colon != std::string::npos && msg.find(' ') > colon) j["field"] = msg.substr(0, colon);

@@ -1,5 +1,6 @@
 #include "notify-server/ingest/sqlite_services.hpp"
 
+#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <string>
 #include <utility>
@@ -15,6 +16,22 @@ constexpr Reason kAllReasons[kReasonCount] = {Reason::kArrival,           Reason
                                               Reason::kBackfilledArrival, Reason::kDuplicate,
                                               Reason::kOutOfOrder,        Reason::kUnknownCard,
                                               Reason::kLostCard,          Reason::kRetiredCard};
+
+// The names of the fields in which a re-sent tap differs from the one stored under its seq
+// ("card, at"); empty for an identical tap (an idempotent retry).
+std::string DifferingFields(const store::TapRecord& stored, const wire::Tap& sent) {
+  std::string out;
+  auto note = [&out](bool differs, const char* field) {
+    if (!differs) return;
+    if (!out.empty()) out += ", ";
+    out += field;
+  };
+  note(stored.card != sent.card, "card");
+  note(stored.tapped_at != sent.at, "at");
+  note(stored.reader != sent.reader, "reader");
+  note(stored.direction != sent.direction, "direction");
+  return out;
+}
 
 Status CheckAgentIdentity(const std::optional<store::Agent>& agent, const server::Peer& peer) {
   if (!agent) return Status::Unauthenticated("agent " + peer.agent_name + " is not enrolled");
@@ -124,7 +141,9 @@ void SqliteServices::RunGroup(std::vector<IngestJob>& jobs) {
         ANSHIN_RETURN_IF_ERROR(txn->ReleaseSavepoint());
       } else {
         ANSHIN_RETURN_IF_ERROR(txn->RollbackSavepoint());
+        const bool seq_conflict = stats[i].seq_conflict;
         stats[i] = JobStats{};
+        stats[i].seq_conflict = seq_conflict;
       }
       results.push_back(std::move(r));
     }
@@ -140,6 +159,7 @@ void SqliteServices::RunGroup(std::vector<IngestJob>& jobs) {
       const JobStats& s = stats[i];
       if (!results[i].ok()) {
         batches_refused_.fetch_add(1, std::memory_order_relaxed);
+        if (s.seq_conflict) seq_conflicts_.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
       batches_ok_.fetch_add(1, std::memory_order_relaxed);
@@ -198,15 +218,25 @@ Result<wire::TapAck> SqliteServices::ProcessJob(store::WriteTxn& txn, const Inge
     }
     previous_seq = tap.seq;
     ++stats.taps;
-    if (tap.seq <= agent->acked_through) {
-      ++stats.resent;
-      continue;
-    }
-    // Without a recorded gap nothing after acked_through is stored yet (every commit updates
-    // both), so only an agent with a gap needs the lookup.
-    if (agent->gap) {
-      ANSHIN_ASSIGN_OR_RETURN(bool exists, txn.TapExists(agent->id, tap.seq));
-      if (exists) {
+    // Every seq up to acked_through is stored. Without a recorded gap nothing after it is
+    // (every commit updates both), so a seq above it needs no lookup: that fast path is the
+    // common case. With a gap, taps after the gap are stored too, so every seq is looked up.
+    if (tap.seq <= agent->acked_through || agent->gap) {
+      ANSHIN_ASSIGN_OR_RETURN(std::optional<store::TapRecord> stored,
+                              txn.FindTap(agent->id, tap.seq));
+      if (stored) {
+        if (std::string differs = DifferingFields(*stored, tap); !differs.empty()) {
+          // Not a retry: the agent's queue was reset (reinstall, restored backup). Refusing
+          // the whole batch keeps it in the agent's queue instead of ACKing it away unjudged.
+          stats.seq_conflict = true;
+          spdlog::warn("agent {}: seq {} reused for another tap ({} differ); batch refused",
+                       agent->name, tap.seq, differs);
+          return Status::Conflict("taps[" + std::to_string(i) +
+                                  "].seq: " + std::to_string(tap.seq) +
+                                  " was already used by this agent for another tap; the agent's "
+                                  "queue was reset — enrol it under a new name or contact "
+                                  "the operator");
+        }
         ++stats.resent;
         continue;
       }
@@ -467,6 +497,10 @@ std::string SqliteServices::MetricsText() {
   counter("anshin_ingest_batches_total", "Uploads committed and acknowledged.", batches_ok_.load());
   counter("anshin_ingest_batches_refused_total",
           "Uploads refused (identity, conflict, store errors).", batches_refused_.load());
+  counter("anshin_ingest_seq_conflicts_total",
+          "Uploads refused (409) because a seq already stored for the agent came with another "
+          "tap: the agent's queue was reset.",
+          seq_conflicts_.load());
   counter("anshin_ingest_commits_total", "Group-commit transactions committed.", commits_.load());
   counter("anshin_ingest_commit_failures_total", "Group-commit transactions that failed.",
           commit_failures_.load());

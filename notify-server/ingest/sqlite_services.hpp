@@ -17,6 +17,13 @@
 // A tap of a card whose child belongs to another facility is judged for the agent's facility
 // (children visit other halls).
 //
+// Idempotency: (agent, seq) is the key. A tap whose seq is already stored is compared with the
+// stored one (card, tap time, reader, direction): identical → a retry, acknowledged without a
+// second decision or outbox row; different → the agent's queue was reset (reinstall, restored
+// backup) and the whole call is refused with Conflict naming `taps[i].seq`, so nothing of it
+// commits and the agent keeps its queue. Only seqs above acked_through of an agent without a
+// recorded gap skip the lookup: nothing is stored there.
+//
 // Allowlist requests and metrics run on a small pool of reader threads. Thread-safety: all
 // public methods may be called from any thread. The destructor finishes queued work first.
 #pragma once
@@ -96,6 +103,7 @@ class SqliteServices final : public server::Services {
     std::uint64_t resent = 0;
     std::uint64_t outbox_rows = 0;
     std::array<std::uint64_t, 10> by_reason{};
+    bool seq_conflict = false;  // refused: a stored seq came with another tap
   };
   struct FacilityContext {
     store::Facility facility;
@@ -134,7 +142,8 @@ class SqliteServices final : public server::Services {
 
   // Metrics.
   std::atomic<std::uint64_t> taps_received_{0}, taps_resent_{0}, batches_ok_{0},
-      batches_refused_{0}, commits_{0}, commit_failures_{0}, outbox_rows_{0}, closing_alerts_{0};
+      batches_refused_{0}, seq_conflicts_{0}, commits_{0}, commit_failures_{0}, outbox_rows_{0},
+      closing_alerts_{0};
   std::array<std::atomic<std::uint64_t>, 10> by_reason_{};
   // A Prometheus histogram of counts with fixed upper bounds; lock-free.
   class CountHistogram {

@@ -135,6 +135,27 @@ Result<Agent> ReadAgent(const Query& q) {
   return a;
 }
 
+#define ANSHIN_TAP_COLS                                                                     \
+  "seq, card_token, facility_id, reader, direction, tapped_at, corrected_at, received_at, " \
+  "reason, child_id, late"
+
+Result<TapRecord> ReadTap(const Query& q, AgentId agent) {
+  TapRecord t;
+  t.agent = agent;
+  t.seq = static_cast<std::uint64_t>(q.Int(0));
+  ANSHIN_ASSIGN_OR_RETURN(t.card, CardToken::Parse(q.TextView(1)));
+  t.facility = FacilityId{q.Int(2)};
+  t.reader = q.Text(3);
+  ANSHIN_ASSIGN_OR_RETURN(t.direction, ParseDirection(q.TextView(4)));
+  t.tapped_at = FromUnixMillis(q.Int(5));
+  t.corrected_at = FromUnixMillis(q.Int(6));
+  t.received_at = FromUnixMillis(q.Int(7));
+  ANSHIN_ASSIGN_OR_RETURN(t.reason, ParseReason(q.TextView(8)));
+  if (auto c = q.OptInt(9)) t.child = ChildId{*c};
+  t.late = q.Int(10) != 0;
+  return t;
+}
+
 #define ANSHIN_GUARDIAN_COLS \
   "id, child_id, email, verified, wants_arrival, wants_departure, charset, bouncing"
 
@@ -481,11 +502,14 @@ class SqliteStore::Txn final : public WriteTxn {
     return out;
   }
 
-  Result<bool> TapExists(AgentId agent, std::uint64_t seq) override {
-    ANSHIN_ASSIGN_OR_RETURN(Query q,
-                            db_.Prepare("SELECT 1 FROM taps WHERE agent_id = ? AND seq = ?"));
+  Result<std::optional<TapRecord>> FindTap(AgentId agent, std::uint64_t seq) override {
+    ANSHIN_ASSIGN_OR_RETURN(Query q, db_.Prepare("SELECT " ANSHIN_TAP_COLS
+                                                 " FROM taps WHERE agent_id = ? AND seq = ?"));
     q.Bind(1, agent.value).Bind(2, seq);
-    return q.Step();
+    ANSHIN_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<TapRecord>();
+    ANSHIN_ASSIGN_OR_RETURN(TapRecord t, ReadTap(q, agent));
+    return std::optional<TapRecord>(std::move(t));
   }
 
   Result<std::optional<CardInfo>> FindCard(const CardToken& token) override {
@@ -1233,27 +1257,14 @@ Result<std::vector<TapRecord>> SqliteStore::ListTaps(AgentId agent, std::uint64_
                                                      int limit) {
   std::lock_guard lock(read_mu_);
   ANSHIN_ASSIGN_OR_RETURN(
-      Query q, reader_->Prepare("SELECT seq, card_token, facility_id, reader, direction, "
-                                "tapped_at, corrected_at, received_at, reason, child_id, late "
-                                "FROM taps WHERE agent_id = ? AND seq > ? ORDER BY seq LIMIT ?"));
+      Query q, reader_->Prepare("SELECT " ANSHIN_TAP_COLS
+                                " FROM taps WHERE agent_id = ? AND seq > ? ORDER BY seq LIMIT ?"));
   q.Bind(1, agent.value).Bind(2, after_seq).Bind(3, limit);
   std::vector<TapRecord> out;
   for (;;) {
     ANSHIN_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
-    TapRecord t;
-    t.agent = agent;
-    t.seq = static_cast<std::uint64_t>(q.Int(0));
-    ANSHIN_ASSIGN_OR_RETURN(t.card, CardToken::Parse(q.TextView(1)));
-    t.facility = FacilityId{q.Int(2)};
-    t.reader = q.Text(3);
-    ANSHIN_ASSIGN_OR_RETURN(t.direction, ParseDirection(q.TextView(4)));
-    t.tapped_at = FromUnixMillis(q.Int(5));
-    t.corrected_at = FromUnixMillis(q.Int(6));
-    t.received_at = FromUnixMillis(q.Int(7));
-    ANSHIN_ASSIGN_OR_RETURN(t.reason, ParseReason(q.TextView(8)));
-    if (auto c = q.OptInt(9)) t.child = ChildId{*c};
-    t.late = q.Int(10) != 0;
+    ANSHIN_ASSIGN_OR_RETURN(TapRecord t, ReadTap(q, agent));
     out.push_back(std::move(t));
   }
   return out;

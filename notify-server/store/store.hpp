@@ -212,8 +212,9 @@ class WriteTxn {
   virtual Result<std::optional<Agent>> FindAgent(std::string_view name) = 0;
   virtual Result<Facility> GetFacility(FacilityId id) = 0;
   virtual Result<std::vector<Facility>> ListFacilities() = 0;
-  // True when (agent, seq) is already stored (a re-sent tap).
-  virtual Result<bool> TapExists(AgentId agent, std::uint64_t seq) = 0;
+  // The tap stored under (agent, seq), or nullopt. Ingest compares it with a re-sent tap to
+  // tell an idempotent retry from a reused seq.
+  virtual Result<std::optional<TapRecord>> FindTap(AgentId agent, std::uint64_t seq) = 0;
   // The card and its child, whatever the card's status; nullopt for an unknown token.
   virtual Result<std::optional<CardInfo>> FindCard(const CardToken& token) = 0;
   virtual Result<ChildSchedule> GetSchedule(ChildId child) = 0;
