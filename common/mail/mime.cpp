@@ -79,10 +79,13 @@ bool IsDomain(std::string_view domain) {
   std::size_t start = 0;
   while (true) {
     std::size_t dot = domain.find('.', start);
-    std::string_view label = domain.substr(start, dot == std::string_view::npos ? domain.npos : dot - start);
-    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+    std::string_view label =
+        domain.substr(start, dot == std::string_view::npos ? domain.npos : dot - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
+      return false;
     for (char c : label) {
-      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+      bool ok =
+          (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
       if (!ok) return false;
     }
     ++labels;
@@ -98,7 +101,8 @@ std::string FoldHeader(std::string_view name, const std::vector<std::string>& to
   out += ':';
   std::size_t line_start = 0;
   for (const std::string& token : tokens) {
-    if (out.size() - line_start + 1 + token.size() > kMaxHeaderLine && out.size() - line_start > name.size() + 1) {
+    if (out.size() - line_start + 1 + token.size() > kMaxHeaderLine &&
+        out.size() - line_start > name.size() + 1) {
       out += "\r\n";
       line_start = out.size();
     }
@@ -152,7 +156,8 @@ class Iso2022JpConverter {
 };
 
 Result<Iso2022JpConverter*> OpenConverter(Iso2022JpConverter& c) {
-  if (!c.ok()) return Status::Internal(std::string("iconv_open(ISO-2022-JP): ") + std::strerror(errno));
+  if (!c.ok())
+    return Status::Internal(std::string("iconv_open(ISO-2022-JP): ") + std::strerror(errno));
   return &c;
 }
 
@@ -190,11 +195,13 @@ Result<std::string> Iso2022JpBody(std::string_view body) {
     do {
       std::string best;
       std::size_t taken = 0;
-      std::size_t start_byte = chars.empty() ? 0 : static_cast<std::size_t>(chars[i].data() - line.data());
+      std::size_t start_byte =
+          chars.empty() ? 0 : static_cast<std::size_t>(chars[i].data() - line.data());
       for (std::size_t j = i; j < chars.size(); ++j) {
         std::size_t end_byte = chars[j].data() - line.data() + chars[j].size();
         auto converted = conv->Convert(line.substr(start_byte, end_byte - start_byte));
-        if (!converted.ok()) return converted.status().WithContext("body line " + std::to_string(line_no));
+        if (!converted.ok())
+          return converted.status().WithContext("body line " + std::to_string(line_no));
         if (converted->size() > kBase64LineLength && taken > 0) break;
         best = std::move(converted).value();
         taken = j - i + 1;
@@ -235,10 +242,12 @@ bool IsValidUtf8(std::string_view text) {
 
 Status ValidateMailAddress(std::string_view address) {
   if (address.empty()) return Status::InvalidArgument("mail address is empty");
-  if (address.size() > 254) return Status::InvalidArgument("mail address is longer than 254 characters");
+  if (address.size() > 254)
+    return Status::InvalidArgument("mail address is longer than 254 characters");
   for (char c : address) {
     auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F) return Status::InvalidArgument("mail address contains a control character");
+    if (u < 0x20 || u == 0x7F)
+      return Status::InvalidArgument("mail address contains a control character");
     if (u > 0x7E) return Status::InvalidArgument("mail address contains a non-ASCII character");
     if (c == ' ') return Status::InvalidArgument("mail address contains a space");
   }
@@ -249,7 +258,8 @@ Status ValidateMailAddress(std::string_view address) {
   }
   std::string_view local = address.substr(0, at);
   std::string_view domain = address.substr(at + 1);
-  if (local.empty() || local.size() > 64) return Status::InvalidArgument("mail address local part must be 1 to 64 characters");
+  if (local.empty() || local.size() > 64)
+    return Status::InvalidArgument("mail address local part must be 1 to 64 characters");
   bool has_atext = false;
   for (char c : local) {
     if (c == '.') continue;
@@ -259,7 +269,8 @@ Status ValidateMailAddress(std::string_view address) {
     has_atext = true;
   }
   if (!has_atext) return Status::InvalidArgument("mail address local part has only dots");
-  if (!IsDomain(domain)) return Status::InvalidArgument("mail address domain is not a valid host name");
+  if (!IsDomain(domain))
+    return Status::InvalidArgument("mail address domain is not a valid host name");
   return Status::Ok();
 }
 
@@ -267,12 +278,15 @@ Status ValidateHeaderText(std::string_view field, std::string_view value) {
   if (!IsValidUtf8(value)) return Status::InvalidArgument(std::string(field) + ": not valid UTF-8");
   for (char c : value) {
     auto u = static_cast<unsigned char>(c);
-    if (u == '\r' || u == '\n') return Status::InvalidArgument(std::string(field) + ": contains a line break");
-    if (u < 0x20 || u == 0x7F) return Status::InvalidArgument(std::string(field) + ": contains a control character");
+    if (u == '\r' || u == '\n')
+      return Status::InvalidArgument(std::string(field) + ": contains a line break");
+    if (u < 0x20 || u == 0x7F)
+      return Status::InvalidArgument(std::string(field) + ": contains a control character");
   }
   // C1 controls (U+0080..U+009F) are encoded as C2 80..C2 9F.
   for (std::size_t i = 0; i + 1 < value.size(); ++i) {
-    if (static_cast<unsigned char>(value[i]) == 0xC2 && static_cast<unsigned char>(value[i + 1]) < 0xA0) {
+    if (static_cast<unsigned char>(value[i]) == 0xC2 &&
+        static_cast<unsigned char>(value[i + 1]) < 0xA0) {
       return Status::InvalidArgument(std::string(field) + ": contains a control character");
     }
   }
@@ -283,7 +297,9 @@ std::string Base64Encode(std::string_view bytes) {
   std::string out;
   out.reserve((bytes.size() + 2) / 3 * 4);
   std::size_t i = 0;
-  auto b = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[k])); };
+  auto b = [&](std::size_t k) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[k]));
+  };
   for (; i + 3 <= bytes.size(); i += 3) {
     std::uint32_t v = (b(i) << 16) | (b(i + 1) << 8) | b(i + 2);
     out += kBase64Alphabet[(v >> 18) & 63];
@@ -372,7 +388,8 @@ Result<std::vector<std::string>> EncodeWords(std::string_view text, Charset char
       best = std::move(raw);
       taken = j - i + 1;
     }
-    if (taken == 0) return Status::InvalidArgument("encoded-word limit too small for one character");
+    if (taken == 0)
+      return Status::InvalidArgument("encoded-word limit too small for one character");
     words.push_back(EncodedWord(name, best));
     i += taken;
   }
@@ -380,7 +397,8 @@ Result<std::vector<std::string>> EncodeWords(std::string_view text, Charset char
 }
 
 std::string FormatRfc5322Date(TimePoint t, const TimeZone& zone) {
-  static constexpr std::array<const char*, 7> kDays = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr std::array<const char*, 7> kDays = {"Sun", "Mon", "Tue", "Wed",
+                                                       "Thu", "Fri", "Sat"};
   static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   LocalDateTime local = zone.ToLocal(t);
@@ -389,9 +407,10 @@ std::string FormatRfc5322Date(TimePoint t, const TimeZone& zone) {
   if (offset_min < 0) offset_min = -offset_min;
   char buf[64];
   std::snprintf(buf, sizeof buf, "%s, %02u %s %04d %02d:%02d:%02d %c%02d%02d",
-                kDays[local.date.Weekday() % 7], local.date.day, kMonths[(local.date.month - 1) % 12],
-                local.date.year, local.time.hour(), local.time.minute(), local.time.seconds % 60, sign,
-                offset_min / 60, offset_min % 60);
+                kDays[local.date.Weekday() % 7], local.date.day,
+                kMonths[(local.date.month - 1) % 12], local.date.year, local.time.hour(),
+                local.time.minute(), local.time.seconds % 60, sign, offset_min / 60,
+                offset_min % 60);
   return buf;
 }
 
@@ -401,9 +420,11 @@ Result<std::string> MakeMessageId(std::string_view unique, std::string_view doma
     return Status::InvalidArgument("message id: bad unique part");
   }
   for (char c : unique) {
-    if (c != '.' && !IsAtext(c)) return Status::InvalidArgument("message id: bad character in unique part");
+    if (c != '.' && !IsAtext(c))
+      return Status::InvalidArgument("message id: bad character in unique part");
   }
-  if (!IsDomain(domain)) return Status::InvalidArgument("message id: domain is not a valid host name");
+  if (!IsDomain(domain))
+    return Status::InvalidArgument("message id: domain is not a valid host name");
   return "<" + std::string(unique) + "@" + std::string(domain) + ">";
 }
 

@@ -67,8 +67,8 @@ struct MailMessage {
   std::string from_name;     // display name (UTF-8), may be empty
   std::optional<std::string> reply_to;
   std::string to;
-  std::string subject;  // UTF-8, one line
-  std::string body;     // UTF-8, '\n' or "\r\n" line ends
+  std::string subject;     // UTF-8, one line
+  std::string body;        // UTF-8, '\n' or "\r\n" line ends
   std::string message_id;  // "<local@domain>", see MakeMessageId
   TimePoint date;
   Charset charset = Charset::kUtf8;

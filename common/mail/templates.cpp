@@ -14,31 +14,39 @@ constexpr std::string_view kFooter =
     "キッズ安心メール（このメールは送信専用です。返信はできません）\n"
     "お問い合わせはコールセンターまでお願いします。\n";
 
-const std::string kArrivalText = std::string(
-    "Subject: 【キッズ安心メール】来館のお知らせ\n"
-    "\n"
-    "{child} さんが {date} {time} に {facility} に来館しました。\n") + std::string(kFooter);
+const std::string kArrivalText =
+    std::string(
+        "Subject: 【キッズ安心メール】来館のお知らせ\n"
+        "\n"
+        "{child} さんが {date} {time} に {facility} に来館しました。\n") +
+    std::string(kFooter);
 
-const std::string kDepartureText = std::string(
-    "Subject: 【キッズ安心メール】退館のお知らせ\n"
-    "\n"
-    "{child} さんが {date} {time} に {facility} を退館しました。\n") + std::string(kFooter);
+const std::string kDepartureText =
+    std::string(
+        "Subject: 【キッズ安心メール】退館のお知らせ\n"
+        "\n"
+        "{child} さんが {date} {time} に {facility} を退館しました。\n") +
+    std::string(kFooter);
 
-const std::string kInferredDepartureText = std::string(
-    "Subject: 【キッズ安心メール】退館のお知らせ（来館の記録なし）\n"
-    "\n"
-    "{child} さんが {date} {time} に {facility} を退館しました。\n"
-    "\n"
-    "本日は来館時のカードのタッチ（かざし忘れ）が確認できなかったため、"
-    "来館のお知らせは送信されていません。\n") + std::string(kFooter);
+const std::string kInferredDepartureText =
+    std::string(
+        "Subject: 【キッズ安心メール】退館のお知らせ（来館の記録なし）\n"
+        "\n"
+        "{child} さんが {date} {time} に {facility} を退館しました。\n"
+        "\n"
+        "本日は来館時のカードのタッチ（かざし忘れ）が確認できなかったため、"
+        "来館のお知らせは送信されていません。\n") +
+    std::string(kFooter);
 
-const std::string kCorrectionText = std::string(
-    "Subject: 【キッズ安心メール】退館のお知らせ（訂正）\n"
-    "\n"
-    "{child} さんが {date} {time} に {facility} を退館しました。\n"
-    "\n"
-    "先ほど {arrival_time} に「退館」としてお知らせしたタッチは、実際には来館の記録でした。"
-    "お知らせを訂正いたします。\n") + std::string(kFooter);
+const std::string kCorrectionText =
+    std::string(
+        "Subject: 【キッズ安心メール】退館のお知らせ（訂正）\n"
+        "\n"
+        "{child} さんが {date} {time} に {facility} を退館しました。\n"
+        "\n"
+        "先ほど {arrival_time} に「退館」としてお知らせしたタッチは、実際には来館の記録でした。"
+        "お知らせを訂正いたします。\n") +
+    std::string(kFooter);
 
 constexpr std::string_view kLateText =
     "Subject: {subject}（遅延）\n"
@@ -48,26 +56,30 @@ constexpr std::string_view kLateText =
     "\n"
     "{body}";
 
-const std::string kVerificationText = std::string(
-    "Subject: 【キッズ安心メール】メールアドレスの確認\n"
-    "\n"
-    "キッズ安心メールへのご登録ありがとうございます。\n"
-    "次のリンクを開いて、このメールアドレスを確認してください。\n"
-    "\n"
-    "{link}\n"
-    "\n"
-    "コールセンターにお電話で確認される場合は、次の確認コードをお伝えください。\n"
-    "確認コード: {code}\n"
-    "\n"
-    "有効期限: {expires}\n"
-    "お心当たりのない場合は、このメールを破棄してください。\n") + std::string(kFooter);
+const std::string kVerificationText =
+    std::string(
+        "Subject: 【キッズ安心メール】メールアドレスの確認\n"
+        "\n"
+        "キッズ安心メールへのご登録ありがとうございます。\n"
+        "次のリンクを開いて、このメールアドレスを確認してください。\n"
+        "\n"
+        "{link}\n"
+        "\n"
+        "コールセンターにお電話で確認される場合は、次の確認コードをお伝えください。\n"
+        "確認コード: {code}\n"
+        "\n"
+        "有効期限: {expires}\n"
+        "お心当たりのない場合は、このメールを破棄してください。\n") +
+    std::string(kFooter);
 
-const std::string kTestText = std::string(
-    "Subject: 【キッズ安心メール】テスト送信のお知らせ\n"
-    "\n"
-    "このメールはキッズ安心メールの月例テスト送信です（{date} {time} 送信）。\n"
-    "このメールが届いていれば、来館・退館のお知らせも受け取れます。\n"
-    "返信などの操作は必要ありません。\n") + std::string(kFooter);
+const std::string kTestText =
+    std::string(
+        "Subject: 【キッズ安心メール】テスト送信のお知らせ\n"
+        "\n"
+        "このメールはキッズ安心メールの月例テスト送信です（{date} {time} 送信）。\n"
+        "このメールが届いていれば、来館・退館のお知らせも受け取れます。\n"
+        "返信などの操作は必要ありません。\n") +
+    std::string(kFooter);
 
 bool IsNameChar(char c) { return (c >= 'a' && c <= 'z') || c == '_'; }
 
@@ -91,13 +103,20 @@ Status CheckName(std::string_view what, std::string_view name) {
 
 std::string_view TemplateKindName(TemplateKind kind) {
   switch (kind) {
-    case TemplateKind::kArrival: return "arrival";
-    case TemplateKind::kDeparture: return "departure";
-    case TemplateKind::kInferredDeparture: return "inferred_departure";
-    case TemplateKind::kCorrection: return "correction";
-    case TemplateKind::kLate: return "late";
-    case TemplateKind::kVerification: return "verification";
-    case TemplateKind::kTest: return "test";
+    case TemplateKind::kArrival:
+      return "arrival";
+    case TemplateKind::kDeparture:
+      return "departure";
+    case TemplateKind::kInferredDeparture:
+      return "inferred_departure";
+    case TemplateKind::kCorrection:
+      return "correction";
+    case TemplateKind::kLate:
+      return "late";
+    case TemplateKind::kVerification:
+      return "verification";
+    case TemplateKind::kTest:
+      return "test";
   }
   return "unknown";
 }
@@ -106,37 +125,49 @@ const std::vector<std::string_view>& AllowedPlaceholders(TemplateKind kind) {
   static const std::vector<std::string_view> kNotice = {"child", "facility", "date", "time"};
   static const std::vector<std::string_view> kCorrection = {"child", "facility", "date", "time",
                                                             "arrival_time"};
-  static const std::vector<std::string_view> kLate = {"subject", "body", "child", "facility",
-                                                      "date", "time"};
+  static const std::vector<std::string_view> kLate = {"subject",  "body", "child",
+                                                      "facility", "date", "time"};
   static const std::vector<std::string_view> kVerification = {"code", "link", "expires"};
   static const std::vector<std::string_view> kTest = {"date", "time"};
   switch (kind) {
     case TemplateKind::kArrival:
     case TemplateKind::kDeparture:
-    case TemplateKind::kInferredDeparture: return kNotice;
-    case TemplateKind::kCorrection: return kCorrection;
-    case TemplateKind::kLate: return kLate;
-    case TemplateKind::kVerification: return kVerification;
-    case TemplateKind::kTest: return kTest;
+    case TemplateKind::kInferredDeparture:
+      return kNotice;
+    case TemplateKind::kCorrection:
+      return kCorrection;
+    case TemplateKind::kLate:
+      return kLate;
+    case TemplateKind::kVerification:
+      return kVerification;
+    case TemplateKind::kTest:
+      return kTest;
   }
   return kNotice;
 }
 
 std::string_view DefaultTemplateText(TemplateKind kind) {
   switch (kind) {
-    case TemplateKind::kArrival: return kArrivalText;
-    case TemplateKind::kDeparture: return kDepartureText;
-    case TemplateKind::kInferredDeparture: return kInferredDepartureText;
-    case TemplateKind::kCorrection: return kCorrectionText;
-    case TemplateKind::kLate: return kLateText;
-    case TemplateKind::kVerification: return kVerificationText;
-    case TemplateKind::kTest: return kTestText;
+    case TemplateKind::kArrival:
+      return kArrivalText;
+    case TemplateKind::kDeparture:
+      return kDepartureText;
+    case TemplateKind::kInferredDeparture:
+      return kInferredDepartureText;
+    case TemplateKind::kCorrection:
+      return kCorrectionText;
+    case TemplateKind::kLate:
+      return kLateText;
+    case TemplateKind::kVerification:
+      return kVerificationText;
+    case TemplateKind::kTest:
+      return kTestText;
   }
   return kArrivalText;
 }
 
 Result<std::vector<MailTemplate::Segment>> MailTemplate::ParseSegments(TemplateKind kind,
-                                                                        std::string_view text) {
+                                                                       std::string_view text) {
   const auto& allowed = AllowedPlaceholders(kind);
   std::vector<Segment> segments;
   std::string literal;
@@ -153,12 +184,15 @@ Result<std::vector<MailTemplate::Segment>> MailTemplate::ParseSegments(TemplateK
       if (close == std::string_view::npos) return Status::InvalidArgument("unclosed '{'");
       std::string_view name = text.substr(i + 1, close - i - 1);
       if (name.empty() || !std::all_of(name.begin(), name.end(), IsNameChar)) {
-        return Status::InvalidArgument("bad placeholder {" + std::string(name) + "} (write {{ for a literal brace)");
+        return Status::InvalidArgument("bad placeholder {" + std::string(name) +
+                                       "} (write {{ for a literal brace)");
       }
       if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
         std::string list;
-        for (std::string_view a : allowed) list += (list.empty() ? "{" : ", {") + std::string(a) + "}";
-        return Status::InvalidArgument("unknown placeholder {" + std::string(name) + "}; this template accepts " + list);
+        for (std::string_view a : allowed)
+          list += (list.empty() ? "{" : ", {") + std::string(a) + "}";
+        return Status::InvalidArgument("unknown placeholder {" + std::string(name) +
+                                       "}; this template accepts " + list);
       }
       if (!literal.empty()) segments.push_back({false, std::move(literal)});
       literal.clear();
@@ -178,12 +212,16 @@ Result<MailTemplate> MailTemplate::Parse(TemplateKind kind, std::string_view tex
   ANSHIN_RETURN_IF_ERROR(CheckTemplateText(text));
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // a BOM from a Windows editor
   constexpr std::string_view kSubject = "Subject:";
-  if (!text.starts_with(kSubject)) return Status::InvalidArgument("the first line must be \"Subject: ...\"");
+  if (!text.starts_with(kSubject))
+    return Status::InvalidArgument("the first line must be \"Subject: ...\"");
   std::size_t nl = text.find('\n');
-  if (nl == std::string_view::npos) return Status::InvalidArgument("no empty line after the subject");
+  if (nl == std::string_view::npos)
+    return Status::InvalidArgument("no empty line after the subject");
   std::string_view subject = text.substr(kSubject.size(), nl - kSubject.size());
-  while (!subject.empty() && (subject.front() == ' ' || subject.front() == '\t')) subject.remove_prefix(1);
-  while (!subject.empty() && (subject.back() == ' ' || subject.back() == '\r')) subject.remove_suffix(1);
+  while (!subject.empty() && (subject.front() == ' ' || subject.front() == '\t'))
+    subject.remove_prefix(1);
+  while (!subject.empty() && (subject.back() == ' ' || subject.back() == '\r'))
+    subject.remove_suffix(1);
   if (subject.empty()) return Status::InvalidArgument("the subject is empty");
   std::string_view rest = text.substr(nl + 1);
   if (rest.starts_with("\r\n")) {
@@ -193,7 +231,8 @@ Result<MailTemplate> MailTemplate::Parse(TemplateKind kind, std::string_view tex
   } else {
     return Status::InvalidArgument("the subject must be followed by an empty line");
   }
-  if (rest.find_first_not_of(" \t\r\n") == std::string_view::npos) return Status::InvalidArgument("the body is empty");
+  if (rest.find_first_not_of(" \t\r\n") == std::string_view::npos)
+    return Status::InvalidArgument("the body is empty");
 
   MailTemplate t;
   t.kind_ = kind;
@@ -265,12 +304,19 @@ Result<MailText> ComposeNotice(const TemplateSet& templates, const Notice& notic
   };
   TemplateKind kind = TemplateKind::kArrival;
   switch (notice.kind) {
-    case NoticeKind::kArrival: kind = TemplateKind::kArrival; break;
-    case NoticeKind::kDeparture: kind = TemplateKind::kDeparture; break;
-    case NoticeKind::kInferredDeparture: kind = TemplateKind::kInferredDeparture; break;
+    case NoticeKind::kArrival:
+      kind = TemplateKind::kArrival;
+      break;
+    case NoticeKind::kDeparture:
+      kind = TemplateKind::kDeparture;
+      break;
+    case NoticeKind::kInferredDeparture:
+      kind = TemplateKind::kInferredDeparture;
+      break;
     case NoticeKind::kCorrection:
       kind = TemplateKind::kCorrection;
-      if (!notice.arrival_at) return Status::InvalidArgument("correction notice without arrival_at");
+      if (!notice.arrival_at)
+        return Status::InvalidArgument("correction notice without arrival_at");
       values["arrival_time"] = FormatMailTime(*notice.arrival_at, zone);
       break;
   }
@@ -285,7 +331,8 @@ Result<MailText> ComposeNotice(const TemplateSet& templates, const Notice& notic
 }
 
 Result<MailText> ComposeVerification(const TemplateSet& templates, std::string_view code,
-                                     std::string_view link, TimePoint expires, const TimeZone& zone) {
+                                     std::string_view link, TimePoint expires,
+                                     const TimeZone& zone) {
   ANSHIN_RETURN_IF_ERROR(CheckName("verification code", code));
   ANSHIN_RETURN_IF_ERROR(CheckName("verification link", link));
   std::map<std::string, std::string, std::less<>> values = {
@@ -298,7 +345,8 @@ Result<MailText> ComposeVerification(const TemplateSet& templates, std::string_v
   return text;
 }
 
-Result<MailText> ComposeTestMail(const TemplateSet& templates, TimePoint now, const TimeZone& zone) {
+Result<MailText> ComposeTestMail(const TemplateSet& templates, TimePoint now,
+                                 const TimeZone& zone) {
   std::map<std::string, std::string, std::less<>> values = {
       {"date", FormatMailDate(now, zone)},
       {"time", FormatMailTime(now, zone)},

@@ -36,8 +36,8 @@ enum class TemplateKind {
   kTest,
 };
 inline constexpr std::array<TemplateKind, 7> kAllTemplateKinds = {
-    TemplateKind::kArrival,    TemplateKind::kDeparture,    TemplateKind::kInferredDeparture,
-    TemplateKind::kCorrection, TemplateKind::kLate,         TemplateKind::kVerification,
+    TemplateKind::kArrival,    TemplateKind::kDeparture, TemplateKind::kInferredDeparture,
+    TemplateKind::kCorrection, TemplateKind::kLate,      TemplateKind::kVerification,
     TemplateKind::kTest};
 
 // "arrival", "departure", "inferred_departure", "correction", "late", "verification", "test":
@@ -83,7 +83,9 @@ class TemplateSet {
   static TemplateSet Defaults();
   // Replaces one kind's template; the error names the kind ("template arrival: ...").
   Status Override(TemplateKind kind, std::string_view text);
-  const MailTemplate& Get(TemplateKind kind) const { return templates_[static_cast<std::size_t>(kind)]; }
+  const MailTemplate& Get(TemplateKind kind) const {
+    return templates_[static_cast<std::size_t>(kind)];
+  }
 
  private:
   std::array<MailTemplate, kAllTemplateKinds.size()> templates_;
@@ -102,7 +104,8 @@ Result<MailText> ComposeNotice(const TemplateSet& templates, const Notice& notic
 
 // The address-verification mail: a one-time code, the link that confirms it, and its expiry.
 Result<MailText> ComposeVerification(const TemplateSet& templates, std::string_view code,
-                                     std::string_view link, TimePoint expires, const TimeZone& zone);
+                                     std::string_view link, TimePoint expires,
+                                     const TimeZone& zone);
 
 // The monthly test mail sent to every verified address.
 Result<MailText> ComposeTestMail(const TemplateSet& templates, TimePoint now, const TimeZone& zone);

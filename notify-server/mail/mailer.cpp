@@ -1,0 +1,448 @@
+#include "notify-server/mail/mailer.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <future>
+
+#include "common/mail/mime.hpp"
+#include "common/sys/sys.hpp"
+
+namespace anshin::server::mail {
+namespace {
+
+using store::OutboxKind;
+using store::SendResult;
+
+// Outcomes waiting for the committer; the sender pauses when this many batches are pending.
+constexpr std::size_t kMaxPendingBatches = 4;
+// A claim takes this many batches' worth of due rows.
+constexpr int kClaimBatches = 4;
+constexpr auto kCommitRetryDelay = std::chrono::milliseconds(500);
+
+std::string WithPrefix(std::string_view prefix, const std::string& text) {
+  return std::string(prefix) + text;
+}
+
+// Relay replies often quote the recipient ("<x@example.jp>: Recipient address rejected"); the
+// send history keeps them, but logs must not carry mail addresses.
+std::string RedactAddresses(std::string_view text) {
+  std::string out;
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    std::size_t sp = text.find(' ', pos);
+    std::string_view word =
+        text.substr(pos, sp == std::string_view::npos ? std::string_view::npos : sp - pos);
+    out += word.find('@') != std::string_view::npos ? std::string_view("<address>") : word;
+    if (sp == std::string_view::npos) break;
+    out += ' ';
+    pos = sp + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+Mailer::Mailer(MailConfig config, anshin::mail::TemplateSet templates, store::Store& store,
+               MailTransport& transport, const Clock& clock, MailerOptions options)
+    : config_(std::move(config)),
+      templates_(std::move(templates)),
+      store_(store),
+      transport_(transport),
+      clock_(clock),
+      options_(options),
+      rng_(options.jitter_seed != 0 ? options.jitter_seed : std::random_device{}()) {}
+
+Mailer::~Mailer() { Stop(); }
+
+Status Mailer::Start() {
+  if (started_) return Status::FailedPrecondition("mailer already started");
+  auto requeued = store_.RequeueStaleSending();
+  if (!requeued.ok()) return requeued.status().WithContext("requeueing messages left sending");
+  if (*requeued > 0)
+    spdlog::warn("mail: {} message(s) left sending by a previous run requeued", *requeued);
+  {
+    std::lock_guard lock(mu_);
+    stop_ = false;
+    sender_done_ = false;
+  }
+  started_ = true;
+  committer_ = std::thread([this] { CommitterLoop(); });
+  sender_ = std::thread([this] { SenderLoop(); });
+  // A URL may carry user:password@; log the scheme and host only.
+  std::string relay = config_.relay;
+  if (std::size_t at = relay.rfind('@'); at != std::string::npos) {
+    relay = relay.substr(0, relay.find("://") + 3) + relay.substr(at + 1);
+  }
+  spdlog::info("mail: started, relay {} with {} connection(s)", relay, config_.connections);
+  return Status::Ok();
+}
+
+void Mailer::Stop() {
+  if (!started_) return;
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (sender_.joinable()) sender_.join();
+  {
+    std::lock_guard lock(mu_);
+    sender_done_ = true;
+  }
+  committed_.notify_all();
+  if (committer_.joinable()) committer_.join();
+  started_ = false;
+  spdlog::info("mail: stopped");
+}
+
+void Mailer::Notify() {
+  {
+    std::lock_guard lock(mu_);
+    notified_ = true;
+  }
+  wake_.notify_one();
+}
+
+Millis Mailer::Backoff(int attempts) {
+  std::int64_t delay = config_.retry_min.count();
+  for (int i = 1; i < attempts && delay < config_.retry_max.count(); ++i) delay *= 2;
+  delay = std::min<std::int64_t>(delay, config_.retry_max.count());
+  std::uniform_int_distribution<std::int64_t> jitter(delay / 2, delay);
+  return Millis(jitter(rng_));
+}
+
+Result<std::shared_ptr<const TimeZone>> Mailer::Zone(const std::string& name) {
+  if (auto it = zones_.find(name); it != zones_.end()) return it->second;
+  ANSHIN_ASSIGN_OR_RETURN(std::shared_ptr<const TimeZone> zone, sys::LoadTimeZone(name));
+  zones_[name] = zone;
+  return zone;
+}
+
+std::string Mailer::MessageIdOf(const store::OutboxItem& item) const {
+  // Stable across retries of the same row, so a duplicate after a crash is recognisable.
+  auto id = anshin::mail::MakeMessageId(
+      std::to_string(item.id) + "." + std::to_string(ToUnixMillis(item.created_at)) + ".anshin",
+      config_.message_id_domain);
+  return id.ok() ? *id : std::string();
+}
+
+Result<OutgoingMail> Mailer::Compose(const store::OutboxItem& item, const std::string& message_id,
+                                     TimePoint now) {
+  ANSHIN_ASSIGN_OR_RETURN(std::shared_ptr<const TimeZone> zone, Zone(item.facility_tz));
+  anshin::mail::MailText text;
+  switch (item.kind) {
+    case OutboxKind::kArrival:
+    case OutboxKind::kDeparture:
+    case OutboxKind::kInferredDeparture:
+    case OutboxKind::kCorrection: {
+      if (!item.tap_at) return Status::InvalidArgument("notice without a tap time");
+      Notice notice;
+      notice.kind = item.kind == OutboxKind::kArrival             ? NoticeKind::kArrival
+                    : item.kind == OutboxKind::kDeparture         ? NoticeKind::kDeparture
+                    : item.kind == OutboxKind::kInferredDeparture ? NoticeKind::kInferredDeparture
+                                                                  : NoticeKind::kCorrection;
+      if (item.child) notice.child = *item.child;
+      if (item.facility) notice.facility = *item.facility;
+      notice.at = *item.tap_at;
+      notice.arrival_at = item.arrival_at;
+      notice.late = item.late;
+      ANSHIN_ASSIGN_OR_RETURN(text, anshin::mail::ComposeNotice(templates_, notice, item.child_name,
+                                                                item.facility_name, *zone));
+      break;
+    }
+    case OutboxKind::kVerification: {
+      if (item.verification_code.empty() || item.link_token.empty()) {
+        return Status::FailedPrecondition(
+            "verification code no longer stored (already sent or failed)");
+      }
+      std::string link = config_.public_url + "/verify?token=" + item.link_token;
+      ANSHIN_ASSIGN_OR_RETURN(text, anshin::mail::ComposeVerification(
+                                        templates_, item.verification_code, link,
+                                        item.created_at + store::kVerificationCodeLifetime, *zone));
+      break;
+    }
+    case OutboxKind::kTest:
+      ANSHIN_ASSIGN_OR_RETURN(text, anshin::mail::ComposeTestMail(templates_, now, *zone));
+      break;
+  }
+  anshin::mail::MailMessage m;
+  m.from_address = config_.from;
+  m.from_name = config_.from_name;
+  m.reply_to = config_.reply_to;
+  m.to = item.email;
+  m.subject = std::move(text.subject);
+  m.body = std::move(text.body);
+  m.message_id = message_id;
+  m.date = now;
+  m.charset = item.charset == store::Charset::kIso2022Jp ? anshin::mail::Charset::kIso2022Jp
+                                                         : anshin::mail::Charset::kUtf8;
+  auto rendered = anshin::mail::RenderMessage(m, *zone);
+  if (!rendered.ok() && m.charset == anshin::mail::Charset::kIso2022Jp &&
+      rendered.status().code() == Status::Code::kInvalidArgument) {
+    // A character ISO-2022-JP cannot carry (a name kanji, a symbol): sending it in UTF-8 beats
+    // not telling the guardian at all.
+    // (The status names the character, which may come from a name: not logged.)
+    spdlog::warn("mail: outbox {} (guardian {}) not representable in ISO-2022-JP, sent as UTF-8",
+                 item.id, item.guardian.value);
+    m.charset = anshin::mail::Charset::kUtf8;
+    rendered = anshin::mail::RenderMessage(m, *zone);
+  }
+  if (!rendered.ok()) return rendered.status();
+  return OutgoingMail{item.id, config_.from, item.email, std::move(rendered).value()};
+}
+
+SendResult Mailer::ResultOf(const store::OutboxItem& item, const SendOutcome& outcome,
+                            const std::string& message_id, TimePoint now) {
+  SendResult r;
+  r.outbox_id = item.id;
+  r.at = now;
+  r.smtp_code = outcome.smtp_code;
+  r.reply = outcome.reply;
+  r.message_id = message_id;
+  switch (outcome.kind) {
+    case SendOutcome::Kind::kSent:
+      r.outcome = SendResult::Outcome::kSent;
+      break;
+    case SendOutcome::Kind::kPermanent:
+      r.outcome = SendResult::Outcome::kFailed;
+      break;
+    case SendOutcome::Kind::kTemporary:
+      if (now - item.created_at >= config_.max_age) {
+        r.outcome = SendResult::Outcome::kFailed;
+        r.reply = WithPrefix("gave up after mail.max_age: ", outcome.reply);
+      } else {
+        r.outcome = SendResult::Outcome::kRetry;
+        r.next_attempt_at = now + Backoff(item.attempts + 1);
+      }
+      break;
+  }
+  return r;
+}
+
+Result<std::vector<SendResult>> Mailer::SendRound() {
+  ANSHIN_ASSIGN_OR_RETURN(std::vector<store::OutboxItem> items,
+                          store_.ClaimOutbox(config_.batch_size, clock_.Now()));
+  return SendClaimed(items);
+}
+
+std::vector<SendResult> Mailer::SendClaimed(std::span<const store::OutboxItem> items) {
+  TimePoint now = clock_.Now();
+  std::vector<SendResult> results;
+  if (items.empty()) return results;
+  results.reserve(items.size());
+
+  std::vector<OutgoingMail> mails;
+  std::vector<const store::OutboxItem*> sent_items;
+  std::vector<std::string> ids;
+  mails.reserve(items.size());
+  for (const store::OutboxItem& item : items) {
+    std::string message_id = MessageIdOf(item);
+    auto mail = Compose(item, message_id, now);
+    if (!mail.ok()) {
+      // Bad data in the row (an address or name that fails validation): retrying cannot help,
+      // and it says nothing about the address being reachable (no bouncing mark).
+      spdlog::error("mail: outbox {} (guardian {}) cannot be composed: {}", item.id,
+                    item.guardian.value, mail.status().ToString());
+      SendResult r;
+      r.outbox_id = item.id;
+      r.outcome = SendResult::Outcome::kFailed;
+      r.at = now;
+      r.reply = "composition failed: " + mail.status().message();
+      results.push_back(std::move(r));
+      continue;
+    }
+    mails.push_back(std::move(mail).value());
+    sent_items.push_back(&item);
+    ids.push_back(std::move(message_id));
+  }
+  std::vector<SendOutcome> outcomes = transport_.Send(mails);
+  TimePoint done = clock_.Now();
+  for (std::size_t i = 0; i < outcomes.size() && i < sent_items.size(); ++i) {
+    results.push_back(ResultOf(*sent_items[i], outcomes[i], ids[i], done));
+    const SendResult& r = results.back();
+    switch (r.outcome) {
+      case SendResult::Outcome::kSent:
+        break;
+      case SendResult::Outcome::kRetry:
+        spdlog::debug("mail: outbox {} deferred ({}): {}", r.outbox_id, r.smtp_code,
+                      RedactAddresses(r.reply));
+        break;
+      case SendResult::Outcome::kFailed:
+        spdlog::warn("mail: outbox {} (guardian {}) failed ({}): {}", r.outbox_id,
+                     sent_items[i]->guardian.value, r.smtp_code, RedactAddresses(r.reply));
+        break;
+    }
+  }
+  batches_.fetch_add(1, std::memory_order_relaxed);
+  return results;
+}
+
+Status Mailer::Commit(std::span<const SendResult> results) {
+  if (results.empty()) return Status::Ok();
+  Status s = store_.RecordSendResults(results);
+  if (!s.ok()) {
+    commit_errors_.fetch_add(1, std::memory_order_relaxed);
+    return s;
+  }
+  commits_.fetch_add(1, std::memory_order_relaxed);
+  for (const SendResult& r : results) {
+    switch (r.outcome) {
+      case SendResult::Outcome::kSent:
+        sent_.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case SendResult::Outcome::kRetry:
+        retried_.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case SendResult::Outcome::kFailed:
+        failed_.fetch_add(1, std::memory_order_relaxed);
+        break;
+    }
+  }
+  return Status::Ok();
+}
+
+Result<int> Mailer::RunOnce() {
+  ANSHIN_ASSIGN_OR_RETURN(std::vector<SendResult> results, SendRound());
+  ANSHIN_RETURN_IF_ERROR(Commit(results));
+  return static_cast<int>(results.size());
+}
+
+void Mailer::SenderLoop() {
+  // Rows are claimed kClaimBatches batches at a time (fewer write transactions) and sent one
+  // batch at a time; while the last batch of a claim is on the wire the next claim runs on a
+  // helper thread, and the committer records earlier batches meanwhile, so the SMTP sessions
+  // rarely wait for the database.
+  using Claimed = Result<std::vector<store::OutboxItem>>;
+  auto claim = [this] {
+    return store_.ClaimOutbox(config_.batch_size * kClaimBatches, clock_.Now());
+  };
+  const std::size_t batch = static_cast<std::size_t>(config_.batch_size);
+  bool last_error_logged = false;
+  Claimed items = claim();
+  for (;;) {
+    if (!items.ok()) {
+      if (!last_error_logged)
+        spdlog::error("mail: claiming the outbox failed: {}", items.status().ToString());
+      last_error_logged = true;
+    } else {
+      last_error_logged = false;
+    }
+    if (!items.ok() || items->empty()) {
+      std::unique_lock lock(mu_);
+      wake_.wait_for(lock, options_.idle_poll, [&] { return stop_ || notified_; });
+      notified_ = false;
+      if (stop_) break;
+      lock.unlock();
+      items = claim();
+      continue;
+    }
+    // Rows already claimed are sent even when stopping: they would otherwise stay `sending`
+    // until the next start.
+    std::future<Claimed> next;
+    bool stopping = false;
+    for (std::size_t offset = 0; offset < items->size(); offset += batch) {
+      {
+        std::unique_lock lock(mu_);
+        // Back-pressure: never run more than a few batches ahead of the committer.
+        wake_.wait(lock, [&] { return stop_ || pending_.size() < kMaxPendingBatches; });
+        stopping = stop_;
+      }
+      const bool last = offset + batch >= items->size();
+      if (last && !stopping) next = std::async(std::launch::async, claim);
+      std::span<const store::OutboxItem> chunk(items->data() + offset,
+                                               std::min(batch, items->size() - offset));
+      std::vector<SendResult> results = SendClaimed(chunk);
+      {
+        std::lock_guard lock(mu_);
+        pending_.push_back(std::move(results));
+      }
+      committed_.notify_one();
+    }
+    if (!next.valid()) break;
+    items = next.get();
+  }
+}
+
+void Mailer::CommitterLoop() {
+  for (;;) {
+    std::vector<SendResult> batch;
+    {
+      std::unique_lock lock(mu_);
+      committed_.wait(lock, [&] { return sender_done_ || !pending_.empty(); });
+      if (pending_.empty() && sender_done_) return;
+      // Group commit: everything the sender produced since the last commit goes in one go.
+      while (!pending_.empty()) {
+        auto& front = pending_.front();
+        batch.insert(batch.end(), std::make_move_iterator(front.begin()),
+                     std::make_move_iterator(front.end()));
+        pending_.pop_front();
+      }
+    }
+    wake_.notify_one();  // the sender may be waiting for room
+    for (int attempt = 0;; ++attempt) {
+      Status s = Commit(batch);
+      if (s.ok()) break;
+      spdlog::error("mail: recording {} send result(s) failed (attempt {}): {}", batch.size(),
+                    attempt + 1, s.ToString());
+      bool stopping;
+      {
+        std::lock_guard lock(mu_);
+        stopping = sender_done_;
+      }
+      if (stopping && attempt >= 5) {
+        spdlog::error("mail: giving up on {} result(s); they are requeued at the next start",
+                      batch.size());
+        break;
+      }
+      std::this_thread::sleep_for(kCommitRetryDelay);
+    }
+  }
+}
+
+std::string Mailer::MetricsText() {
+  std::string out;
+  auto counter = [&](std::string_view name, std::string_view help, std::int64_t v) {
+    out += "# HELP " + std::string(name) + " " + std::string(help) + "\n";
+    out += "# TYPE " + std::string(name) + " counter\n";
+    out += std::string(name) + " " + std::to_string(v) + "\n";
+  };
+  counter("anshin_mailer_sent_total", "Messages accepted by the relay.", sent_.load());
+  counter("anshin_mailer_retries_total",
+          "Attempts deferred for a retry (4xx, time-out, relay down).", retried_.load());
+  counter("anshin_mailer_failed_total", "Messages given up (5xx, max age, bad data).",
+          failed_.load());
+  counter("anshin_mailer_batches_total", "Batches handed to the SMTP transport.", batches_.load());
+  counter("anshin_mailer_commit_errors_total", "Failed commits of send results.",
+          commit_errors_.load());
+  auto stats = store_.GetOutboxStats(clock_.Now());
+  if (stats.ok()) {
+    out += "# HELP anshin_mailer_outbox_depth Messages queued, sending or retrying.\n";
+    out += "# TYPE anshin_mailer_outbox_depth gauge\n";
+    out += "anshin_mailer_outbox_depth " + std::to_string(stats->depth) + "\n";
+    out +=
+        "# HELP anshin_mailer_outbox_oldest_age_seconds Age of the oldest message not yet sent or "
+        "failed.\n";
+    out += "# TYPE anshin_mailer_outbox_oldest_age_seconds gauge\n";
+    out += "anshin_mailer_outbox_oldest_age_seconds " +
+           std::to_string(stats->oldest_age.count() / 1000.0) + "\n";
+  }
+  return out;
+}
+
+Result<int> Mailer::EnqueueMonthlyTestIfDue(TimePoint now) {
+  if (!config_.monthly_test) return 0;
+  ANSHIN_ASSIGN_OR_RETURN(std::shared_ptr<const TimeZone> zone, sys::LoadTimeZone("Asia/Tokyo"));
+  LocalDateTime local = zone->ToLocal(now);
+  int month_key = local.date.year * 12 + static_cast<int>(local.date.month);
+  if (local.date.day != 1 || month_key == monthly_test_done_ || local.time < LocalTime::HM(10, 0))
+    return 0;
+  ANSHIN_ASSIGN_OR_RETURN(int n, store_.EnqueueTestMails(now));
+  monthly_test_done_ = month_key;
+  spdlog::info("mail: monthly test mail queued for {} guardian(s)", n);
+  Notify();
+  return n;
+}
+
+}  // namespace anshin::server::mail

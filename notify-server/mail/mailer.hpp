@@ -1,0 +1,134 @@
+// Mailer: drains the outbox into a MailTransport and records every attempt (DESIGN.md §6).
+//
+// States of an outbox row: queued -> sending (claimed) -> sent (with the relay's reply)
+//                                                   \-> retrying (4xx, time-out, refused: backoff)
+//                                                   \-> failed (5xx: guardian marked bouncing;
+//                                                        or still retrying after mail.max_age)
+// Every attempt is a send_log row (the send history, 送信履歴).
+//
+// Pipeline: a sender thread claims a batch (ClaimOutbox), composes each message (common/mail),
+// hands the batch to the transport (which runs up to mail.connections SMTP sessions) and
+// passes the outcomes to a committer thread, which writes all outcomes waiting at that moment
+// in one transaction (group commit) while the next batch is already being sent. Rows are
+// claimed several batches at a time, and the next claim runs while the last batch of the
+// previous one is on the wire.
+//
+// Crash safety: a row is `sending` from its claim until its outcome commits. At Start() rows
+// left `sending` by a crash are requeued and sent again. A guardian therefore gets a duplicate
+// only if the process died after the relay accepted a message and before its outcome
+// committed (a window of one batch); the Message-ID is stable per row, so the duplicate is
+// recognisable. The relay being down only makes rows wait (retrying with backoff): the queue
+// grows, /metrics shows it, and delivery resumes by itself.
+//
+// Thread-safety: Start()/Stop() from one thread (the server's main). Notify() and
+// MetricsText() from any thread. RunOnce()/SendRound()/Commit() are for tests and tools and
+// must not be mixed with a started mailer. The store, transport and clock must outlive it.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/mail/templates.hpp"
+#include "common/status.hpp"
+#include "common/time.hpp"
+#include "notify-server/mail/mail_config.hpp"
+#include "notify-server/mail/mail_transport.hpp"
+#include "notify-server/store/store.hpp"
+
+namespace anshin::server::mail {
+
+struct MailerOptions {
+  Millis idle_poll{200};          // how often an idle mailer looks for due rows
+  std::uint64_t jitter_seed = 0;  // 0: seeded from std::random_device
+};
+
+class Mailer {
+ public:
+  Mailer(MailConfig config, anshin::mail::TemplateSet templates, store::Store& store,
+         MailTransport& transport, const Clock& clock, MailerOptions options = {});
+  ~Mailer();  // Stop()s
+  Mailer(const Mailer&) = delete;
+  Mailer& operator=(const Mailer&) = delete;
+
+  // Requeues rows left `sending` by a crash and starts the sender and committer threads.
+  Status Start();
+  // Finishes the batch in flight, commits every outcome, joins the threads. Idempotent.
+  void Stop();
+  // New rows are queued: look now rather than at the next idle poll. Cheap, any thread.
+  void Notify();
+
+  // One synchronous round: SendRound() then Commit(). Returns how many rows it handled.
+  Result<int> RunOnce();
+  // Claims up to batch_size due rows, composes and sends them; returns their outcomes
+  // without committing them.
+  Result<std::vector<store::SendResult>> SendRound();
+  // Composes and sends rows already claimed; one result per row.
+  std::vector<store::SendResult> SendClaimed(std::span<const store::OutboxItem> items);
+  Status Commit(std::span<const store::SendResult> results);
+
+  // When the next attempt after `attempts` failed attempts is due: exponential backoff from
+  // retry_min, capped at retry_max, with jitter in [delay/2, delay].
+  Millis Backoff(int attempts);
+
+  // Outcomes committed by this mailer so far (cheap; for tests, tools and benchmarks).
+  struct Counters {
+    std::int64_t sent = 0, retried = 0, failed = 0;
+  };
+  Counters counters() const { return {sent_.load(), retried_.load(), failed_.load()}; }
+
+  // Prometheus lines: messages sent/retried/failed, batches, commit errors, outbox depth and
+  // the oldest pending row's age. Thread-safe.
+  std::string MetricsText();
+
+  // Queues the monthly test mail when mail.monthly_test is on and `now` is the first day of a
+  // month (Asia/Tokyo) from 10:00 and this process has not queued it yet this month. Called by
+  // the server's scheduler thread (one caller at a time); returns how many mails were queued.
+  Result<int> EnqueueMonthlyTestIfDue(TimePoint now);
+
+ private:
+  Result<OutgoingMail> Compose(const store::OutboxItem& item, const std::string& message_id,
+                               TimePoint now);
+  std::string MessageIdOf(const store::OutboxItem& item) const;
+  Result<std::shared_ptr<const TimeZone>> Zone(const std::string& name);
+  store::SendResult ResultOf(const store::OutboxItem& item, const SendOutcome& outcome,
+                             const std::string& message_id, TimePoint now);
+  void SenderLoop();
+  void CommitterLoop();
+
+  const MailConfig config_;
+  const anshin::mail::TemplateSet templates_;
+  store::Store& store_;
+  MailTransport& transport_;
+  const Clock& clock_;
+  const MailerOptions options_;
+
+  std::mt19937_64 rng_;                                           // sender thread only
+  std::map<std::string, std::shared_ptr<const TimeZone>> zones_;  // sender thread only
+  int monthly_test_done_ = 0;  // year * 12 + month last queued; scheduler thread only
+
+  std::mutex mu_;
+  std::condition_variable wake_;                        // sender: work may be due, or stop
+  std::condition_variable committed_;                   // committer: results arrived, or stop
+  bool stop_ = false;                                   // guarded by mu_
+  bool notified_ = false;                               // guarded by mu_
+  std::deque<std::vector<store::SendResult>> pending_;  // guarded by mu_
+  bool sender_done_ = false;                            // guarded by mu_
+  std::thread sender_;
+  std::thread committer_;
+  bool started_ = false;
+
+  std::atomic<std::int64_t> sent_{0}, retried_{0}, failed_{0}, batches_{0}, commit_errors_{0};
+  std::atomic<std::int64_t> commits_{0};
+};
+
+}  // namespace anshin::server::mail

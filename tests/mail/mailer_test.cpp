@@ -1,0 +1,571 @@
+// Mailer tests: the real SQLite store in a temp dir, a recording fake transport, a fake clock.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "common/mail/mime.hpp"
+#include "common/sys/sys.hpp"
+#include "notify-server/mail/mail_config.hpp"
+#include "notify-server/mail/mailer.hpp"
+#include "notify-server/mail/template_files.hpp"
+#include "notify-server/mail/verification_page.hpp"
+#include "notify-server/store/sqlite_store.hpp"
+#include "tests/fakes/fake_clock.hpp"
+#include "tests/fakes/fake_mail_transport.hpp"
+#include "tests/fakes/temp_dir.hpp"
+
+namespace anshin::server::mail {
+namespace {
+
+using store::OutboxState;
+using store::SendResult;
+
+TimePoint T(const char* rfc3339) { return ParseRfc3339(rfc3339).value(); }
+
+MailConfig TestConfig() {
+  MailConfig c;
+  c.from = "noreply@kids.example.jp";
+  c.from_name = "キッズ安心メール";
+  c.message_id_domain = "kids.example.jp";
+  c.retry_min = Millis(1000);
+  c.retry_max = Millis(8000);
+  c.max_age = Millis(3600'000);
+  c.batch_size = 64;
+  c.public_url = "https://kids.example.jp";
+  return c;
+}
+
+struct Fixture {
+  fakes::TempDir dir{"mailer-test"};
+  std::unique_ptr<store::SqliteStore> store;
+  fakes::FakeClock clock{T("2026-11-26T15:02:00+09:00")};
+  fakes::FakeMailTransport transport;
+  store::Actor who{"tester", T("2026-11-26T09:00:00+09:00")};
+  FacilityId facility;
+  ChildId child;
+
+  Fixture() {
+    store::SqliteOptions o;
+    o.path = dir / "anshin.db";
+    o.synchronous = store::SyncMode::kNormal;
+    store = store::SqliteStore::Open(o).value();
+    store::Facility f;
+    f.code = "hikari-1";
+    f.name = "光が丘第一学童クラブ";
+    facility = store->AddFacility(f, who).value();
+    child = AddChild("練馬 さくら");
+  }
+
+  ChildId AddChild(const std::string& name) {
+    store::Child c;
+    c.name = name;
+    c.facility = facility;
+    return store->AddChild(c, who).value();
+  }
+
+  GuardianId Guardian(const std::string& email, store::Charset charset = store::Charset::kUtf8,
+                      std::optional<ChildId> of = std::nullopt) {
+    store::Guardian g;
+    g.child = of.value_or(child);
+    g.email = email;
+    g.charset = charset;
+    store::VerificationTicket t = store->AddGuardian(g, who).value();
+    REQUIRE(store->VerifyGuardianByCode(t.guardian, t.code, who.at).ok());
+    // Drop the verification mail so tests see only what they queue.
+    std::vector<SendResult> done;
+    std::vector<store::OutboxRow> rows = store->ListOutbox(std::nullopt).value();
+    for (const auto& row : rows) {
+      if (row.kind == store::OutboxKind::kVerification && row.state == OutboxState::kQueued) {
+        done.push_back(SendResult{row.id, SendResult::Outcome::kSent, who.at, 250, "250 setup", "",
+                                  std::nullopt});
+      }
+    }
+    REQUIRE(store->RecordSendResults(done).ok());
+    return t.guardian;
+  }
+
+  std::int64_t Queue(GuardianId g, store::OutboxKind kind, TimePoint at, bool late = false,
+                     std::optional<TimePoint> arrival_at = std::nullopt,
+                     std::optional<ChildId> of = std::nullopt) {
+    auto txn = store->BeginWrite().value();
+    store::NewOutboxRow r;
+    r.kind = kind;
+    r.guardian = g;
+    r.child = of.value_or(child);
+    r.facility = facility;
+    r.tap_at = at;
+    r.arrival_at = arrival_at;
+    r.late = late;
+    r.created_at = clock.Now();
+    std::int64_t id = txn->InsertOutbox(r).value();
+    REQUIRE(txn->Commit().ok());
+    return id;
+  }
+
+  store::OutboxRow Row(std::int64_t id) {
+    std::vector<store::OutboxRow> rows = store->ListOutbox(std::nullopt).value();
+    for (const auto& r : rows) {
+      if (r.id == id) return r;
+    }
+    FAIL("no outbox row " << id);
+    return {};
+  }
+
+  std::unique_ptr<Mailer> MakeMailer(MailConfig config = TestConfig()) {
+    return std::make_unique<Mailer>(config, anshin::mail::TemplateSet::Defaults(), *store,
+                                    transport, clock, MailerOptions{Millis(20), 42});
+  }
+};
+
+struct Decoded {
+  std::map<std::string, std::string> headers;
+  std::string body;
+};
+
+// Splits a rendered message; decodes a base64 UTF-8 body.
+Decoded Decode(const std::string& data) {
+  Decoded d;
+  std::size_t end = data.find("\r\n\r\n");
+  REQUIRE(end != std::string::npos);
+  std::string head = data.substr(0, end);
+  std::size_t pos = 0;
+  std::string last;
+  while (pos <= head.size()) {
+    std::size_t nl = head.find("\r\n", pos);
+    std::string line = head.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    if (!line.empty() && line[0] == ' ') {
+      d.headers[last] += line;
+    } else {
+      last = line.substr(0, line.find(':'));
+      d.headers[last] = line.substr(line.find(':') + 2);
+    }
+    if (nl == std::string::npos) break;
+    pos = nl + 2;
+  }
+  std::string raw = data.substr(end + 4);
+  if (d.headers["Content-Transfer-Encoding"] == "base64") {
+    d.body = anshin::mail::Base64Decode(raw).value();
+  } else {
+    d.body = raw;
+  }
+  return d;
+}
+
+TEST_CASE("queued notices are sent and recorded with the relay's reply", "[mail]") {
+  Fixture fx;
+  GuardianId g = fx.Guardian("mama@example.jp");
+  std::int64_t id = fx.Queue(g, store::OutboxKind::kArrival, T("2026-11-26T15:02:00+09:00"));
+  auto mailer = fx.MakeMailer();
+  CHECK(mailer->RunOnce().value() == 1);
+  CHECK(mailer->RunOnce().value() == 0);
+
+  auto sent = fx.transport.accepted();
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].to == "mama@example.jp");
+  CHECK(sent[0].from == "noreply@kids.example.jp");
+  CHECK(sent[0].id == id);
+  Decoded d = Decode(sent[0].data);
+  CHECK(d.headers["To"] == "mama@example.jp");
+  CHECK(d.headers["Content-Type"] == "text/plain; charset=UTF-8");
+  CHECK(d.body.starts_with(
+      "練馬 さくら さんが 11月26日 15:02 に 光が丘第一学童クラブ に来館しました。\r\n"));
+  CHECK(d.headers["Date"] == "Thu, 26 Nov 2026 15:02:00 +0900");
+
+  store::OutboxRow row = fx.Row(id);
+  CHECK(row.state == OutboxState::kSent);
+  CHECK(row.relay_reply.starts_with("250 2.0.0 Ok"));
+  CHECK(row.message_id == d.headers["Message-ID"]);
+  CHECK(row.message_id.ends_with("@kids.example.jp>"));
+  auto log = fx.store->SendLog(id).value();
+  REQUIRE(log.size() == 1);
+  CHECK(log[0].result == "sent");
+  CHECK(log[0].smtp_code == 250);
+}
+
+TEST_CASE("4xx is retried with growing backoff until accepted", "[mail]") {
+  Fixture fx;
+  GuardianId g = fx.Guardian("papa@example.jp");
+  std::int64_t id = fx.Queue(g, store::OutboxKind::kDeparture, T("2026-11-26T18:30:00+09:00"));
+  fx.transport.Refuse("papa@example.jp", 451, 2);
+  auto mailer = fx.MakeMailer();
+
+  REQUIRE(mailer->RunOnce().value() == 1);
+  store::OutboxRow row = fx.Row(id);
+  CHECK(row.state == OutboxState::kRetrying);
+  Millis wait1 = row.next_attempt_at - fx.clock.Now();
+  CHECK(wait1 >= Millis(500));
+  CHECK(wait1 <= Millis(1000));
+  CHECK(mailer->RunOnce().value() == 0);  // not due yet
+
+  fx.clock.Advance(wait1);
+  REQUIRE(mailer->RunOnce().value() == 1);
+  row = fx.Row(id);
+  CHECK(row.state == OutboxState::kRetrying);
+  Millis wait2 = row.next_attempt_at - fx.clock.Now();
+  CHECK(wait2 >= Millis(1000));
+  CHECK(wait2 <= Millis(2000));
+
+  fx.clock.Advance(wait2);
+  REQUIRE(mailer->RunOnce().value() == 1);
+  CHECK(fx.Row(id).state == OutboxState::kSent);
+  auto log = fx.store->SendLog(id).value();
+  REQUIRE(log.size() == 3);
+  CHECK(log[0].result == "retry");
+  CHECK(log[0].smtp_code == 451);
+  CHECK(log[1].result == "retry");
+  CHECK(log[2].result == "sent");
+  CHECK(fx.transport.accepted().size() == 1);
+  CHECK_FALSE(fx.store->GetGuardian(g).value().bouncing);
+}
+
+TEST_CASE("5xx fails the message and marks the address bouncing", "[mail]") {
+  Fixture fx;
+  GuardianId g = fx.Guardian("typo@example.jp");
+  std::int64_t id = fx.Queue(g, store::OutboxKind::kArrival, T("2026-11-26T15:02:00+09:00"));
+  fx.transport.Refuse("typo@example.jp", 550, -1);
+  auto mailer = fx.MakeMailer();
+  REQUIRE(mailer->RunOnce().value() == 1);
+  store::OutboxRow row = fx.Row(id);
+  CHECK(row.state == OutboxState::kFailed);
+  CHECK(row.last_error.find("550") != std::string::npos);
+  CHECK(fx.store->GetGuardian(g).value().bouncing);
+  fx.clock.Advance(Millis(3600'000));
+  CHECK(mailer->RunOnce().value() == 0);  // never retried
+  REQUIRE(fx.store->SendLog(id).value().size() == 1);
+  CHECK(mailer->MetricsText().find("anshin_mailer_failed_total 1") != std::string::npos);
+}
+
+TEST_CASE("temporary failures give up after max_age without marking the address", "[mail]") {
+  Fixture fx;
+  GuardianId g = fx.Guardian("slow@example.jp");
+  std::int64_t id = fx.Queue(g, store::OutboxKind::kArrival, T("2026-11-26T15:02:00+09:00"));
+  fx.transport.Refuse("slow@example.jp", 421, -1);
+  MailConfig config = TestConfig();
+  config.max_age = Millis(60'000);
+  auto mailer = fx.MakeMailer(config);
+  int attempts = 0;
+  while (fx.Row(id).state != OutboxState::kFailed && attempts < 100) {
+    attempts += mailer->RunOnce().value();
+    fx.clock.Advance(Millis(8000));
+  }
+  CHECK(fx.Row(id).state == OutboxState::kFailed);
+  CHECK(fx.Row(id).last_error.starts_with("gave up after mail.max_age"));
+  CHECK(attempts >= 5);
+  CHECK(attempts <= 70);
+  CHECK_FALSE(fx.store->GetGuardian(g).value().bouncing);
+}
+
+TEST_CASE("relay down: the queue grows, then drains by itself", "[mail]") {
+  Fixture fx;
+  GuardianId g = fx.Guardian("mama@example.jp");
+  for (int i = 0; i < 10; ++i)
+    fx.Queue(g, store::OutboxKind::kArrival, T("2026-11-26T15:02:00+09:00") + Millis(i * 1000));
+  fx.transport.SetDown(true);
+  auto mailer = fx.MakeMailer();
+  CHECK(mailer->RunOnce().value() == 10);
+  auto stats = fx.store->GetOutboxStats(fx.clock.Now()).value();
+  CHECK(stats.depth == 10);
+  CHECK(stats.retrying == 10);
+  CHECK(mailer->MetricsText().find("anshin_mailer_outbox_depth 10") != std::string::npos);
+  fx.transport.SetDown(false);
+  fx.clock.Advance(Millis(1000));
+  CHECK(mailer->RunOnce().value() == 10);
+  stats = fx.store->GetOutboxStats(fx.clock.Now()).value();
+  CHECK(stats.depth == 0);
+  CHECK(stats.sent == 10 + 1);  // + the guardian's verification mail
+}
+
+TEST_CASE("a crash after the relay accepted and before the commit duplicates one batch only",
+          "[mail]") {
+  Fixture fx;
+  GuardianId g = fx.Guardian("mama@example.jp");
+  std::set<std::int64_t> ids;
+  for (int i = 0; i < 100; ++i)
+    ids.insert(fx.Queue(g, store::OutboxKind::kArrival, T("2026-11-26T15:02:00+09:00")));
+  {
+    auto mailer = fx.MakeMailer();  // batch_size 64
+    auto results = mailer->SendRound();
+    REQUIRE(results.ok());
+    CHECK(results->size() == 64);
+    // The process dies here: the relay has the 64 messages, the store still says "sending".
+  }
+  CHECK(fx.store->GetOutboxStats(fx.clock.Now()).value().sending == 64);
+  auto mailer = fx.MakeMailer();
+  REQUIRE(mailer->Start().ok());  // requeues the 64
+  mailer->Notify();
+  for (int i = 0; i < 500 && fx.store->GetOutboxStats(fx.clock.Now()).value().depth > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  mailer->Stop();
+  CHECK(fx.store->GetOutboxStats(fx.clock.Now()).value().sent == 100 + 1);  // + verification
+
+  std::map<std::int64_t, int> deliveries;
+  std::map<std::int64_t, std::set<std::string>> message_ids;
+  for (const auto& m : fx.transport.accepted()) {
+    ++deliveries[m.id];
+    message_ids[m.id].insert(Decode(m.data).headers["Message-ID"]);
+  }
+  int duplicates = 0;
+  for (std::int64_t id : ids) {
+    REQUIRE(deliveries.count(id) == 1);
+    duplicates += deliveries[id] - 1;
+    CHECK(message_ids[id].size() == 1);  // the duplicate carries the same Message-ID
+  }
+  CHECK(duplicates == 64);
+}
+
+TEST_CASE("started mailer drains a large queue with group commits", "[mail]") {
+  Fixture fx;
+  std::vector<GuardianId> gs;
+  for (int i = 0; i < 4; ++i) gs.push_back(fx.Guardian("g" + std::to_string(i) + "@example.jp"));
+  for (int i = 0; i < 1000; ++i)
+    fx.Queue(gs[i % 4], store::OutboxKind::kArrival, T("2026-11-26T15:02:00+09:00"));
+  fx.transport.FailCall(2);  // one batch meets a relay hiccup
+  auto mailer = fx.MakeMailer();
+  REQUIRE(mailer->Start().ok());
+  CHECK(mailer->Start().code() == Status::Code::kFailedPrecondition);
+  for (int i = 0; i < 1000; ++i) {
+    auto st = fx.store->GetOutboxStats(fx.clock.Now()).value();
+    if (st.depth == 0) break;
+    if (st.retrying > 0 && st.queued == 0 && st.sending == 0) fx.clock.Advance(Millis(1000));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  mailer->Stop();
+  mailer->Stop();
+  CHECK(fx.store->GetOutboxStats(fx.clock.Now()).value().sent == 1000 + 4);  // + verifications
+  std::set<std::int64_t> unique;
+  for (const auto& m : fx.transport.accepted()) unique.insert(m.id);
+  CHECK(unique.size() == 1000);
+  CHECK(fx.transport.accepted().size() == 1000);
+}
+
+TEST_CASE("late, inferred and correction notices reach the guardian as such", "[mail]") {
+  Fixture fx;
+  GuardianId g = fx.Guardian("mama@example.jp");
+  fx.Queue(g, store::OutboxKind::kInferredDeparture, T("2026-11-26T17:00:00+09:00"));
+  fx.Queue(g, store::OutboxKind::kCorrection, T("2026-11-26T18:40:00+09:00"), false,
+           T("2026-11-26T17:00:00+09:00"));
+  fx.Queue(g, store::OutboxKind::kArrival, T("2026-11-26T14:50:00+09:00"), true);
+  auto mailer = fx.MakeMailer();
+  REQUIRE(mailer->RunOnce().value() == 3);
+  auto sent = fx.transport.accepted();
+  REQUIRE(sent.size() == 3);
+  CHECK(Decode(sent[0].data).body.find("かざし忘れ") != std::string::npos);
+  CHECK(Decode(sent[1].data).body.find("17:00") != std::string::npos);
+  CHECK(Decode(sent[1].data).body.find("訂正") != std::string::npos);
+  CHECK(Decode(sent[2].data).body.find("遅れて送信") != std::string::npos);
+  CHECK(Decode(sent[2].data).body.find("14:50") != std::string::npos);
+}
+
+TEST_CASE("ISO-2022-JP guardians get 7bit mail; unrepresentable names fall back to UTF-8",
+          "[mail]") {
+  Fixture fx;
+  GuardianId g = fx.Guardian("old-phone@ezweb.ne.jp", store::Charset::kIso2022Jp);
+  fx.Queue(g, store::OutboxKind::kArrival, T("2026-11-26T15:02:00+09:00"));
+  ChildId other = fx.AddChild("髙橋 ① はな");
+  GuardianId h = fx.Guardian("old2@ezweb.ne.jp", store::Charset::kIso2022Jp, other);
+  fx.Queue(h, store::OutboxKind::kArrival, T("2026-11-26T15:03:00+09:00"), false, std::nullopt,
+           other);
+  auto mailer = fx.MakeMailer();
+  REQUIRE(mailer->RunOnce().value() == 2);
+  auto sent = fx.transport.accepted();
+  REQUIRE(sent.size() == 2);
+  Decoded a = Decode(sent[0].data);
+  CHECK(a.headers["Content-Type"] == "text/plain; charset=ISO-2022-JP");
+  CHECK(a.headers["Subject"].starts_with("=?ISO-2022-JP?B?"));
+  Decoded b = Decode(sent[1].data);
+  CHECK(b.headers["Content-Type"] == "text/plain; charset=UTF-8");
+  CHECK(b.body.find("髙橋 ① はな さんが") != std::string::npos);
+}
+
+TEST_CASE("verification mail carries code and link; the page confirms with POST only", "[mail]") {
+  Fixture fx;
+  store::Guardian g;
+  g.child = fx.child;
+  g.email = "new@example.jp";
+  store::VerificationTicket t = fx.store->AddGuardian(g, fx.who).value();
+  fx.clock.Set(fx.who.at + Millis(60'000));
+  auto mailer = fx.MakeMailer();
+  REQUIRE(mailer->RunOnce().value() == 1);
+  auto sent = fx.transport.accepted();
+  REQUIRE(sent.size() == 1);
+  Decoded d = Decode(sent[0].data);
+  CHECK(d.body.find("確認コード: " + t.code) != std::string::npos);
+  std::string link = "https://kids.example.jp/verify?token=" + t.link_token;
+  CHECK(d.body.find(link) != std::string::npos);
+
+  VerificationPage page(*fx.store, fx.clock);
+  CHECK(VerificationPage::Owns("/verify?token=x"));
+  CHECK_FALSE(VerificationPage::Owns("/v1/taps"));
+  PageReply get = page.Handle("GET", "/verify?token=" + t.link_token, "");
+  CHECK(get.status == 200);
+  CHECK(get.content_type == "text/html; charset=utf-8");
+  CHECK(get.body.find("name=\"token\" value=\"" + t.link_token + "\"") != std::string::npos);
+  CHECK_FALSE(fx.store->GetGuardian(t.guardian).value().verified);  // GET changes nothing
+
+  CHECK(page.Handle("GET", "/verify?token=<script>", "").status == 404);
+  CHECK(page.Handle("PUT", "/verify", "").status == 405);
+  PageReply post = page.Handle("POST", "/verify", "token=" + t.link_token);
+  CHECK(post.status == 200);
+  CHECK(post.body.find("確認が完了しました") != std::string::npos);
+  CHECK(fx.store->GetGuardian(t.guardian).value().verified);
+  CHECK(page.Handle("POST", "/verify", "token=" + t.link_token).status == 404);  // used
+}
+
+TEST_CASE("verification links expire and failures are rate-limited", "[mail]") {
+  Fixture fx;
+  store::Guardian g;
+  g.child = fx.child;
+  g.email = "late@example.jp";
+  store::VerificationTicket t = fx.store->AddGuardian(g, fx.who).value();
+  VerificationPage page(*fx.store, fx.clock);
+  fx.clock.Set(t.expires_at + Millis(1));
+  CHECK(page.Handle("POST", "/verify", "token=" + t.link_token).status == 410);
+  int limited = 0;
+  for (int i = 0; i < VerificationPage::kFailureBurst + 5; ++i) {
+    if (page.Handle("POST", "/verify", "token=" + std::string(32, 'a')).status == 429) ++limited;
+  }
+  CHECK(limited >= 5);
+  fx.clock.Advance(VerificationPage::kFailureRefill * 2);
+  CHECK(page.Handle("POST", "/verify", "token=" + std::string(32, 'b')).status == 404);
+}
+
+TEST_CASE("the monthly test mail goes to verified addresses once a month when enabled", "[mail]") {
+  Fixture fx;
+  fx.Guardian("mama@example.jp");
+  fx.Guardian("papa@example.jp");
+  store::Guardian unverified;
+  unverified.child = fx.child;
+  unverified.email = "new@example.jp";
+  REQUIRE(fx.store->AddGuardian(unverified, fx.who).ok());
+  CHECK(fx.MakeMailer()->EnqueueMonthlyTestIfDue(T("2026-12-01T10:05:00+09:00")).value() ==
+        0);  // off
+
+  MailConfig config = TestConfig();
+  config.monthly_test = true;
+  auto mailer = fx.MakeMailer(config);
+  CHECK(mailer->EnqueueMonthlyTestIfDue(T("2026-12-01T09:59:00+09:00")).value() == 0);  // too early
+  CHECK(mailer->EnqueueMonthlyTestIfDue(T("2026-12-02T10:05:00+09:00")).value() ==
+        0);  // not the 1st
+  CHECK(mailer->EnqueueMonthlyTestIfDue(T("2026-12-01T10:05:00+09:00")).value() == 2);
+  CHECK(mailer->EnqueueMonthlyTestIfDue(T("2026-12-01T10:06:00+09:00")).value() == 0);  // done
+  fx.clock.Set(T("2026-12-01T10:05:00+09:00"));
+  REQUIRE(mailer->RunOnce().value() == 3);  // two tests + the unverified address's verification
+  int tests = 0;
+  for (const auto& m : fx.transport.accepted()) {
+    Decoded d = Decode(m.data);
+    if (d.body.find("月例テスト送信") != std::string::npos) {
+      ++tests;
+      CHECK(m.to != "new@example.jp");
+      CHECK(d.body.find("12月1日 10:05") != std::string::npos);
+    }
+  }
+  CHECK(tests == 2);
+  CHECK(mailer->EnqueueMonthlyTestIfDue(T("2027-01-01T10:00:00+09:00")).value() == 2);
+}
+
+TEST_CASE("backoff grows exponentially with jitter and is capped", "[mail]") {
+  Fixture fx;
+  auto mailer = fx.MakeMailer();
+  for (int i = 0; i < 50; ++i) {
+    Millis b1 = mailer->Backoff(1);
+    CHECK(b1 >= Millis(500));
+    CHECK(b1 <= Millis(1000));
+    Millis b3 = mailer->Backoff(3);
+    CHECK(b3 >= Millis(2000));
+    CHECK(b3 <= Millis(4000));
+    Millis b30 = mailer->Backoff(30);
+    CHECK(b30 >= Millis(4000));
+    CHECK(b30 <= Millis(8000));
+  }
+}
+
+TEST_CASE("template overrides are loaded at start-up and errors reported then", "[mail]") {
+  fakes::TempDir dir{"templates"};
+  CHECK(LoadTemplates("").ok());
+  CHECK(!LoadTemplates(dir / "missing").ok());
+  {
+    std::ofstream(dir / "arrival.txt")
+        << "Subject: 来館 {child}\n\n{child} さんが {time} に来ました。\n";
+  }
+  auto set = LoadTemplates(dir.path());
+  REQUIRE(set.ok());
+  Notice n;
+  n.at = T("2026-11-26T15:02:00+09:00");
+  auto text = anshin::mail::ComposeNotice(*set, n, "さくら", "クラブ",
+                                          TimeZone::Fixed("Asia/Tokyo", 9 * 3600))
+                  .value();
+  CHECK(text.subject == "来館 さくら");
+  { std::ofstream(dir / "departure.txt") << "Subject: x\n\n{code}\n"; }
+  auto bad = LoadTemplates(dir.path());
+  REQUIRE(!bad.ok());
+  CHECK(bad.status().message().find("departure.txt") != std::string::npos);
+  std::filesystem::remove(dir / "departure.txt");
+  { std::ofstream(dir / "arival.txt") << "Subject: x\n\nbody\n"; }
+  auto typo = LoadTemplates(dir.path());
+  REQUIRE(!typo.ok());
+  CHECK(typo.status().message().find("arival.txt") != std::string::npos);
+}
+
+TEST_CASE("the example templates in deploy/templates load and equal the built-in ones", "[mail]") {
+  auto set = LoadTemplates(std::filesystem::path(ANSHIN_SOURCE_DIR) / "deploy" / "templates");
+  REQUIRE(set.ok());
+  Notice n;
+  n.kind = NoticeKind::kCorrection;
+  n.at = T("2026-11-26T18:31:00+09:00");
+  n.arrival_at = T("2026-11-26T17:00:00+09:00");
+  n.late = true;
+  TimeZone tokyo = TimeZone::Fixed("Asia/Tokyo", 9 * 3600);
+  CHECK(anshin::mail::ComposeNotice(*set, n, "さくら", "クラブ", tokyo).value() ==
+        anshin::mail::ComposeNotice(anshin::mail::TemplateSet::Defaults(), n, "さくら", "クラブ",
+                                    tokyo)
+            .value());
+}
+
+TEST_CASE("the [mail] table is read and checked", "[mail]") {
+  fakes::TempDir dir{"mailcfg"};
+  { std::ofstream(dir / "pw") << "s3cret\n"; }
+  std::string toml =
+      "[mail]\nrelay = \"smtps://relay.example.jp:465\"\nusername = \"anshin\"\n"
+      "password_file = \"" +
+      (dir / "pw").string() +
+      "\"\nfrom = \"noreply@kids.example.jp\"\n"
+      "connections = 8\nretry_min = \"10s\"\nretry_max = \"10m\"\nmax_age = \"2h\"\n"
+      "public_url = \"https://kids.example.jp/\"\nmonthly_test = true\n";
+  auto config = sys::Config::Parse(toml);
+  REQUIRE(config.ok());
+  auto mc = LoadMailConfig(*config);
+  REQUIRE(mc.ok());
+  CHECK(mc->relay == "smtps://relay.example.jp:465");
+  CHECK(mc->password == "s3cret");
+  CHECK(mc->message_id_domain == "kids.example.jp");
+  CHECK(mc->connections == 8);
+  CHECK(mc->retry_min == Millis(10'000));
+  CHECK(mc->max_age == Millis(7200'000));
+  CHECK(mc->public_url == "https://kids.example.jp");
+  CHECK(mc->monthly_test);
+  CHECK(mc->require_starttls);
+
+  CHECK(!LoadMailConfig(sys::Config::Parse("[mail]\nstarttls = \"maybe\"\n").value()).ok());
+  CHECK(!LoadMailConfig(sys::Config::Parse("[mail]\nrelay = \"http://x\"\n").value()).ok());
+  CHECK(!LoadMailConfig(sys::Config::Parse("[mail]\nfrom = \"a@b.jp\\r\\nBcc: c@d.jp\"\n").value())
+             .ok());
+  CHECK(!LoadMailConfig(
+             sys::Config::Parse("[mail]\nretry_min = \"1m\"\nretry_max = \"10s\"\n").value())
+             .ok());
+  ::unsetenv("ANSHIN_SMTP_PASSWORD");
+  CHECK(!LoadMailConfig(sys::Config::Parse("[mail]\nusername = \"u\"\n").value()).ok());
+  ::setenv("ANSHIN_SMTP_PASSWORD", "from-env", 1);
+  auto env = LoadMailConfig(sys::Config::Parse("[mail]\nusername = \"u\"\n").value());
+  REQUIRE(env.ok());
+  CHECK(env->password == "from-env");
+  ::unsetenv("ANSHIN_SMTP_PASSWORD");
+}
+
+}  // namespace
+}  // namespace anshin::server::mail
