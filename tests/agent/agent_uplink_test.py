@@ -149,7 +149,9 @@ def case_rejected_batch(binary):
         h.server.reject = True
         h.tap(REGISTERED[0])
         h.tap(REGISTERED[1])
-        wait_for(lambda: a.status_value("rejected_batches") not in ("", "0"), what="rejection")
+        # Both taps are queued (the second may land after the first upload was refused).
+        wait_for(lambda: a.status_value("rejected_batches") not in ("", "0")
+                 and a.status_value("queue_depth") == "2", what="rejection of both taps")
         st = a.status()
         check(st["queue_depth"] == "2", "status: %r" % st)
         check("HTTP 403: agent disabled" in st["last_upload_error"], "status: %r" % st)
