@@ -1,0 +1,140 @@
+#include "notify-server/http/router.hpp"
+
+#include <charconv>
+
+namespace anshin::server {
+namespace {
+
+constexpr std::string_view kServerName = "anshin-server";
+
+std::string_view PathOf(std::string_view target) { return target.substr(0, target.find('?')); }
+
+std::string_view QueryOf(std::string_view target) {
+  auto q = target.find('?');
+  return q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+}
+
+Response MethodNotAllowed(const Request& req, std::string_view allow) {
+  Response res =
+      ErrorResponse(req, Status::InvalidArgument("method: " + std::string(req.method_string()) +
+                                                 " not allowed; use " + std::string(allow)));
+  res.result(http::status::method_not_allowed);
+  res.set(http::field::allow, ToBeast(allow));
+  return res;
+}
+
+bool IsJsonContentType(std::string_view value) {
+  auto semicolon = value.find(';');
+  std::string_view type = value.substr(0, semicolon);
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  if (type.size() != 16) return false;
+  for (std::size_t i = 0; i < type.size(); ++i) {
+    char c = type[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != "application/json"[i]) return false;
+  }
+  return true;
+}
+
+Routed RouteAgents(const Request& req, std::string_view path) {
+  if (path == "/v1/taps") {
+    if (req.method() != http::verb::post) return {"taps", MethodNotAllowed(req, "POST")};
+    std::string_view type = ToStd(req[http::field::content_type]);
+    if (!type.empty() && !IsJsonContentType(type)) {
+      Response res =
+          ErrorResponse(req, Status::InvalidArgument("content-type: expected application/json"));
+      res.result(http::status::unsupported_media_type);
+      return {"taps", std::move(res)};
+    }
+    Result<wire::TapBatch> batch = wire::ParseTapBatch(req.body());
+    if (!batch.ok()) return {"taps", ErrorResponse(req, batch.status())};
+    return {"taps", IngestCall{std::move(batch).value()}};
+  }
+  if (path == "/v1/allowlist") {
+    if (req.method() != http::verb::get) return {"allowlist", MethodNotAllowed(req, "GET")};
+    Result<std::uint64_t> since = ParseSinceQuery(ToStd(req.target()));
+    if (!since.ok()) return {"allowlist", ErrorResponse(req, since.status())};
+    return {"allowlist", AllowlistCall{*since}};
+  }
+  return {"other", ErrorResponse(req, Status::NotFound("path: no such resource"))};
+}
+
+}  // namespace
+
+Result<std::uint64_t> ParseSinceQuery(std::string_view target) {
+  std::string_view query = QueryOf(target);
+  std::uint64_t since = 0;
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    auto eq = pair.find('=');
+    std::string_view name = pair.substr(0, eq);
+    if (name != "since") {
+      return Status::InvalidArgument(std::string(name.empty() ? "query" : name) +
+                                     ": unknown query parameter");
+    }
+    std::string_view value =
+        eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), since);
+    if (value.empty() || ec != std::errc() || end != value.data() + value.size()) {
+      return Status::InvalidArgument("since: expected a non-negative integer version");
+    }
+  }
+  return since;
+}
+
+Response TextResponse(const Request& req, http::status status, std::string_view content_type,
+                      std::string body) {
+  Response res{status, req.version()};
+  res.set(http::field::server, ToBeast(kServerName));
+  res.set(http::field::content_type, ToBeast(content_type));
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+Response JsonResponse(const Request& req, http::status status, std::string body) {
+  return TextResponse(req, status, "application/json", std::move(body));
+}
+
+Response ErrorResponse(const Request& req, const Status& status) {
+  Response res = JsonResponse(req, static_cast<http::status>(HttpStatusOf(status.code())),
+                              wire::ErrorJson(status));
+  if (status.code() == Status::Code::kUnavailable) res.set(http::field::retry_after, "1");
+  return res;
+}
+
+Response ErrorResponse(unsigned version, const Status& status) {
+  Request req{http::verb::unknown, "/", version};
+  Response res = ErrorResponse(req, status);
+  res.keep_alive(false);
+  return res;
+}
+
+Routed Route(const Request& req, Listener listener, const RouterOptions& options) {
+  std::string_view path = PathOf(ToStd(req.target()));
+  if (path == "/healthz") {
+    if (req.method() != http::verb::get && req.method() != http::verb::head) {
+      return {"healthz", MethodNotAllowed(req, "GET, HEAD")};
+    }
+    return {"healthz", JsonResponse(req, http::status::ok, "{\"status\":\"ok\"}")};
+  }
+  if (listener == Listener::kAgents) return RouteAgents(req, path);
+
+  if (path == "/metrics") {
+    if (req.method() != http::verb::get) return {"metrics", MethodNotAllowed(req, "GET")};
+    return {"metrics", MetricsCall{}};
+  }
+  for (const std::string& prefix : options.public_page_prefixes) {
+    if (path.starts_with(prefix) &&
+        (path.size() == prefix.size() || path[prefix.size()] == '/' || prefix.ends_with('/'))) {
+      return {"public_page", PublicPageCall{}};
+    }
+  }
+  return {"other", ErrorResponse(req, Status::NotFound("path: no such resource"))};
+}
+
+}  // namespace anshin::server

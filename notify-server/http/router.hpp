@@ -1,0 +1,60 @@
+// Routing of protocol v1 (docs/protocol.md): a pure function from a request to either a finished
+// response or the call the session must make (into Services, the metrics, or the public pages
+// handler). No I/O, no state: the session owns the connection and runs the call.
+//
+// Validation done here: method and path (404, 405 with Allow), the query of /v1/allowlist (400
+// naming "since"), the content type of uploads (415), and the body of POST /v1/taps through
+// wire::ParseTapBatch (400 naming the field, 413 over the batch limits). Identity and facility
+// checks need the store and belong to Services.
+#pragma once
+
+#include "notify-server/http/net.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/status.hpp"
+#include "common/wire.hpp"
+
+namespace anshin::server {
+
+enum class Listener { kAgents, kPublic };
+
+struct IngestCall {
+  wire::TapBatch batch;
+};
+struct AllowlistCall {
+  std::uint64_t since = 0;
+};
+struct MetricsCall {};
+struct PublicPageCall {};  // for the extra public handler (mail address verification pages)
+
+struct Routed {
+  std::string route;  // the metrics label: "taps", "allowlist", "healthz", "metrics", ...
+  std::variant<Response, IngestCall, AllowlistCall, MetricsCall, PublicPageCall> action;
+};
+
+struct RouterOptions {
+  // Path prefixes ("/verify") served by the extra public handler on the public listener.
+  std::vector<std::string> public_page_prefixes;
+};
+
+Routed Route(const Request& req, Listener listener, const RouterOptions& options);
+
+// Responses shaped like every other answer of the server (JSON, keep-alive as the request asked).
+Response JsonResponse(const Request& req, http::status status, std::string body);
+Response TextResponse(const Request& req, http::status status, std::string_view content_type,
+                      std::string body);
+// The documented status of a failed Status (HttpStatusOf) and its wire::ErrorJson body; 503
+// also carries Retry-After.
+Response ErrorResponse(const Request& req, const Status& status);
+// For errors found before a complete request exists (over the header or body limit).
+Response ErrorResponse(unsigned version, const Status& status);
+
+// "since" from "/v1/allowlist?since=12"; absent means 0.
+Result<std::uint64_t> ParseSinceQuery(std::string_view target);
+
+}  // namespace anshin::server

@@ -1,0 +1,105 @@
+#include "notify-server/http/server_config.hpp"
+
+#include <charconv>
+#include <vector>
+
+namespace anshin::server {
+
+Result<ListenAddress> ParseListenAddress(std::string_view key, std::string_view text) {
+  auto bad = [&](std::string_view why) {
+    return Status::InvalidArgument(std::string(key) + ": expected \"host:port\" (" +
+                                   std::string(why) + "), got \"" + std::string(text) + "\"");
+  };
+  std::string_view host;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return bad("unterminated IPv6 literal");
+    }
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) return bad("missing port");
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) return bad("put IPv6 hosts in brackets");
+  }
+  if (host.empty()) return bad("missing host");
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value > 65535) {
+    return bad("port must be 0..65535");
+  }
+  return ListenAddress{std::string(host), static_cast<std::uint16_t>(value)};
+}
+
+Status RejectUnknownServerKeys(const sys::Config& config,
+                               std::span<const std::string_view> other_keys) {
+  std::vector<std::string_view> known = {
+      "server.agents_listen",
+      "server.public_listen",
+      "server.database",
+      "server.log_level",
+      "server.workers",
+      "server.max_connections",
+      "server.idle_timeout",
+      "server.request_timeout",
+      "server.synchronous",
+      "tls.cert",
+      "tls.key",
+      "tls.client_ca",
+  };
+  known.insert(known.end(), other_keys.begin(), other_keys.end());
+  return config.RejectUnknownKeys(std::span<const std::string_view>(known));
+}
+
+Result<ServerConfig> LoadServerConfig(const sys::Config& config) {
+  ServerConfig c;
+  ANSHIN_ASSIGN_OR_RETURN(std::string agents,
+                          config.String("server.agents_listen", "0.0.0.0:8443"));
+  ANSHIN_ASSIGN_OR_RETURN(c.agents_listen, ParseListenAddress("server.agents_listen", agents));
+  ANSHIN_ASSIGN_OR_RETURN(std::string pub, config.String("server.public_listen", "127.0.0.1:8080"));
+  ANSHIN_ASSIGN_OR_RETURN(c.public_listen, ParseListenAddress("server.public_listen", pub));
+  ANSHIN_ASSIGN_OR_RETURN(c.database, config.Path("server.database", "anshin.db"));
+  ANSHIN_ASSIGN_OR_RETURN(c.log_level, config.String("server.log_level", "info"));
+  static constexpr std::string_view kLevels[] = {"trace", "debug",    "info", "warn",
+                                                 "error", "critical", "off"};
+  bool level_ok = false;
+  for (auto l : kLevels) level_ok = level_ok || l == c.log_level;
+  if (!level_ok) {
+    return Status::InvalidArgument(
+        "server.log_level: expected trace|debug|info|warn|error|critical|off, got \"" +
+        c.log_level + "\"");
+  }
+  ANSHIN_ASSIGN_OR_RETURN(std::int64_t workers, config.Int("server.workers", 2, 1, 64));
+  c.workers = static_cast<int>(workers);
+  ANSHIN_ASSIGN_OR_RETURN(std::int64_t max_conn,
+                          config.Int("server.max_connections", 1024, 1, 1'000'000));
+  c.max_connections = static_cast<int>(max_conn);
+  ANSHIN_ASSIGN_OR_RETURN(c.idle_timeout, config.Duration("server.idle_timeout", Millis(30'000)));
+  ANSHIN_ASSIGN_OR_RETURN(c.request_timeout,
+                          config.Duration("server.request_timeout", Millis(10'000)));
+  if (c.idle_timeout <= Millis(0)) {
+    return Status::InvalidArgument("server.idle_timeout: must be positive");
+  }
+  if (c.request_timeout <= Millis(0)) {
+    return Status::InvalidArgument("server.request_timeout: must be positive");
+  }
+  ANSHIN_ASSIGN_OR_RETURN(std::string sync, config.String("server.synchronous", "full"));
+  if (sync == "full") {
+    c.synchronous_full = true;
+  } else if (sync == "normal") {
+    c.synchronous_full = false;
+  } else {
+    return Status::InvalidArgument("server.synchronous: expected \"full\" or \"normal\", got \"" +
+                                   sync + "\"");
+  }
+  ANSHIN_ASSIGN_OR_RETURN(c.tls_cert, config.Path("tls.cert", "pki/server.crt"));
+  ANSHIN_ASSIGN_OR_RETURN(c.tls_key, config.Path("tls.key", "pki/server.key"));
+  ANSHIN_ASSIGN_OR_RETURN(c.tls_client_ca, config.Path("tls.client_ca", "pki/ca.crt"));
+  return c;
+}
+
+}  // namespace anshin::server

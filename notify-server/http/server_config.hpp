@@ -1,0 +1,53 @@
+// ServerConfig: the [server] and [tls] sections of anshin-server's TOML configuration
+// (deploy/server.example.toml documents every key). The [mail] section belongs to the mailer and
+// is read by its own loader from the same sys::Config.
+//
+// Loading is pure apart from what sys::Config already did (the file was read); every error names
+// the key ("server.agents_listen: expected \"host:port\", got ...").
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "common/status.hpp"
+#include "common/sys/sys.hpp"
+#include "common/time.hpp"
+
+namespace anshin::server {
+
+struct ListenAddress {
+  std::string host;    // an IPv4 or IPv6 literal, or "localhost"
+  std::uint16_t port;  // 0 = an ephemeral port chosen by the kernel
+  friend bool operator==(const ListenAddress&, const ListenAddress&) = default;
+};
+
+// "host:port", "[v6]:port". `key` names the setting in errors.
+Result<ListenAddress> ParseListenAddress(std::string_view key, std::string_view text);
+
+struct ServerConfig {
+  ListenAddress agents_listen{"0.0.0.0", 8443};
+  ListenAddress public_listen{"127.0.0.1", 8080};
+  std::filesystem::path database;
+  std::string log_level = "info";
+  int workers = 2;                 // store worker threads
+  int max_connections = 1024;      // both listeners together; beyond it new sockets are closed
+  Millis idle_timeout{30'000};     // a keep-alive connection waiting for its next request
+  Millis request_timeout{10'000};  // a TLS handshake, reading one request, writing one response
+  bool synchronous_full = true;    // SQLite synchronous=FULL (true) or NORMAL
+  std::filesystem::path tls_cert;
+  std::filesystem::path tls_key;
+  std::filesystem::path tls_client_ca;
+};
+
+// Fails naming the first key of the file that is neither one of [server] / [tls] (as documented
+// above) nor in `other_keys` (the mailer's "mail.relay", ...).
+Status RejectUnknownServerKeys(const sys::Config& config,
+                               std::span<const std::string_view> other_keys);
+
+// Reads [server] and [tls]; relative paths resolve against the config file's folder.
+Result<ServerConfig> LoadServerConfig(const sys::Config& config);
+
+}  // namespace anshin::server

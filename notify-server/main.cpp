@@ -1,0 +1,192 @@
+// anshin-server: wires the central server together and runs it (DESIGN.md §2, docs/protocol.md).
+//
+// Reads the TOML configuration, opens the store and the ingest services, builds the agents'
+// TLS context, starts both listeners, the closing-check scheduler and the mailer, and runs the
+// network on one io_context thread until SIGTERM/SIGINT. Then it stops accepting, lets requests
+// in flight finish (bounded by the request timeout), stops the scheduler and the mailer, commits
+// what is queued and exits 0. Start-up failures print one line naming the key or file and exit 1
+// (2 for command-line errors).
+#include "notify-server/http/net.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include "common/sys/sys.hpp"
+#include "common/time.hpp"
+#include "notify-server/http/http_server.hpp"
+#include "notify-server/http/server_config.hpp"
+#include "notify-server/http/tls.hpp"
+#include "notify-server/ingest/sqlite_services.hpp"
+#include "notify-server/mail/curl_smtp_transport.hpp"
+#include "notify-server/mail/mail_config.hpp"
+#include "notify-server/mail/mailer.hpp"
+#include "notify-server/mail/template_files.hpp"
+#include "notify-server/mail/verification_page.hpp"
+
+namespace anshin::server {
+namespace {
+
+constexpr Millis kClosingCheckPeriod{60'000};
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "anshin-server: %s\n", s.ToString().c_str());
+  return 1;
+}
+
+// Every minute, runs the closing checks (DESIGN.md §4 rule 8) and the mailer's monthly test on
+// `pool`, off the network thread.
+asio::awaitable<void> RunScheduler(asio::steady_timer& timer, asio::thread_pool& pool,
+                                   ingest::SqliteServices& services, mail::Mailer& mailer,
+                                   const Clock& clock) {
+  for (;;) {
+    timer.expires_after(kClosingCheckPeriod);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;  // cancelled: shutting down
+    asio::post(pool, [&services, &mailer, &clock] {
+      const TimePoint now = clock.Now();
+      if (Result<int> queued = mailer.EnqueueMonthlyTestIfDue(now); !queued.ok()) {
+        spdlog::warn("monthly test mail: {}", queued.status().ToString());
+      }
+      Result<std::vector<Alert>> alerts = services.RunClosingChecks(now);
+      if (!alerts.ok()) {
+        spdlog::warn("closing checks: {}", alerts.status().ToString());
+      } else if (!alerts->empty()) {
+        spdlog::info("closing checks: {} no-departure alert(s) raised", alerts->size());
+      }
+    });
+  }
+}
+
+Status WriteReadyFile(const std::filesystem::path& path, const HttpServer& server) {
+  std::string json = "{\"agents_port\":" + std::to_string(server.agents_port()) +
+                     ",\"public_port\":" + std::to_string(server.public_port()) + "}\n";
+  return sys::WriteFileAtomic(path, json).WithContext("--ready-file");
+}
+
+int Run(const std::filesystem::path& config_path, const std::filesystem::path& ready_file) {
+  Result<sys::Config> config = sys::Config::Load(config_path);
+  if (!config.ok()) return Fail(config.status());
+  if (Status s = RejectUnknownServerKeys(*config, mail::MailConfigKeys()); !s.ok()) return Fail(s);
+  Result<ServerConfig> settings = LoadServerConfig(*config);
+  if (!settings.ok()) return Fail(settings.status());
+  Result<mail::MailConfig> mail_config = mail::LoadMailConfig(*config);
+  if (!mail_config.ok()) return Fail(mail_config.status());
+  Result<anshin::mail::TemplateSet> templates = mail::LoadTemplates(mail_config->templates_dir);
+  if (!templates.ok()) return Fail(templates.status().WithContext("mail.templates_dir"));
+  if (Status s = sys::InitLogging("anshin-server", settings->log_level); !s.ok()) return Fail(s);
+
+  Result<std::unique_ptr<asio::ssl::context>> tls =
+      MakeAgentTlsContext(TlsFiles{settings->tls_cert, settings->tls_key, settings->tls_client_ca});
+  if (!tls.ok()) return Fail(tls.status());
+
+  auto clock = std::make_shared<SystemClock>();
+  ingest::IngestOptions ingest_options;
+  ingest_options.db_path = settings->database;
+  ingest_options.workers = settings->workers;
+  ingest_options.synchronous =
+      settings->synchronous_full ? store::SyncMode::kFull : store::SyncMode::kNormal;
+  ingest_options.clock = clock;
+  Result<std::unique_ptr<ingest::SqliteServices>> services =
+      ingest::SqliteServices::Open(ingest_options);
+  if (!services.ok()) return Fail(services.status().WithContext(settings->database.string()));
+
+  mail::SmtpOptions smtp;
+  smtp.url = mail_config->relay;
+  smtp.require_starttls = mail_config->require_starttls;
+  smtp.username = mail_config->username;
+  smtp.password = mail_config->password;
+  smtp.ca_file = mail_config->ca_file.string();
+  smtp.connections = mail_config->connections;
+  smtp.message_timeout = mail_config->timeout;
+  Result<std::unique_ptr<mail::CurlSmtpTransport>> transport =
+      mail::CurlSmtpTransport::Create(smtp);
+  if (!transport.ok()) return Fail(transport.status().WithContext("mail.relay"));
+  mail::Mailer mailer(*mail_config, std::move(templates).value(), *(*services)->store(),
+                      **transport, *clock);
+  (*services)->SetOutboxListener([&mailer] { mailer.Notify(); });
+  if (Status s = mailer.Start(); !s.ok()) return Fail(s.WithContext("mailer"));
+
+  // The verification page blocks on the store: it runs on its own small pool.
+  mail::VerificationPage verification(*(*services)->store(), *clock);
+  asio::thread_pool page_pool(1);
+
+  asio::io_context ioc(1);
+  HttpServerOptions options;
+  options.agents_listen = settings->agents_listen;
+  options.public_listen = settings->public_listen;
+  options.max_connections = settings->max_connections;
+  options.idle_timeout = settings->idle_timeout;
+  options.request_timeout = settings->request_timeout;
+  options.shutdown_grace = settings->request_timeout;
+  HttpServer server(ioc, **tls, **services, *clock, options);
+  server.AddMetricsSource([&mailer] { return mailer.MetricsText(); });
+  server.SetPublicPages(
+      {"/verify"},
+      [&verification, &page_pool](const Request& req, std::function<void(Response)> respond) {
+        asio::post(page_pool, [&verification, req, respond = std::move(respond)] {
+          mail::PageReply reply =
+              verification.Handle(ToStd(req.method_string()), ToStd(req.target()), req.body());
+          respond(TextResponse(req, static_cast<http::status>(reply.status), reply.content_type,
+                               std::move(reply.body)));
+        });
+      });
+  if (Status s = server.Start(); !s.ok()) return Fail(s);
+  if (!ready_file.empty()) {
+    if (Status s = WriteReadyFile(ready_file, server); !s.ok()) return Fail(s);
+  }
+
+  asio::thread_pool scheduler_pool(1);
+  asio::steady_timer scheduler_timer(ioc);
+  asio::co_spawn(ioc, RunScheduler(scheduler_timer, scheduler_pool, **services, mailer, *clock),
+                 asio::detached);
+
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    spdlog::info("signal {}: stopping", signo);
+    server.Shutdown();
+    scheduler_timer.cancel();
+  });
+
+  spdlog::info("anshin-server ready (database {})", settings->database.string());
+  ioc.run();  // returns once the listeners, connections, scheduler and signals are done
+
+  scheduler_pool.join();
+  page_pool.join();
+  (*services)->Shutdown();  // commits what is queued; no more outbox notifications after this
+  mailer.Stop();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace anshin::server
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "anshin-server: the central server of anshin (tap ingest over mutual TLS, "
+      "mail notifications, metrics). See deploy/server.example.toml."};
+  std::string config_path;
+  std::string ready_file;
+  app.add_option("--config", config_path, "TOML configuration file")->required();
+  app.add_option("--ready-file", ready_file,
+                 "once both listeners are bound, write {\"agents_port\":N,\"public_port\":M} "
+                 "atomically to this file");
+  CLI11_PARSE(app, argc, argv);
+  // A peer closing mid-write must not kill the process.
+  std::signal(SIGPIPE, SIG_IGN);
+  try {
+    return anshin::server::Run(config_path, ready_file);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "anshin-server: %s\n", e.what());
+    return 1;
+  }
+}
