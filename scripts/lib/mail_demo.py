@@ -17,6 +17,7 @@ the afternoon fits in about two minutes of wall-clock time.
 import datetime
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -28,11 +29,23 @@ from deployment import TOKYO, Deployment  # noqa: E402
 from smtp_server import SmtpServer, parse  # noqa: E402
 
 FACILITY = "光が丘第一学童クラブ"
+PARENTS_SUICA = "0114b3c2d5e6f708"
 
 
 def say(text):
     print("\n### %s" % text)
     sys.stdout.flush()
+
+
+def print_decisions(db_path):
+    db = sqlite3.connect("file:%s?mode=ro" % db_path, uri=True)
+    rows = db.execute("SELECT t.seq, t.corrected_at, t.reason, t.late, c.name FROM taps t "
+                      "LEFT JOIN children c ON c.id = t.child_id ORDER BY t.seq").fetchall()
+    print("  %-4s %-9s %-20s %-5s %s" % ("seq", "time", "reason", "late", "child"))
+    for seq, at_ms, reason, late, name in rows:
+        at = datetime.datetime.fromtimestamp(at_ms / 1000.0, TOKYO).strftime("%H:%M:%S")
+        print("  %-4d %-9s %-20s %-5s %s" % (seq, at, reason, "yes" if late else "", name or ""))
+    db.close()
 
 
 def main():
@@ -93,6 +106,7 @@ def main():
             "2000 %s" % sakura,
             "4000 %s" % sakura,  # a double tap: recorded, no second mail
             "2000 %s" % yui,
+            "2000 %s" % PARENTS_SUICA,  # not registered: refused at the reader, never sent
             "# ... the afternoon passes; from the departure threshold on:",
             "%d %s" % (max(to_threshold_ms - 8000, 1000), haruto),  # forgot to tap on arrival
             "3000 %s" % sakura,  # leaves
@@ -115,7 +129,7 @@ def main():
         for line in script.splitlines():
             if line and not line.startswith("#"):
                 delay, idm = line.split()
-                who = next(n for n, v in children.items() if v[1] == idm)
+                who = next((n for n, v in children.items() if v[1] == idm), "a parent's Suica")
                 print("  after %5.1f s: %s taps" % (int(delay) / 1000.0, who))
         agent_log = open(os.path.join(work, "agent.log"), "ab")
         agent = subprocess.Popen([os.path.join(bin_dir, "anshin-agent"), "--config", toml_path],
@@ -129,6 +143,14 @@ def main():
                 break
             time.sleep(0.2)
         time.sleep(2)
+        say("What the reader showed the children (anshin-agent's console)")
+        agent_log.flush()
+        with open(os.path.join(work, "agent.log"), encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if not re.match(r"^\d{4}-\d\d-\d\dT", line):  # console lines, not log lines
+                    print("  " + line.rstrip())
+        say("Decisions recorded by the server (taps table)")
+        print_decisions(os.path.join(d.home, "anshin.db"))
         say("Done: %d mails received (%d verification, %d attendance)" %
             (len(smtp.messages), len(codes), len(smtp.messages) - len(codes)))
         return 0 if len(smtp.messages) >= expected else 1

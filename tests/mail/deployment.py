@@ -14,6 +14,7 @@ import http.client
 import json
 import os
 import re
+import socket
 import ssl
 import subprocess
 import time
@@ -115,14 +116,18 @@ class Deployment:
 
     def start_server(self, smtp_port, log_path=None, extra_mail="", extra_server=""):
         config = os.path.join(self.home, "server.toml")
+        # The public listener's port is chosen here so that verification links carry it.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            public_port = probe.getsockname()[1]
         with open(config, "w") as f:
-            f.write('[server]\nagents_listen = "127.0.0.1:0"\npublic_listen = "127.0.0.1:0"\n'
+            f.write('[server]\nagents_listen = "127.0.0.1:0"\npublic_listen = "127.0.0.1:%d"\n'
                     'database = "anshin.db"\nlog_level = "info"\n%s\n'
                     '[tls]\ncert = "pki/server.crt"\nkey = "pki/server.key"\nclient_ca = "pki/ca.crt"\n\n'
                     '[mail]\nrelay = "smtp://127.0.0.1:%d"\nstarttls = "none"\n'
                     'from = "noreply@kids-anshin.example.jp"\nfrom_name = "ねりまキッズ安心メール"\n'
-                    'public_url = "http://127.0.0.1"\nretry_min = "1s"\nretry_max = "5s"\n%s\n'
-                    % (extra_server, smtp_port, extra_mail))
+                    'public_url = "http://127.0.0.1:%d"\nretry_min = "1s"\nretry_max = "5s"\n%s\n'
+                    % (public_port, extra_server, smtp_port, public_port, extra_mail))
         ready = os.path.join(self.workdir, "server.ready")
         if os.path.exists(ready):
             os.unlink(ready)
