@@ -1,7 +1,7 @@
 // anshin-replay DAYFILE: judges a scripted day with the real engine and prints, in Japanese,
 // each decision and the mail each guardian would receive. No storage, no network.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <iostream>
@@ -15,16 +15,26 @@ namespace {
 
 std::string_view ReasonLabel(Reason r) {
   switch (r) {
-    case Reason::kArrival: return "来館";
-    case Reason::kDeparture: return "退館";
-    case Reason::kInferredDeparture: return "退館（来館タッチなし）";
-    case Reason::kCorrection: return "訂正（先の通知は来館）";
-    case Reason::kBackfilledArrival: return "来館（遅れて届いたタッチ）";
-    case Reason::kDuplicate: return "二重読み取り";
-    case Reason::kOutOfOrder: return "順序外（記録のみ）";
-    case Reason::kUnknownCard: return "未登録カード";
-    case Reason::kLostCard: return "紛失届のカード";
-    case Reason::kRetiredCard: return "無効カード";
+    case Reason::kArrival:
+      return "来館";
+    case Reason::kDeparture:
+      return "退館";
+    case Reason::kInferredDeparture:
+      return "退館（来館タッチなし）";
+    case Reason::kCorrection:
+      return "訂正（先の通知は来館）";
+    case Reason::kBackfilledArrival:
+      return "来館（遅れて届いたタッチ）";
+    case Reason::kDuplicate:
+      return "二重読み取り";
+    case Reason::kOutOfOrder:
+      return "順序外（記録のみ）";
+    case Reason::kUnknownCard:
+      return "未登録カード";
+    case Reason::kLostCard:
+      return "紛失届のカード";
+    case Reason::kRetiredCard:
+      return "無効カード";
   }
   return "";
 }
@@ -52,15 +62,17 @@ int Run(const std::string& path, const std::string& zone_name, bool mails) {
     return it == script->children.end() ? std::string("（未登録カード）") : it->second.name;
   };
 
-  fmt::print("{} {} — {} taps\n\n", script->date.ToString(), script->facility_name, result.taps.size());
+  fmt::print("{} {} — {} taps\n\n", script->date.ToString(), script->facility_name,
+             result.taps.size());
   std::vector<std::pair<std::string, mail::MailText>> outbox;
   for (const auto& j : result.taps) {
     const Decision& d = j.decision;
     LocalDateTime local = (*zone)->ToLocal(d.tap_time);
     std::string who = name_of(j.step->who);
-    fmt::print("{}  {:<12}  {:<20} {}{}\n", local.time.ToString().size() == 5 ? local.time.ToString() + ":00"
-                                                                                 : local.time.ToString(),
-               who, ReasonName(d.reason), ReasonLabel(d.reason), d.late ? "（遅延）" : "");
+    fmt::print(
+        "{}  {:<12}  {:<20} {}{}\n",
+        local.time.ToString().size() == 5 ? local.time.ToString() + ":00" : local.time.ToString(),
+        who, ReasonName(d.reason), ReasonLabel(d.reason), d.late ? "（遅延）" : "");
     if (d.notice) {
       auto m = mail::ComposeNotice(templates, *d.notice, who, script->facility_name, **zone);
       if (!m.ok()) {
@@ -87,7 +99,8 @@ int Run(const std::string& path, const std::string& zone_name, bool mails) {
       fmt::print("\n--- to the guardians of {}\n件名: {}\n{}\n", who, m.subject, m.body);
     }
   }
-  for (const auto& m : result.mismatches) std::cerr << "anshin-replay: " << path << ": " << m << "\n";
+  for (const auto& m : result.mismatches)
+    std::cerr << "anshin-replay: " << path << ": " << m << "\n";
   return result.mismatches.empty() ? 0 : 1;
 }
 
@@ -95,7 +108,8 @@ int Run(const std::string& path, const std::string& zone_name, bool mails) {
 }  // namespace anshin
 
 int main(int argc, char** argv) {
-  CLI::App app{"anshin-replay: judge a scripted club day with the attendance engine and show the mails"};
+  CLI::App app{
+      "anshin-replay: judge a scripted club day with the attendance engine and show the mails"};
   std::string path, zone = "Asia/Tokyo";
   bool no_mails = false;
   app.add_option("day", path, "day script (format: common/day_script.hpp)")->required();
