@@ -1,5 +1,7 @@
 #include "notify-server/http/http_server.hpp"
 
+#include <array>
+
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
@@ -44,6 +46,21 @@ bool IsHttpParseError(const error_code& ec) {
 
 bool ExpectsContinue(const Request& req) {
   return beast::iequals(req[http::field::expect], "100-continue");
+}
+
+// A lingering close after an early answer (413, 431, 400): the client may still be sending the
+// request it started. Closing with unread input would reset the connection and could destroy the
+// answer before the client reads it, so the rest is read and dropped, bounded in time and size.
+template <class Stream>
+asio::awaitable<void> DrainInput(Stream& stream) {
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+  std::array<char, 16384> scratch;
+  std::size_t total = 0;
+  error_code ec;
+  while (!ec && total < 4 * wire::kMaxBodyBytes) {
+    total += co_await stream.async_read_some(asio::buffer(scratch),
+                                             asio::redirect_error(asio::use_awaitable, ec));
+  }
 }
 
 }  // namespace
@@ -243,7 +260,8 @@ asio::awaitable<bool> HttpServer::ServeRequests(Stream& stream, Listener listene
       lowest.expires_after(options_.request_timeout);
       co_await http::async_write(stream, *early, asio::redirect_error(asio::use_awaitable, ec));
       metrics_.RequestDone("invalid", early->result_int(), std::chrono::nanoseconds(0));
-      co_return !ec;
+      if (!ec) co_await DrainInput(stream);
+      co_return false;
     }
 
     Request req = parser.release();

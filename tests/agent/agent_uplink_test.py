@@ -70,6 +70,8 @@ def case_server_500(binary):
         h.server.fail_500 = 3
         for i in range(6):
             h.tap(REGISTERED[i])
+        # The queue may be empty before the taps are even read: wait for the server's side.
+        wait_for(lambda: len(h.server.committed_seqs()) >= 6, what="six taps committed")
         wait_queue(a, 0)
         check(h.server.fail_500 == 0, "the 500s were not all used")
         check_arrived_once_in_order(h, 6)
