@@ -7,6 +7,8 @@
 // the same SQL may not be used by two live Query objects at once.
 #pragma once
 
+#include <type_traits>
+
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -54,6 +56,21 @@ class Query {
   Result<bool> Step();
   // Steps to completion of a statement that returns no rows.
   Status Run();
+  // Steps through every row, calling `on_row()` for each; `on_row` returns a Status (the first
+  // failure stops the walk and is returned) or nothing.
+  template <typename OnRow>
+  Status ForEachRow(OnRow&& on_row) {
+    for (;;) {
+      Result<bool> row = Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return Status::Ok();
+      if constexpr (std::is_void_v<decltype(on_row())>) {
+        on_row();
+      } else {
+        ANSHIN_RETURN_IF_ERROR(on_row());
+      }
+    }
+  }
   // Makes the statement runnable again (bindings are kept).
   void Reset();
 

@@ -494,11 +494,7 @@ class SqliteStore::Txn final : public WriteTxn {
     ANSHIN_ASSIGN_OR_RETURN(
         Query q, db_.Prepare("SELECT " ANSHIN_FACILITY_COLS " FROM facilities ORDER BY id"));
     std::vector<Facility> out;
-    for (;;) {
-      ANSHIN_ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      out.push_back(ReadFacility(q));
-    }
+    ANSHIN_RETURN_IF_ERROR(q.ForEachRow([&] { out.push_back(ReadFacility(q)); }));
     return out;
   }
 
@@ -613,11 +609,8 @@ class SqliteStore::Txn final : public WriteTxn {
                              "wants_departure END) = 1 ORDER BY id"));
     q.Bind(1, child.value).Bind(2, IsArrivalNotice(kind));
     std::vector<NoticeTarget> out;
-    for (;;) {
-      ANSHIN_ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      out.push_back(NoticeTarget{GuardianId{q.Int(0)}});
-    }
+    ANSHIN_RETURN_IF_ERROR(
+        q.ForEachRow([&] { out.push_back(NoticeTarget{GuardianId{q.Int(0)}}); }));
     return out;
   }
 
@@ -855,11 +848,7 @@ Result<std::vector<Facility>> SqliteStore::ListFacilities() {
   ANSHIN_ASSIGN_OR_RETURN(
       Query q, reader_->Prepare("SELECT " ANSHIN_FACILITY_COLS " FROM facilities ORDER BY code"));
   std::vector<Facility> out;
-  for (;;) {
-    ANSHIN_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    out.push_back(ReadFacility(q));
-  }
+  ANSHIN_RETURN_IF_ERROR(q.ForEachRow([&] { out.push_back(ReadFacility(q)); }));
   return out;
 }
 
@@ -919,12 +908,11 @@ Result<std::vector<Agent>> SqliteStore::ListAgents() {
   ANSHIN_ASSIGN_OR_RETURN(
       Query q, reader_->Prepare("SELECT " ANSHIN_AGENT_COLS " FROM agents ORDER BY name"));
   std::vector<Agent> out;
-  for (;;) {
-    ANSHIN_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
+  ANSHIN_RETURN_IF_ERROR(q.ForEachRow([&]() -> Status {
     ANSHIN_ASSIGN_OR_RETURN(Agent a, ReadAgent(q));
     out.push_back(std::move(a));
-  }
+    return Status::Ok();
+  }));
   return out;
 }
 
@@ -1261,12 +1249,11 @@ Result<std::vector<TapRecord>> SqliteStore::ListTaps(AgentId agent, std::uint64_
                                 " FROM taps WHERE agent_id = ? AND seq > ? ORDER BY seq LIMIT ?"));
   q.Bind(1, agent.value).Bind(2, after_seq).Bind(3, limit);
   std::vector<TapRecord> out;
-  for (;;) {
-    ANSHIN_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
+  ANSHIN_RETURN_IF_ERROR(q.ForEachRow([&]() -> Status {
     ANSHIN_ASSIGN_OR_RETURN(TapRecord t, ReadTap(q, agent));
     out.push_back(std::move(t));
-  }
+    return Status::Ok();
+  }));
   return out;
 }
 
