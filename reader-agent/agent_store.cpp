@@ -125,37 +125,45 @@ Status AgentStore::Init(const std::filesystem::path& path, Mode mode) {
   return Status::Ok();
 }
 
-Result<std::uint64_t> AgentStore::AppendTap(const CardToken& card, TimePoint at,
-                                            const std::string& reader, Direction direction) {
-  std::lock_guard lock(mu_);
+// Runs `body` between BEGIN IMMEDIATE and COMMIT; any failure (of the body or of COMMIT) rolls
+// the transaction back and is returned. The caller holds mu_.
+template <typename Body>
+Status AgentStore::InTransactionLocked(const char* what, Body&& body) {
   {
     StmtScope scope(begin_);
     if (sqlite3_step(begin_) != SQLITE_DONE) return Error("begin");
   }
-  auto fail = [this](const char* what) {
-    Status s = Error(what);
-    StmtScope scope(rollback_);
-    sqlite3_step(rollback_);
-    return s;
-  };
-  std::int64_t seq = 0;
-  {
-    StmtScope scope(next_seq_);
-    if (sqlite3_step(next_seq_) != SQLITE_ROW) return fail("next seq");
-    seq = sqlite3_column_int64(next_seq_, 0);
-    if (sqlite3_step(next_seq_) != SQLITE_DONE) return fail("next seq");
+  Status s = body();
+  if (s.ok()) {
+    StmtScope scope(commit_);
+    if (sqlite3_step(commit_) == SQLITE_DONE) return Status::Ok();
+    s = Error(what);
   }
-  {
+  StmtScope scope(rollback_);
+  sqlite3_step(rollback_);
+  return s;
+}
+
+Result<std::uint64_t> AgentStore::AppendTap(const CardToken& card, TimePoint at,
+                                            const std::string& reader, Direction direction) {
+  std::lock_guard lock(mu_);
+  std::int64_t seq = 0;
+  ANSHIN_RETURN_IF_ERROR(InTransactionLocked("commit tap", [&]() -> Status {
+    {
+      StmtScope scope(next_seq_);
+      if (sqlite3_step(next_seq_) != SQLITE_ROW) return Error("next seq");
+      seq = sqlite3_column_int64(next_seq_, 0);
+      if (sqlite3_step(next_seq_) != SQLITE_DONE) return Error("next seq");
+    }
     StmtScope scope(insert_tap_);
     sqlite3_bind_int64(insert_tap_, 1, seq);
     BindText(insert_tap_, 2, card.hex());
     sqlite3_bind_int64(insert_tap_, 3, ToUnixMillis(at));
     BindText(insert_tap_, 4, reader);
     BindText(insert_tap_, 5, std::string(DirectionName(direction)));
-    if (sqlite3_step(insert_tap_) != SQLITE_DONE) return fail("insert tap");
-  }
-  StmtScope scope(commit_);
-  if (sqlite3_step(commit_) != SQLITE_DONE) return fail("commit tap");
+    if (sqlite3_step(insert_tap_) != SQLITE_DONE) return Error("insert tap");
+    return Status::Ok();
+  }));
   return static_cast<std::uint64_t>(seq);
 }
 
@@ -230,40 +238,25 @@ Result<AgentStore::Allowlist> AgentStore::LoadAllowlist() {
 
 Status AgentStore::ApplyAllowlist(const wire::AllowlistDelta& delta, TimePoint now) {
   std::lock_guard lock(mu_);
-  {
-    StmtScope scope(begin_);
-    if (sqlite3_step(begin_) != SQLITE_DONE) return Error("begin");
-  }
-  auto fail = [this](const char* what) {
-    Status s = Error(what);
-    StmtScope scope(rollback_);
-    sqlite3_step(rollback_);
-    return s;
-  };
-  auto step = [](sqlite3_stmt* s) {
-    StmtScope scope(s);
-    return sqlite3_step(s) == SQLITE_DONE;
-  };
-  if (delta.full && !step(allowlist_clear_)) return fail("clear allowlist");
-  for (const CardToken& t : delta.removed) {
-    BindText(allowlist_remove_, 1, t.hex());
-    if (!step(allowlist_remove_)) return fail("remove from allowlist");
-  }
-  for (const CardToken& t : delta.added) {
-    BindText(allowlist_add_, 1, t.hex());
-    if (!step(allowlist_add_)) return fail("add to allowlist");
-  }
-  std::string version_key = meta::kAllowlistVersion, fetched_key = meta::kAllowlistFetchedAt;
-  Status s = SetValueLocked(version_key, nullptr, static_cast<std::int64_t>(delta.version));
-  if (s.ok()) s = SetValueLocked(fetched_key, nullptr, ToUnixMillis(now));
-  if (!s.ok()) {
-    StmtScope scope(rollback_);
-    sqlite3_step(rollback_);
-    return s;
-  }
-  StmtScope scope(commit_);
-  if (sqlite3_step(commit_) != SQLITE_DONE) return fail("commit allowlist");
-  return Status::Ok();
+  return InTransactionLocked("commit allowlist", [&]() -> Status {
+    auto step = [](sqlite3_stmt* s) {
+      StmtScope scope(s);
+      return sqlite3_step(s) == SQLITE_DONE;
+    };
+    if (delta.full && !step(allowlist_clear_)) return Error("clear allowlist");
+    for (const CardToken& t : delta.removed) {
+      BindText(allowlist_remove_, 1, t.hex());
+      if (!step(allowlist_remove_)) return Error("remove from allowlist");
+    }
+    for (const CardToken& t : delta.added) {
+      BindText(allowlist_add_, 1, t.hex());
+      if (!step(allowlist_add_)) return Error("add to allowlist");
+    }
+    std::string version_key = meta::kAllowlistVersion, fetched_key = meta::kAllowlistFetchedAt;
+    ANSHIN_RETURN_IF_ERROR(
+        SetValueLocked(version_key, nullptr, static_cast<std::int64_t>(delta.version)));
+    return SetValueLocked(fetched_key, nullptr, ToUnixMillis(now));
+  });
 }
 
 Status AgentStore::SetValueLocked(const std::string& key, const std::string* text,

@@ -100,6 +100,8 @@ class AgentStore {
   Status Init(const std::filesystem::path& path, Mode mode);
   Status Exec(const char* sql);
   Status Error(const char* what) const;  // wraps sqlite3_errmsg
+  template <typename Body>
+  Status InTransactionLocked(const char* what, Body&& body);
   Status Prepare(sqlite3_stmt** stmt, const char* sql);
   Status SetValueLocked(const std::string& key, const std::string* text, std::int64_t number);
 
