@@ -1,5 +1,7 @@
 #include "notify-server/ingest/sqlite_services.hpp"
 
+#include "notify-server/metrics_text.hpp"
+
 #include <spdlog/spdlog.h>
 #include <algorithm>
 #include <string>
@@ -468,25 +470,12 @@ void SqliteServices::CountHistogram::AppendText(std::string& out, const char* na
 
 std::string SqliteServices::MetricsText() {
   std::string out;
-  auto counter = [&](const char* name, const char* help, std::uint64_t v) {
-    out += "# HELP ";
-    out += name;
-    out += ' ';
-    out += help;
-    out += "\n# TYPE ";
-    out += name;
-    out += " counter\n";
-    out += name;
-    out += ' ' + std::to_string(v) + '\n';
-  };
-  auto gauge_header = [&](const char* name, const char* help) {
-    out += std::string("# HELP ") + name + ' ' + help + "\n# TYPE " + name + " gauge\n";
-  };
-  counter("anshin_taps_received_total", "Taps in committed uploads, re-sent ones included.",
-          taps_received_.load());
-  counter("anshin_taps_resent_total",
-          "Taps already stored under the same (agent, seq): acknowledged, not judged again.",
-          taps_resent_.load());
+  server::PrometheusText text(out);
+  text.Counter("anshin_taps_received_total", "Taps in committed uploads, re-sent ones included.",
+               taps_received_.load());
+  text.Counter("anshin_taps_resent_total",
+               "Taps already stored under the same (agent, seq): acknowledged, not judged again.",
+               taps_resent_.load());
   out +=
       "# HELP anshin_taps_judged_total Taps judged by the attendance engine, by decision reason.\n"
       "# TYPE anshin_taps_judged_total counter\n";
@@ -494,19 +483,22 @@ std::string SqliteServices::MetricsText() {
     out += "anshin_taps_judged_total{reason=\"" + std::string(ReasonName(kAllReasons[r])) + "\"} " +
            std::to_string(by_reason_[r].load()) + '\n';
   }
-  counter("anshin_ingest_batches_total", "Uploads committed and acknowledged.", batches_ok_.load());
-  counter("anshin_ingest_batches_refused_total",
-          "Uploads refused (identity, conflict, store errors).", batches_refused_.load());
-  counter("anshin_ingest_seq_conflicts_total",
-          "Uploads refused (409) because a seq already stored for the agent came with another "
-          "tap: the agent's queue was reset.",
-          seq_conflicts_.load());
-  counter("anshin_ingest_commits_total", "Group-commit transactions committed.", commits_.load());
-  counter("anshin_ingest_commit_failures_total", "Group-commit transactions that failed.",
-          commit_failures_.load());
-  counter("anshin_outbox_queued_total", "Attendance mails queued by ingest.", outbox_rows_.load());
-  counter("anshin_closing_alerts_total", "No-departure alerts raised by closing checks.",
-          closing_alerts_.load());
+  text.Counter("anshin_ingest_batches_total", "Uploads committed and acknowledged.",
+               batches_ok_.load());
+  text.Counter("anshin_ingest_batches_refused_total",
+               "Uploads refused (identity, conflict, store errors).", batches_refused_.load());
+  text.Counter("anshin_ingest_seq_conflicts_total",
+               "Uploads refused (409) because a seq already stored for the agent came with another "
+               "tap: the agent's queue was reset.",
+               seq_conflicts_.load());
+  text.Counter("anshin_ingest_commits_total", "Group-commit transactions committed.",
+               commits_.load());
+  text.Counter("anshin_ingest_commit_failures_total", "Group-commit transactions that failed.",
+               commit_failures_.load());
+  text.Counter("anshin_outbox_queued_total", "Attendance mails queued by ingest.",
+               outbox_rows_.load());
+  text.Counter("anshin_closing_alerts_total", "No-departure alerts raised by closing checks.",
+               closing_alerts_.load());
 
   commit_batches_.AppendText(out, "anshin_ingest_commit_batches",
                              "Uploads per group-commit transaction.");
@@ -517,25 +509,26 @@ std::string SqliteServices::MetricsText() {
     std::lock_guard lock(mu_);
     queued = queue_.size();
   }
-  gauge_header("anshin_ingest_queue_depth", "Uploads waiting for the next group commit.");
+  text.Header("anshin_ingest_queue_depth", "Uploads waiting for the next group commit.", "gauge");
   out += "anshin_ingest_queue_depth " + std::to_string(queued) + '\n';
   std::size_t seen = 0;
   {
     std::lock_guard lock(seen_mu_);
     seen = agents_seen_.size();
   }
-  gauge_header("anshin_agents_seen", "Distinct agents that uploaded since the server started.");
+  text.Header("anshin_agents_seen", "Distinct agents that uploaded since the server started.",
+              "gauge");
   out += "anshin_agents_seen " + std::to_string(seen) + '\n';
 
   Result<store::OutboxStats> st = store_->GetOutboxStats(options_.clock->Now());
   if (st.ok()) {
-    gauge_header("anshin_outbox_depth", "Mails queued, sending or waiting to retry.");
+    text.Header("anshin_outbox_depth", "Mails queued, sending or waiting to retry.", "gauge");
     out += "anshin_outbox_depth " + std::to_string(st->depth) + '\n';
-    gauge_header("anshin_outbox_oldest_age_seconds",
-                 "Age of the oldest mail not yet sent or failed.");
+    text.Header("anshin_outbox_oldest_age_seconds",
+                "Age of the oldest mail not yet sent or failed.", "gauge");
     out += "anshin_outbox_oldest_age_seconds " + std::to_string(st->oldest_age.count() / 1000.0) +
            '\n';
-    gauge_header("anshin_outbox_messages", "Outbox rows by delivery state.");
+    text.Header("anshin_outbox_messages", "Outbox rows by delivery state.", "gauge");
     const std::pair<const char*, std::int64_t> states[] = {{"queued", st->queued},
                                                            {"sending", st->sending},
                                                            {"sent", st->sent},
@@ -546,7 +539,7 @@ std::string SqliteServices::MetricsText() {
           std::string("anshin_outbox_messages{state=\"") + name + "\"} " + std::to_string(n) + '\n';
     }
   }
-  gauge_header("anshin_store_up", "1 when the store answered the last metrics query.");
+  text.Header("anshin_store_up", "1 when the store answered the last metrics query.", "gauge");
   out += std::string("anshin_store_up ") + (st.ok() ? "1" : "0") + '\n';
   return out;
 }

@@ -1,5 +1,7 @@
 #include "notify-server/mail/mailer.hpp"
 
+#include "notify-server/metrics_text.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -403,30 +405,22 @@ void Mailer::CommitterLoop() {
 
 std::string Mailer::MetricsText() {
   std::string out;
-  auto counter = [&](std::string_view name, std::string_view help, std::int64_t v) {
-    out += "# HELP " + std::string(name) + " " + std::string(help) + "\n";
-    out += "# TYPE " + std::string(name) + " counter\n";
-    out += std::string(name) + " " + std::to_string(v) + "\n";
-  };
-  counter("anshin_mailer_sent_total", "Messages accepted by the relay.", sent_.load());
-  counter("anshin_mailer_retries_total",
-          "Attempts deferred for a retry (4xx, time-out, relay down).", retried_.load());
-  counter("anshin_mailer_failed_total", "Messages given up (5xx, max age, bad data).",
-          failed_.load());
-  counter("anshin_mailer_batches_total", "Batches handed to the SMTP transport.", batches_.load());
-  counter("anshin_mailer_commit_errors_total", "Failed commits of send results.",
-          commit_errors_.load());
+  PrometheusText text(out);
+  text.Counter("anshin_mailer_sent_total", "Messages accepted by the relay.", sent_.load());
+  text.Counter("anshin_mailer_retries_total",
+               "Attempts deferred for a retry (4xx, time-out, relay down).", retried_.load());
+  text.Counter("anshin_mailer_failed_total", "Messages given up (5xx, max age, bad data).",
+               failed_.load());
+  text.Counter("anshin_mailer_batches_total", "Batches handed to the SMTP transport.",
+               batches_.load());
+  text.Counter("anshin_mailer_commit_errors_total", "Failed commits of send results.",
+               commit_errors_.load());
   auto stats = store_.GetOutboxStats(clock_.Now());
   if (stats.ok()) {
-    out += "# HELP anshin_mailer_outbox_depth Messages queued, sending or retrying.\n";
-    out += "# TYPE anshin_mailer_outbox_depth gauge\n";
-    out += "anshin_mailer_outbox_depth " + std::to_string(stats->depth) + "\n";
-    out +=
-        "# HELP anshin_mailer_outbox_oldest_age_seconds Age of the oldest message not yet sent or "
-        "failed.\n";
-    out += "# TYPE anshin_mailer_outbox_oldest_age_seconds gauge\n";
-    out += "anshin_mailer_outbox_oldest_age_seconds " +
-           std::to_string(stats->oldest_age.count() / 1000.0) + "\n";
+    text.Gauge("anshin_mailer_outbox_depth", "Messages queued, sending or retrying.", stats->depth);
+    text.Gauge("anshin_mailer_outbox_oldest_age_seconds",
+               "Age of the oldest message not yet sent or failed.",
+               stats->oldest_age.count() / 1000.0);
   }
   return out;
 }
