@@ -5,56 +5,6 @@
 namespace anshin {
 namespace {
 
-template <typename E, size_t N>
-Result<E> ParseName(std::string_view s, const std::pair<E, std::string_view> (&table)[N],
-                    std::string_view what) {
-  for (const auto& [e, name] : table) {
-    if (name == s) return e;
-  }
-  std::string expected;
-  for (const auto& [e, name] : table) {
-    if (!expected.empty()) expected += ", ";
-    expected += name;
-  }
-  return Status::InvalidArgument("unknown " + std::string(what) + " \"" + std::string(s) +
-                                 "\" (expected one of " + expected + ")");
-}
-
-template <typename E, size_t N>
-std::string_view NameOf(E e, const std::pair<E, std::string_view> (&table)[N]) {
-  for (const auto& [v, name] : table) {
-    if (v == e) return name;
-  }
-  return "?";
-}
-
-constexpr std::pair<Direction, std::string_view> kDirections[] = {
-    {Direction::kAuto, "auto"}, {Direction::kEntry, "entry"}, {Direction::kExit, "exit"}};
-constexpr std::pair<CardStatus, std::string_view> kCardStatuses[] = {
-    {CardStatus::kActive, "active"},
-    {CardStatus::kLost, "lost"},
-    {CardStatus::kRetired, "retired"}};
-constexpr std::pair<Reason, std::string_view> kReasons[] = {
-    {Reason::kArrival, "arrival"},
-    {Reason::kDeparture, "departure"},
-    {Reason::kInferredDeparture, "inferred_departure"},
-    {Reason::kCorrection, "correction"},
-    {Reason::kBackfilledArrival, "backfilled_arrival"},
-    {Reason::kDuplicate, "duplicate"},
-    {Reason::kOutOfOrder, "out_of_order"},
-    {Reason::kUnknownCard, "unknown_card"},
-    {Reason::kLostCard, "lost_card"},
-    {Reason::kRetiredCard, "retired_card"},
-};
-constexpr std::pair<NoticeKind, std::string_view> kNoticeKinds[] = {
-    {NoticeKind::kArrival, "arrival"},
-    {NoticeKind::kDeparture, "departure"},
-    {NoticeKind::kInferredDeparture, "inferred_departure"},
-    {NoticeKind::kCorrection, "correction"},
-};
-constexpr std::pair<AlertKind, std::string_view> kAlertKinds[] = {
-    {AlertKind::kLostCardSeen, "lost_card_seen"}, {AlertKind::kNoDeparture, "no_departure"}};
-
 // The instant a visit starts: its arrival, or for an inferred departure its (only) tap.
 TimePoint VisitStart(const Visit& v) { return v.arrival ? *v.arrival : *v.departure; }
 
@@ -172,22 +122,6 @@ void JudgeOutOfOrder(const TapEvent& tap, ChildDay& day, Decision& d) {
 }
 
 }  // namespace
-
-std::string_view DirectionName(Direction d) { return NameOf(d, kDirections); }
-Result<Direction> ParseDirection(std::string_view s) {
-  return ParseName(s, kDirections, "direction");
-}
-std::string_view CardStatusName(CardStatus s) { return NameOf(s, kCardStatuses); }
-Result<CardStatus> ParseCardStatus(std::string_view s) {
-  return ParseName(s, kCardStatuses, "card status");
-}
-std::string_view ReasonName(Reason r) { return NameOf(r, kReasons); }
-Result<Reason> ParseReason(std::string_view s) { return ParseName(s, kReasons, "reason"); }
-std::string_view NoticeKindName(NoticeKind k) { return NameOf(k, kNoticeKinds); }
-Result<NoticeKind> ParseNoticeKind(std::string_view s) {
-  return ParseName(s, kNoticeKinds, "notice kind");
-}
-std::string_view AlertKindName(AlertKind k) { return NameOf(k, kAlertKinds); }
 
 TimePoint CorrectedTapTime(const TapEvent& tap) { return tap.tapped_at - tap.agent_skew; }
 

@@ -19,18 +19,28 @@
 #include <string_view>
 #include <vector>
 
+#include "common/enum_names.hpp"
 #include "common/time.hpp"
 #include "common/types.hpp"
 
 namespace anshin {
 
 enum class Direction { kAuto, kEntry, kExit };
-std::string_view DirectionName(Direction d);  // "auto" | "entry" | "exit"
-Result<Direction> ParseDirection(std::string_view s);
+inline constexpr EnumNames<Direction, 3> kDirectionNames{
+    "direction",
+    {{{Direction::kAuto, "auto"}, {Direction::kEntry, "entry"}, {Direction::kExit, "exit"}}}};
+static_assert(kDirectionNames.IsDense());
+inline std::string_view DirectionName(Direction d) { return kDirectionNames.Name(d); }
+inline Result<Direction> ParseDirection(std::string_view s) { return kDirectionNames.Parse(s); }
 
 enum class CardStatus { kActive, kLost, kRetired };
-std::string_view CardStatusName(CardStatus s);  // "active" | "lost" | "retired"
-Result<CardStatus> ParseCardStatus(std::string_view s);
+inline constexpr EnumNames<CardStatus, 3> kCardStatusNames{"card status",
+                                                           {{{CardStatus::kActive, "active"},
+                                                             {CardStatus::kLost, "lost"},
+                                                             {CardStatus::kRetired, "retired"}}}};
+static_assert(kCardStatusNames.IsDense());
+inline std::string_view CardStatusName(CardStatus s) { return kCardStatusNames.Name(s); }
+inline Result<CardStatus> ParseCardStatus(std::string_view s) { return kCardStatusNames.Parse(s); }
 
 // Why a tap was judged as it was; stored with the tap and shown in the console.
 enum class Reason {
@@ -45,8 +55,22 @@ enum class Reason {
   kLostCard,           // card reported lost: no mail, staff alert
   kRetiredCard,        // card retired (replaced, child left): no mail
 };
-std::string_view ReasonName(Reason r);  // snake_case codes as in DESIGN.md §4 rule 10
-Result<Reason> ParseReason(std::string_view s);
+// snake_case codes as in DESIGN.md §4 rule 10; stored with every tap.
+inline constexpr EnumNames<Reason, 10> kReasonNames{
+    "reason",
+    {{{Reason::kArrival, "arrival"},
+      {Reason::kDeparture, "departure"},
+      {Reason::kInferredDeparture, "inferred_departure"},
+      {Reason::kCorrection, "correction"},
+      {Reason::kBackfilledArrival, "backfilled_arrival"},
+      {Reason::kDuplicate, "duplicate"},
+      {Reason::kOutOfOrder, "out_of_order"},
+      {Reason::kUnknownCard, "unknown_card"},
+      {Reason::kLostCard, "lost_card"},
+      {Reason::kRetiredCard, "retired_card"}}}};
+static_assert(kReasonNames.IsDense());
+inline std::string_view ReasonName(Reason r) { return kReasonNames.Name(r); }
+inline Result<Reason> ParseReason(std::string_view s) { return kReasonNames.Parse(s); }
 
 // Engine parameters of one facility (DESIGN.md §4). Defaults are the ward's.
 struct FacilityRules {
@@ -102,8 +126,15 @@ struct ChildDay {
 };
 
 enum class NoticeKind { kArrival, kDeparture, kInferredDeparture, kCorrection };
-std::string_view NoticeKindName(NoticeKind k);  // "arrival" | "departure" | ...
-Result<NoticeKind> ParseNoticeKind(std::string_view s);
+inline constexpr EnumNames<NoticeKind, 4> kNoticeKindNames{
+    "notice kind",
+    {{{NoticeKind::kArrival, "arrival"},
+      {NoticeKind::kDeparture, "departure"},
+      {NoticeKind::kInferredDeparture, "inferred_departure"},
+      {NoticeKind::kCorrection, "correction"}}}};
+static_assert(kNoticeKindNames.IsDense());
+inline std::string_view NoticeKindName(NoticeKind k) { return kNoticeKindNames.Name(k); }
+inline Result<NoticeKind> ParseNoticeKind(std::string_view s) { return kNoticeKindNames.Parse(s); }
 // Arrival notices go to guardians who chose arrival mail; the rest to those who chose departure.
 inline bool IsArrivalNotice(NoticeKind k) { return k == NoticeKind::kArrival; }
 
@@ -119,7 +150,12 @@ struct Notice {
 };
 
 enum class AlertKind { kLostCardSeen, kNoDeparture };
-std::string_view AlertKindName(AlertKind k);  // "lost_card_seen" | "no_departure"
+inline constexpr EnumNames<AlertKind, 2> kAlertKindNames{
+    "alert kind",
+    {{{AlertKind::kLostCardSeen, "lost_card_seen"}, {AlertKind::kNoDeparture, "no_departure"}}}};
+static_assert(kAlertKindNames.IsDense());
+inline std::string_view AlertKindName(AlertKind k) { return kAlertKindNames.Name(k); }
+inline Result<AlertKind> ParseAlertKind(std::string_view s) { return kAlertKindNames.Parse(s); }
 
 struct Alert {
   AlertKind kind;
