@@ -12,7 +12,9 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include <spdlog/spdlog.h>
@@ -20,20 +22,41 @@
 
 #include "common/sys/sys.hpp"
 #include "common/time.hpp"
+#include "notify-server/agent_api.hpp"
 #include "notify-server/http/http_server.hpp"
 #include "notify-server/http/server_config.hpp"
 #include "notify-server/http/tls.hpp"
-#include "notify-server/ingest/sqlite_services.hpp"
+#include "notify-server/ingest/allowlist_service.hpp"
+#include "notify-server/ingest/closing_checks.hpp"
+#include "notify-server/ingest/ingest_service.hpp"
 #include "notify-server/mail/curl_smtp_transport.hpp"
 #include "notify-server/mail/mail_config.hpp"
 #include "notify-server/mail/mailer.hpp"
 #include "notify-server/mail/template_files.hpp"
 #include "notify-server/mail/verification_page.hpp"
+#include "services/guardians.hpp"
+#include "store/open.hpp"
 
 namespace anshin::server {
 namespace {
 
 constexpr Millis kClosingCheckPeriod{60'000};
+
+// Loads each zone once (the system's zone data), for ingest, the mailer and the checks.
+class ZoneCache {
+ public:
+  Result<std::shared_ptr<const TimeZone>> Get(const std::string& name) {
+    std::lock_guard lock(mu_);
+    if (auto it = zones_.find(name); it != zones_.end()) return it->second;
+    ANSHIN_ASSIGN_OR_RETURN(std::shared_ptr<const TimeZone> zone, sys::LoadTimeZone(name));
+    zones_.emplace(name, zone);
+    return zone;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<const TimeZone>> zones_;  // guarded by mu_
+};
 
 int Fail(const Status& s) {
   std::fprintf(stderr, "anshin-server: %s\n", s.ToString().c_str());
@@ -43,19 +66,19 @@ int Fail(const Status& s) {
 // Every minute, runs the closing checks (DESIGN.md §4 rule 8) and the mailer's monthly test on
 // `pool`, off the network thread.
 asio::awaitable<void> RunScheduler(asio::steady_timer& timer, asio::thread_pool& pool,
-                                   ingest::SqliteServices& services, mail::Mailer& mailer,
+                                   ingest::ClosingChecks& closing, mail::Mailer& mailer,
                                    const Clock& clock) {
   for (;;) {
     timer.expires_after(kClosingCheckPeriod);
     boost::system::error_code ec;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;  // cancelled: shutting down
-    asio::post(pool, [&services, &mailer, &clock] {
+    asio::post(pool, [&closing, &mailer, &clock] {
       const TimePoint now = clock.Now();
       if (Result<int> queued = mailer.EnqueueMonthlyTestIfDue(now); !queued.ok()) {
         spdlog::warn("monthly test mail: {}", queued.status().ToString());
       }
-      Result<std::vector<Alert>> alerts = services.RunClosingChecks(now);
+      Result<std::vector<Alert>> alerts = closing.Run(now);
       if (!alerts.ok()) {
         spdlog::warn("closing checks: {}", alerts.status().ToString());
       } else if (!alerts->empty()) {
@@ -88,15 +111,26 @@ int Run(const std::filesystem::path& config_path, const std::filesystem::path& r
   if (!tls.ok()) return Fail(tls.status());
 
   auto clock = std::make_shared<SystemClock>();
+  store::OpenOptions store_options;
+  store_options.database = settings->database;
+  store_options.synchronous_full = settings->synchronous_full;
+  // One read connection per allowlist worker, one for metrics, one for the verification page.
+  store_options.readers = settings->workers + 2;
+  Result<std::unique_ptr<store::Store>> opened = store::OpenStore(store_options);
+  if (!opened.ok()) return Fail(opened.status().WithContext(settings->database.string()));
+  store::Store& store = **opened;
+  ZoneCache zone_cache;
+  services::ZoneLoader zones = [&zone_cache](const std::string& name) {
+    return zone_cache.Get(name);
+  };
+
   ingest::IngestOptions ingest_options;
-  ingest_options.db_path = settings->database;
-  ingest_options.workers = settings->workers;
-  ingest_options.synchronous =
-      settings->synchronous_full ? store::SyncMode::kFull : store::SyncMode::kNormal;
   ingest_options.clock = clock;
-  Result<std::unique_ptr<ingest::SqliteServices>> services =
-      ingest::SqliteServices::Open(ingest_options);
-  if (!services.ok()) return Fail(services.status().WithContext(settings->database.string()));
+  ingest_options.zones = zones;
+  ingest::IngestService ingest(store, ingest_options);
+  ingest::AllowlistService allowlist(store, settings->workers);
+  ingest::ClosingChecks closing(store, zones);
+  AgentApi agent_api(store, ingest, allowlist, closing, *clock);
 
   mail::SmtpOptions smtp;
   smtp.url = mail_config->relay;
@@ -109,13 +143,14 @@ int Run(const std::filesystem::path& config_path, const std::filesystem::path& r
   Result<std::unique_ptr<mail::CurlSmtpTransport>> transport =
       mail::CurlSmtpTransport::Create(smtp);
   if (!transport.ok()) return Fail(transport.status().WithContext("mail.relay"));
-  mail::Mailer mailer(*mail_config, std::move(templates).value(), *(*services)->store(),
-                      **transport, *clock);
-  (*services)->SetOutboxListener([&mailer] { mailer.Notify(); });
+  mail::Mailer mailer(*mail_config, std::move(templates).value(), store, **transport, *clock,
+                      zones);
+  ingest.SetOutboxListener([&mailer] { mailer.Notify(); });
   if (Status s = mailer.Start(); !s.ok()) return Fail(s.WithContext("mailer"));
 
   // The verification page blocks on the store: it runs on its own small pool.
-  mail::VerificationPage verification(*(*services)->store(), *clock);
+  services::Guardians guardians(store);
+  mail::VerificationPage verification(guardians, *clock);
   asio::thread_pool page_pool(1);
 
   asio::io_context ioc(1);
@@ -126,7 +161,7 @@ int Run(const std::filesystem::path& config_path, const std::filesystem::path& r
   options.idle_timeout = settings->idle_timeout;
   options.request_timeout = settings->request_timeout;
   options.shutdown_grace = settings->request_timeout;
-  HttpServer server(ioc, **tls, **services, *clock, options);
+  HttpServer server(ioc, **tls, agent_api, *clock, options);
   server.AddMetricsSource([&mailer] { return mailer.MetricsText(); });
   server.SetPublicPages(
       {"/verify"},
@@ -145,7 +180,7 @@ int Run(const std::filesystem::path& config_path, const std::filesystem::path& r
 
   asio::thread_pool scheduler_pool(1);
   asio::steady_timer scheduler_timer(ioc);
-  asio::co_spawn(ioc, RunScheduler(scheduler_timer, scheduler_pool, **services, mailer, *clock),
+  asio::co_spawn(ioc, RunScheduler(scheduler_timer, scheduler_pool, closing, mailer, *clock),
                  asio::detached);
 
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
@@ -161,7 +196,8 @@ int Run(const std::filesystem::path& config_path, const std::filesystem::path& r
 
   scheduler_pool.join();
   page_pool.join();
-  (*services)->Shutdown();  // commits what is queued; no more outbox notifications after this
+  ingest.Shutdown();  // commits what is queued; no more outbox notifications after this
+  allowlist.Shutdown();
   mailer.Stop();
   spdlog::info("stopped");
   return 0;

@@ -41,8 +41,9 @@ class Services {
                          std::function<void(Result<wire::AllowlistDelta>)> done) = 0;
 
   // Prometheus text exposition lines for the metrics this side owns (taps received, taps by
-  // decision, duplicates, outbox depth and oldest age, agents seen, ...). Thread-safe, cheap.
-  virtual std::string MetricsText() = 0;
+  // decision, outbox depth and oldest age, agents seen, ...). Figures that need the store are
+  // read off the network thread; `done` is called once, from any thread.
+  virtual void Metrics(std::function<void(std::string)> done) = 0;
 };
 
 }  // namespace anshin::server

@@ -8,6 +8,8 @@
 
 #include "common/sys/sys.hpp"
 #include "provisioning/pki.hpp"
+#include "services/audit_log.hpp"
+#include "store/open.hpp"
 
 namespace anshin::admin {
 namespace {
@@ -55,18 +57,6 @@ std::string TomlString(std::string_view s) {
     out += c;
   }
   return out + '"';
-}
-
-Status CheckAgentName(const std::string& name) {
-  if (name.empty() || name.size() > 64)
-    return Status::InvalidArgument("name: must be 1 to 64 characters");
-  for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.';
-    if (!ok)
-      return Status::InvalidArgument("name: only letters, digits, '-', '_' and '.' are allowed");
-  }
-  return Status::Ok();
 }
 
 template <typename D>
@@ -145,28 +135,24 @@ Status Init(const fs::path& home, const InitOptions& options, const std::string&
       sys::WriteFileAtomic(home / "card.key", CardKey::Generate().ToHex() + "\n", kPrivate));
   ANSHIN_RETURN_IF_ERROR(sys::WriteFileAtomic(home / "server.toml", kServerToml, kPublic));
 
-  store::SqliteOptions so;
-  so.path = db;
-  ANSHIN_ASSIGN_OR_RETURN(std::unique_ptr<store::SqliteStore> st, store::SqliteStore::Open(so));
+  store::OpenOptions so;
+  so.database = db;
+  so.readers = 1;
+  ANSHIN_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> st, store::OpenStore(so));
   ANSHIN_ASSIGN_OR_RETURN(std::string ca_sha, CertificateSha256(ca.get()));
   std::string sans;
   for (const auto& s : options.server_sans) sans += (sans.empty() ? "" : ",") + s;
-  return st->AppendAudit(store::Actor{user, now}, "deployment.init",
-                         "ca_sha256=" + ca_sha + " server_sans=" + sans);
+  return store::InWrite(*st, [&](store::WriteTxn& txn) {
+    return services::AppendAudit(txn, store::Actor{user, now}, "deployment.init",
+                                 "ca_sha256=" + ca_sha + " server_sans=" + sans);
+  });
 }
 
 // ---- facilities --------------------------------------------------------------------------
 
 Status ApplyFacilitySettings(const FacilitySettings& s, store::Facility& f) {
-  if (s.name) {
-    if (s.name->empty()) return Status::InvalidArgument("name: must not be empty");
-    f.name = *s.name;
-  }
-  if (s.tz) {
-    auto zone = sys::LoadTimeZone(*s.tz);
-    if (!zone.ok()) return Status::InvalidArgument("tz: " + zone.status().message());
-    f.tz_name = *s.tz;
-  }
+  if (s.name) f.name = *s.name;
+  if (s.tz) f.tz_name = *s.tz;
   ANSHIN_RETURN_IF_ERROR(SetTime(s.departure_from, "departure-from", f.rules.departure_from));
   ANSHIN_RETURN_IF_ERROR(
       SetDuration(s.departure_margin, "departure-margin", f.rules.departure_margin));
@@ -181,11 +167,16 @@ Status ApplyFacilitySettings(const FacilitySettings& s, store::Facility& f) {
 }
 
 Admin::Admin(fs::path home, std::string user, std::shared_ptr<const Clock> clock,
-             std::unique_ptr<store::SqliteStore> store)
+             std::unique_ptr<store::Store> store)
     : home_(std::move(home)),
       user_(std::move(user)),
       clock_(std::move(clock)),
-      store_(std::move(store)) {}
+      store_(std::move(store)),
+      facilities_(*store_, [](const std::string& name) { return sys::LoadTimeZone(name); }),
+      agents_(*store_),
+      children_(*store_),
+      cards_(*store_),
+      guardians_(*store_) {}
 
 Result<std::unique_ptr<Admin>> Admin::Open(const fs::path& home, std::string user,
                                            std::shared_ptr<const Clock> clock) {
@@ -194,38 +185,37 @@ Result<std::unique_ptr<Admin>> Admin::Open(const fs::path& home, std::string use
     return Status::FailedPrecondition(home.string() +
                                       " holds no deployment; run `anshin-admin init` first");
   }
-  store::SqliteOptions so;
-  so.path = home / "anshin.db";
-  ANSHIN_ASSIGN_OR_RETURN(std::unique_ptr<store::SqliteStore> st, store::SqliteStore::Open(so));
+  store::OpenOptions so;
+  so.database = home / "anshin.db";
+  so.readers = 1;
+  ANSHIN_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> st, store::OpenStore(so));
   return std::unique_ptr<Admin>(new Admin(home, std::move(user), std::move(clock), std::move(st)));
 }
 
 Result<FacilityId> Admin::FacilityAdd(const std::string& code, const FacilitySettings& s) {
-  if (code.empty() || code.size() > 64)
-    return Status::InvalidArgument("code: must be 1 to 64 characters");
   if (!s.name) return Status::InvalidArgument("name: required");
   store::Facility f;
   f.code = code;
   ANSHIN_RETURN_IF_ERROR(ApplyFacilitySettings(s, f));
-  return store_->AddFacility(f, Who());
+  return facilities_.Add(f, Who());
 }
 
-Result<std::vector<store::Facility>> Admin::FacilityList() { return store_->ListFacilities(); }
+Result<std::vector<store::Facility>> Admin::FacilityList() { return facilities_.List(); }
 
 Status Admin::FacilitySet(const std::string& code, const FacilitySettings& s) {
-  ANSHIN_ASSIGN_OR_RETURN(store::Facility f, store_->GetFacilityByCode(code));
+  ANSHIN_ASSIGN_OR_RETURN(store::Facility f, facilities_.ByCode(code));
   ANSHIN_RETURN_IF_ERROR(ApplyFacilitySettings(s, f));
-  return store_->UpdateFacility(f, Who());
+  return facilities_.Update(f, Who());
 }
 
 // ---- agents --------------------------------------------------------------------------------
 
 Result<EnrollResult> Admin::AgentEnroll(const EnrollOptions& o) {
-  ANSHIN_RETURN_IF_ERROR(CheckAgentName(o.name));
+  ANSHIN_RETURN_IF_ERROR(services::CheckAgentName(o.name));
   if (o.server_url.rfind("https://", 0) != 0)
     return Status::InvalidArgument("server-url: must start with https://");
-  ANSHIN_ASSIGN_OR_RETURN(store::Facility f, store_->GetFacilityByCode(o.facility_code));
-  if (store_->GetAgent(o.name).ok())
+  ANSHIN_ASSIGN_OR_RETURN(store::Facility f, facilities_.ByCode(o.facility_code));
+  if (agents_.Get(o.name).ok())
     return Status::AlreadyExists("agent " + o.name + " is already enrolled");
 
   const fs::path pki = home_ / "pki";
@@ -251,36 +241,57 @@ Result<EnrollResult> Admin::AgentEnroll(const EnrollOptions& o) {
   ANSHIN_ASSIGN_OR_RETURN(std::string cert_pem, CertificatePem(cert.get()));
   ANSHIN_ASSIGN_OR_RETURN(std::string sha, CertificateSha256(cert.get()));
 
-  std::error_code ec;
-  fs::create_directories(o.out_dir, ec);
-  if (ec) return Status::Unavailable("creating " + o.out_dir.string() + ": " + ec.message());
-  if (key_pem)
-    ANSHIN_RETURN_IF_ERROR(sys::WriteFileAtomic(o.out_dir / "agent.key", *key_pem, kPrivate));
-  ANSHIN_RETURN_IF_ERROR(sys::WriteFileAtomic(o.out_dir / "agent.crt", cert_pem, kPublic));
-  ANSHIN_RETURN_IF_ERROR(sys::WriteFileAtomic(o.out_dir / "ca.crt", ca_pem, kPublic));
-  ANSHIN_RETURN_IF_ERROR(
-      sys::WriteFileAtomic(o.out_dir / "card.key", Trim(card_key) + "\n", kPrivate));
-  std::string toml =
-      "# anshin-agent configuration, written by `anshin-admin agent enroll`.\n[agent]\nname = " +
-      TomlString(o.name) +
-      "\ndatabase = \"agent.db\"\ncard_key = \"card.key\"\n\n[uplink]\nserver_url = " +
-      TomlString(o.server_url) + "\ncert = \"agent.crt\"\nkey = \"agent.key\"\nca = \"ca.crt\"\n";
-  ANSHIN_RETURN_IF_ERROR(sys::WriteFileAtomic(o.out_dir / "agent.toml", toml, kPublic));
-
+  // The bundle is written while the agent's row is written but not committed: if writing fails
+  // nothing is enrolled, and if the commit fails the bundle is removed again, so a valid
+  // bundle never exists for an agent the server does not know.
+  const std::vector<std::string> files = {"agent.key", "agent.crt", "ca.crt", "card.key",
+                                          "agent.toml"};
+  auto write_bundle = [&]() -> Status {
+    std::error_code ec;
+    fs::create_directories(o.out_dir, ec);
+    if (ec) return Status::Unavailable("creating " + o.out_dir.string() + ": " + ec.message());
+    if (key_pem)
+      ANSHIN_RETURN_IF_ERROR(sys::WriteFileAtomic(o.out_dir / "agent.key", *key_pem, kPrivate));
+    ANSHIN_RETURN_IF_ERROR(sys::WriteFileAtomic(o.out_dir / "agent.crt", cert_pem, kPublic));
+    ANSHIN_RETURN_IF_ERROR(sys::WriteFileAtomic(o.out_dir / "ca.crt", ca_pem, kPublic));
+    ANSHIN_RETURN_IF_ERROR(
+        sys::WriteFileAtomic(o.out_dir / "card.key", Trim(card_key) + "\n", kPrivate));
+    std::string toml =
+        "# anshin-agent configuration, written by `anshin-admin agent enroll`.\n[agent]\nname = " +
+        TomlString(o.name) +
+        "\ndatabase = \"agent.db\"\ncard_key = \"card.key\"\n\n[uplink]\nserver_url = " +
+        TomlString(o.server_url) + "\ncert = \"agent.crt\"\nkey = \"agent.key\"\nca = \"ca.crt\"\n";
+    return sys::WriteFileAtomic(o.out_dir / "agent.toml", toml, kPublic);
+  };
+  auto remove_bundle = [&] {
+    std::error_code ec;
+    for (const std::string& name : files) {
+      if (name == "agent.key" && !key_pem) continue;  // the operator's CSR key stays
+      fs::remove(o.out_dir / name, ec);
+    }
+  };
   store::Agent a;
   a.name = o.name;
   a.facility = f.id;
   a.cert_sha256 = sha;
   a.enrolled_at = now;
-  ANSHIN_ASSIGN_OR_RETURN(AgentId id, store_->AddAgent(a, store::Actor{user_, now}));
-  return EnrollResult{id, sha};
+  Result<AgentId> id = agents_.Enroll(
+      a, store::Actor{user_, now},
+      [&]() -> Status {
+        Status s = write_bundle();
+        if (!s.ok()) remove_bundle();
+        return s;
+      },
+      remove_bundle);
+  if (!id.ok()) return id.status();
+  return EnrollResult{*id, sha};
 }
 
 Status Admin::AgentSetStatus(const std::string& name, store::AgentStatus status) {
-  return store_->SetAgentStatus(name, status, Who());
+  return agents_.SetStatus(name, status, Who());
 }
 
-Result<std::vector<store::Agent>> Admin::AgentList() { return store_->ListAgents(); }
+Result<std::vector<store::Agent>> Admin::AgentList() { return agents_.List(); }
 
 // ---- children, cards, guardians ------------------------------------------------------------
 
@@ -313,51 +324,46 @@ Result<ChildSchedule> ParseExpectedDeparture(std::string_view text) {
 
 Result<ChildId> Admin::ChildAdd(const std::string& facility_code, const std::string& name,
                                 const std::string& expected_departure) {
-  if (name.empty()) return Status::InvalidArgument("name: must not be empty");
-  if (name.find_first_of("\r\n") != std::string::npos)
-    return Status::InvalidArgument("name: contains a line break");
-  ANSHIN_ASSIGN_OR_RETURN(store::Facility f, store_->GetFacilityByCode(facility_code));
+  ANSHIN_ASSIGN_OR_RETURN(store::Facility f, facilities_.ByCode(facility_code));
   store::Child c;
   c.name = name;
   c.facility = f.id;
   ANSHIN_ASSIGN_OR_RETURN(c.schedule, ParseExpectedDeparture(expected_departure));
-  return store_->AddChild(c, Who());
+  return children_.Add(c, Who());
 }
 
 Result<CardToken> Admin::CardAssign(ChildId child, const std::string& idm_hex) {
   ANSHIN_ASSIGN_OR_RETURN(Idm idm, Idm::Parse(idm_hex));
   ANSHIN_ASSIGN_OR_RETURN(std::string key_text, sys::ReadFile(home_ / "card.key"));
   ANSHIN_ASSIGN_OR_RETURN(CardKey key, CardKey::Parse(Trim(key_text)));
-  ANSHIN_RETURN_IF_ERROR(store_->GetChild(child).status());
   CardToken token = key.TokenOf(idm);
-  ANSHIN_RETURN_IF_ERROR(store_->AssignCard(child, token, Who()));
+  ANSHIN_RETURN_IF_ERROR(cards_.Assign(child, token, Who()));
   return token;
 }
 
-Status Admin::CardLost(const CardToken& token) { return store_->MarkCardLost(token, Who()); }
+Status Admin::CardLost(const CardToken& token) { return cards_.MarkLost(token, Who()); }
 Result<CardToken> Admin::CardLostOfChild(ChildId child) {
-  return store_->MarkChildCardLost(child, Who());
+  return cards_.MarkChildCardLost(child, Who());
 }
 
-Result<store::VerificationTicket> Admin::GuardianAdd(const GuardianOptions& o) {
-  ANSHIN_RETURN_IF_ERROR(store_->GetChild(o.child).status());
+Result<services::VerificationTicket> Admin::GuardianAdd(const GuardianOptions& o) {
   store::Guardian g;
   g.child = o.child;
   g.email = o.email;
   g.wants_arrival = o.arrival;
   g.wants_departure = o.departure;
   g.charset = o.iso_2022_jp ? store::Charset::kIso2022Jp : store::Charset::kUtf8;
-  return store_->AddGuardian(g, Who());
+  return guardians_.Add(g, Who());
 }
 
+// The operator typed the code the guardian read out: one transaction, audited as the operator.
 Status Admin::GuardianVerify(GuardianId id, const std::string& code) {
-  const TimePoint now = clock_->Now();
-  Status s = store_->VerifyGuardianByCode(id, code, now);
-  if (s.ok()) {
-    ANSHIN_RETURN_IF_ERROR(store_->AppendAudit(store::Actor{user_, now}, "guardian.verify_entered",
-                                               "guardian=" + id.ToString()));
-  }
-  return s;
+  return guardians_.VerifyByCode(id, code, Who());
+}
+
+Status Admin::AuditVerify() {
+  return store::InRead(*store_,
+                       [](store::ReadTxn& txn) { return services::VerifyAuditChain(txn); });
 }
 
 }  // namespace anshin::admin

@@ -7,9 +7,12 @@
 //   DIR/server.toml   anshin-server's configuration
 //
 // Each operation is a function of its arguments returning Status/Result; the CLI (cli.cpp)
-// only parses flags and prints. Every change is written to the store's hash-chained audit log
-// with the operator's OS user name, in the same transaction as the change. Personal data
-// (names, addresses) is never printed back except where the operator typed it.
+// only parses flags and prints. The rules (validation, lifecycles, limits, the audit chain)
+// are the services' (services/), shared with the server; this file adds what only the
+// operator's machine does: the PKI, the card key, the deployment's files. Every change is
+// written to the hash-chained audit log with the operator's OS user name, in the same
+// transaction as the change. Personal data (names, addresses) is never printed back except
+// where the operator typed it.
 #pragma once
 
 #include <filesystem>
@@ -21,7 +24,12 @@
 
 #include "common/time.hpp"
 #include "common/types.hpp"
-#include "notify-server/store/sqlite_store.hpp"
+#include "services/agents.hpp"
+#include "services/cards.hpp"
+#include "services/children.hpp"
+#include "services/facilities.hpp"
+#include "services/guardians.hpp"
+#include "store/store.hpp"
 
 namespace anshin::admin {
 
@@ -101,20 +109,28 @@ class Admin {
   Result<CardToken> CardAssign(ChildId child, const std::string& idm_hex);
   Status CardLost(const CardToken& token);
   Result<CardToken> CardLostOfChild(ChildId child);
-  Result<store::VerificationTicket> GuardianAdd(const GuardianOptions& o);
+  Result<services::VerificationTicket> GuardianAdd(const GuardianOptions& o);
   Status GuardianVerify(GuardianId id, const std::string& code);
 
-  store::SqliteStore& store() { return *store_; }
+  // Recomputes the audit log's hash chain.
+  Status AuditVerify();
+
+  store::Store& store() { return *store_; }
 
  private:
   Admin(std::filesystem::path home, std::string user, std::shared_ptr<const Clock> clock,
-        std::unique_ptr<store::SqliteStore> store);
+        std::unique_ptr<store::Store> store);
   store::Actor Who() const { return store::Actor{user_, clock_->Now()}; }
 
   const std::filesystem::path home_;
   const std::string user_;
   const std::shared_ptr<const Clock> clock_;
-  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<store::Store> store_;
+  services::Facilities facilities_;
+  services::Agents agents_;
+  services::Children children_;
+  services::Cards cards_;
+  services::Guardians guardians_;
 };
 
 // Parses "mon=17:30,wed=18:00" into a schedule.

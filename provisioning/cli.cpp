@@ -149,7 +149,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       auto admin = open();
       if (!admin.ok()) return run(admin.status());
       run((*admin)->AgentSetStatus(aname, st));
-      if (status.ok()) out << "agent " << aname << ": " << store::AgentStatusName(st) << "\n";
+      if (status.ok())
+        out << "agent " << aname << ": " << store::kAgentStatusNames.Name(st) << "\n";
     });
   }
   auto* alist = agent->add_subcommand("list", "list agents with last contact, skew and health");
@@ -160,8 +161,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     if (!list.ok()) return run(list.status());
     out << "name\tfacility\tstatus\tlast_contact\tskew\tacked_through\tgap\thealth\n";
     for (const auto& a : *list) {
-      out << a.name << '\t' << a.facility.value << '\t' << store::AgentStatusName(a.status) << '\t'
-          << FormatOptTime(a.last_contact) << '\t' << a.skew_ms << "ms"
+      out << a.name << '\t' << a.facility.value << '\t' << store::kAgentStatusNames.Name(a.status)
+          << '\t' << FormatOptTime(a.last_contact) << '\t' << a.skew_ms << "ms"
           << (a.skew_flagged() ? " (SKEW)" : "") << '\t' << a.acked_through << '\t'
           << (a.gap ? std::to_string(a.gap->from) + "-" + std::to_string(a.gap->to)
                     : std::string("-"))
@@ -263,7 +264,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   averify->callback([&] {
     auto admin = open();
     if (!admin.ok()) return run(admin.status());
-    run((*admin)->store().VerifyAuditChain());
+    run((*admin)->AuditVerify());
     if (status.ok()) out << "audit log chain verifies\n";
   });
 

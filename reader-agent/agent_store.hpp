@@ -9,9 +9,10 @@
 //    reads from another process while the agent runs.
 //
 // The database runs in WAL mode with synchronous=FULL: a commit that returned survives a power
-// cut or kill -9. All statements are prepared once. Thread-safe: one connection guarded by a
-// mutex (writes are short; the network is never touched while the lock is held). Errors carry
-// sqlite3_errmsg.
+// cut or kill -9. The file is created 0600 whatever the umask. All statements are prepared
+// once (common/sqlite, the adapter the server's store uses too, with the same error mapping:
+// a busy or failing disk is Unavailable). Thread-safe: one connection guarded by a mutex
+// (writes are short; the network is never touched while the lock is held).
 #pragma once
 
 #include <cstdint>
@@ -23,13 +24,11 @@
 #include <string>
 #include <vector>
 
+#include "common/sqlite/sqlite.hpp"
 #include "common/status.hpp"
 #include "common/time.hpp"
 #include "common/types.hpp"
 #include "common/wire.hpp"
-
-struct sqlite3;
-struct sqlite3_stmt;
 
 namespace anshin::agent {
 
@@ -96,33 +95,11 @@ class AgentStore {
   Result<std::optional<std::int64_t>> GetInt(const std::string& key);
 
  private:
-  AgentStore() = default;
-  Status Init(const std::filesystem::path& path, Mode mode);
-  Status Exec(const char* sql);
-  Status Error(const char* what) const;  // wraps sqlite3_errmsg
-  template <typename Body>
-  Status InTransactionLocked(const char* what, Body&& body);
-  Status Prepare(sqlite3_stmt** stmt, const char* sql);
-  Status SetValueLocked(const std::string& key, const std::string* text, std::int64_t number);
+  explicit AgentStore(std::unique_ptr<sqlite::Db> db);
+  Status SetValueLocked(std::string_view key, const std::string* text, std::int64_t number);
 
   std::mutex mu_;
-  sqlite3* db_ = nullptr;
-  // Prepared statements, guarded by mu_.
-  sqlite3_stmt* begin_ = nullptr;
-  sqlite3_stmt* commit_ = nullptr;
-  sqlite3_stmt* rollback_ = nullptr;
-  sqlite3_stmt* next_seq_ = nullptr;
-  sqlite3_stmt* insert_tap_ = nullptr;
-  sqlite3_stmt* pending_ = nullptr;
-  sqlite3_stmt* delete_through_ = nullptr;
-  sqlite3_stmt* queue_stats_ = nullptr;
-  sqlite3_stmt* get_meta_ = nullptr;
-  sqlite3_stmt* set_meta_ = nullptr;
-  sqlite3_stmt* increment_ = nullptr;
-  sqlite3_stmt* allowlist_all_ = nullptr;
-  sqlite3_stmt* allowlist_add_ = nullptr;
-  sqlite3_stmt* allowlist_remove_ = nullptr;
-  sqlite3_stmt* allowlist_clear_ = nullptr;
+  std::unique_ptr<sqlite::Db> db_;  // guarded by mu_
 };
 
 }  // namespace anshin::agent

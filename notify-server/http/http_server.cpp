@@ -307,8 +307,9 @@ asio::awaitable<Response> HttpServer::Handle(const Request& req, Listener listen
     co_return JsonResponse(req, http::status::ok, wire::Serialize(*delta));
   }
   if (std::holds_alternative<MetricsCall>(routed.action)) {
+    std::string text = co_await CallMetrics();
     co_return TextResponse(req, http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
-                           MetricsText());
+                           std::move(text));
   }
   // PublicPageCall: the router only produces it when a handler was set.
   co_return co_await CallPublicPage(req);
@@ -349,11 +350,16 @@ asio::awaitable<Response> HttpServer::CallPublicPage(const Request& req) {
   co_return out;
 }
 
-std::string HttpServer::MetricsText() {
+// The services read the store for some figures: they answer off the network thread.
+asio::awaitable<std::string> HttpServer::CallMetrics() {
+  Result<std::string> services_text = co_await AwaitCallback<std::string>(
+      ioc_, [this](std::function<void(Result<std::string>)> done) {
+        services_.Metrics([done = std::move(done)](std::string text) { done(std::move(text)); });
+      });
   std::string text = metrics_.Text();
-  text += services_.MetricsText();
+  text += *services_text;
   for (const MetricsSource& source : metrics_sources_) text += source();
-  return text;
+  co_return text;
 }
 
 void HttpServer::Shutdown() {

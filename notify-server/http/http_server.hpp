@@ -55,7 +55,8 @@ struct HttpServerOptions {
 using PublicPageHandler =
     std::function<void(const Request& req, std::function<void(Response)> respond)>;
 
-// More Prometheus text for /metrics (e.g. the mailer's counters). Must be thread-safe and cheap.
+// More Prometheus text for /metrics (e.g. the mailer's counters). Runs on the network thread:
+// must be thread-safe and cheap, and must not touch the store.
 using MetricsSource = std::function<std::string()>;
 
 class HttpServer {
@@ -96,7 +97,7 @@ class HttpServer {
   asio::awaitable<Result<wire::TapAck>> CallIngest(Peer peer, wire::TapBatch batch);
   asio::awaitable<Result<wire::AllowlistDelta>> CallAllowlist(Peer peer, std::uint64_t since);
   asio::awaitable<Response> CallPublicPage(const Request& req);
-  std::string MetricsText();
+  asio::awaitable<std::string> CallMetrics();
   void CloseIdleConnections();
   void CloseAllConnections();
 

@@ -9,7 +9,7 @@
 #include <future>
 
 #include "common/mail/mime.hpp"
-#include "common/sys/sys.hpp"
+#include "services/audit_log.hpp"
 
 namespace anshin::server::mail {
 namespace {
@@ -47,12 +47,14 @@ std::string RedactAddresses(std::string_view text) {
 }  // namespace
 
 Mailer::Mailer(MailConfig config, anshin::mail::TemplateSet templates, store::Store& store,
-               MailTransport& transport, const Clock& clock, MailerOptions options)
+               MailTransport& transport, const Clock& clock, services::ZoneLoader zones,
+               MailerOptions options)
     : config_(std::move(config)),
       templates_(std::move(templates)),
       store_(store),
       transport_(transport),
       clock_(clock),
+      zones_(std::move(zones)),
       options_(options),
       rng_(options.jitter_seed != 0 ? options.jitter_seed : std::random_device{}()) {}
 
@@ -60,7 +62,8 @@ Mailer::~Mailer() { Stop(); }
 
 Status Mailer::Start() {
   if (started_) return Status::FailedPrecondition("mailer already started");
-  auto requeued = store_.RequeueStaleSending();
+  auto requeued =
+      store::InWrite(store_, [](store::WriteTxn& txn) { return txn.outbox().RequeueSending(); });
   if (!requeued.ok()) return requeued.status().WithContext("requeueing messages left sending");
   if (*requeued > 0)
     spdlog::warn("mail: {} message(s) left sending by a previous run requeued", *requeued);
@@ -115,54 +118,46 @@ Millis Mailer::Backoff(int attempts) {
   return Millis(jitter(rng_));
 }
 
-Result<std::shared_ptr<const TimeZone>> Mailer::Zone(const std::string& name) {
-  if (auto it = zones_.find(name); it != zones_.end()) return it->second;
-  ANSHIN_ASSIGN_OR_RETURN(std::shared_ptr<const TimeZone> zone, sys::LoadTimeZone(name));
-  zones_[name] = zone;
-  return zone;
-}
-
 std::string Mailer::MessageIdOf(const store::OutboxItem& item) const {
   // Stable across retries of the same row, so a duplicate after a crash is recognisable.
-  auto id = anshin::mail::MakeMessageId(
-      std::to_string(item.id) + "." + std::to_string(ToUnixMillis(item.created_at)) + ".anshin",
-      config_.message_id_domain);
+  auto id = anshin::mail::MakeMessageId(std::to_string(item.id) + "." +
+                                            std::to_string(ToUnixMillis(item.message.created_at)) +
+                                            ".anshin",
+                                        config_.message_id_domain);
   return id.ok() ? *id : std::string();
 }
 
 Result<OutgoingMail> Mailer::Compose(const store::OutboxItem& item, const std::string& message_id,
                                      TimePoint now) {
-  ANSHIN_ASSIGN_OR_RETURN(std::shared_ptr<const TimeZone> zone, Zone(item.facility_tz));
+  ANSHIN_ASSIGN_OR_RETURN(std::shared_ptr<const TimeZone> zone, zones_(item.facility_tz));
+  const store::OutboxMessage& msg = item.message;
   anshin::mail::MailText text;
-  switch (item.kind) {
+  switch (msg.kind) {
     case OutboxKind::kArrival:
     case OutboxKind::kDeparture:
     case OutboxKind::kInferredDeparture:
     case OutboxKind::kCorrection: {
-      if (!item.tap_at) return Status::InvalidArgument("notice without a tap time");
+      if (!msg.tap_at) return Status::InvalidArgument("notice without a tap time");
       Notice notice;
-      notice.kind = item.kind == OutboxKind::kArrival             ? NoticeKind::kArrival
-                    : item.kind == OutboxKind::kDeparture         ? NoticeKind::kDeparture
-                    : item.kind == OutboxKind::kInferredDeparture ? NoticeKind::kInferredDeparture
-                                                                  : NoticeKind::kCorrection;
-      if (item.child) notice.child = *item.child;
-      if (item.facility) notice.facility = *item.facility;
-      notice.at = *item.tap_at;
-      notice.arrival_at = item.arrival_at;
-      notice.late = item.late;
+      notice.kind = *store::NoticeKindOf(msg.kind);
+      if (msg.child) notice.child = *msg.child;
+      if (msg.facility) notice.facility = *msg.facility;
+      notice.at = *msg.tap_at;
+      notice.arrival_at = msg.arrival_at;
+      notice.late = msg.late;
       ANSHIN_ASSIGN_OR_RETURN(text, anshin::mail::ComposeNotice(templates_, notice, item.child_name,
                                                                 item.facility_name, *zone));
       break;
     }
     case OutboxKind::kVerification: {
-      if (item.verification_code.empty() || item.link_token.empty()) {
+      if (msg.verification_code.empty() || msg.link_token.empty()) {
         return Status::FailedPrecondition(
             "verification code no longer stored (already sent or failed)");
       }
-      std::string link = config_.public_url + "/verify?token=" + item.link_token;
+      std::string link = config_.public_url + "/verify?token=" + msg.link_token;
       ANSHIN_ASSIGN_OR_RETURN(text, anshin::mail::ComposeVerification(
-                                        templates_, item.verification_code, link,
-                                        item.created_at + store::kVerificationCodeLifetime, *zone));
+                                        templates_, msg.verification_code, link,
+                                        msg.created_at + options_.verification_lifetime, *zone));
       break;
     }
     case OutboxKind::kTest:
@@ -187,7 +182,7 @@ Result<OutgoingMail> Mailer::Compose(const store::OutboxItem& item, const std::s
     // not telling the guardian at all.
     // (The status names the character, which may come from a name: not logged.)
     spdlog::warn("mail: outbox {} (guardian {}) not representable in ISO-2022-JP, sent as UTF-8",
-                 item.id, item.guardian.value);
+                 item.id, msg.guardian.value);
     m.charset = anshin::mail::Charset::kUtf8;
     rendered = anshin::mail::RenderMessage(m, *zone);
   }
@@ -199,6 +194,7 @@ SendResult Mailer::ResultOf(const store::OutboxItem& item, const SendOutcome& ou
                             const std::string& message_id, TimePoint now) {
   SendResult r;
   r.outbox_id = item.id;
+  r.guardian = item.message.guardian;
   r.at = now;
   r.smtp_code = outcome.smtp_code;
   r.reply = outcome.reply;
@@ -211,7 +207,7 @@ SendResult Mailer::ResultOf(const store::OutboxItem& item, const SendOutcome& ou
       r.outcome = SendResult::Outcome::kFailed;
       break;
     case SendOutcome::Kind::kTemporary:
-      if (now - item.created_at >= config_.max_age) {
+      if (now - item.message.created_at >= config_.max_age) {
         r.outcome = SendResult::Outcome::kFailed;
         r.reply = WithPrefix("gave up after mail.max_age: ", outcome.reply);
       } else {
@@ -224,8 +220,7 @@ SendResult Mailer::ResultOf(const store::OutboxItem& item, const SendOutcome& ou
 }
 
 Result<std::vector<SendResult>> Mailer::SendRound() {
-  ANSHIN_ASSIGN_OR_RETURN(std::vector<store::OutboxItem> items,
-                          store_.ClaimOutbox(config_.batch_size, clock_.Now()));
+  ANSHIN_ASSIGN_OR_RETURN(std::vector<store::OutboxItem> items, Claim(config_.batch_size));
   return SendClaimed(items);
 }
 
@@ -246,9 +241,10 @@ std::vector<SendResult> Mailer::SendClaimed(std::span<const store::OutboxItem> i
       // Bad data in the row (an address or name that fails validation): retrying cannot help,
       // and it says nothing about the address being reachable (no bouncing mark).
       spdlog::error("mail: outbox {} (guardian {}) cannot be composed: {}", item.id,
-                    item.guardian.value, mail.status().ToString());
+                    item.message.guardian.value, mail.status().ToString());
       SendResult r;
       r.outbox_id = item.id;
+      r.guardian = item.message.guardian;
       r.outcome = SendResult::Outcome::kFailed;
       r.at = now;
       r.reply = "composition failed: " + mail.status().message();
@@ -273,17 +269,55 @@ std::vector<SendResult> Mailer::SendClaimed(std::span<const store::OutboxItem> i
         break;
       case SendResult::Outcome::kFailed:
         spdlog::warn("mail: outbox {} (guardian {}) failed ({}): {}", r.outbox_id,
-                     sent_items[i]->guardian.value, r.smtp_code, RedactAddresses(r.reply));
+                     sent_items[i]->message.guardian.value, r.smtp_code, RedactAddresses(r.reply));
         break;
+    }
+  }
+  if (outcomes.size() < sent_items.size()) {
+    // A transport that lost track of some messages: nothing says the relay has them, so they
+    // are retried (they would otherwise stay `sending` until the next start).
+    spdlog::error("mail: the transport returned {} outcome(s) for {} message(s); the rest retry",
+                  outcomes.size(), sent_items.size());
+    for (std::size_t i = outcomes.size(); i < sent_items.size(); ++i) {
+      SendOutcome missing;
+      missing.id = sent_items[i]->id;
+      missing.kind = SendOutcome::Kind::kTemporary;
+      missing.reply = "the transport returned no outcome for this message";
+      results.push_back(ResultOf(*sent_items[i], missing, ids[i], done));
     }
   }
   batches_.fetch_add(1, std::memory_order_relaxed);
   return results;
 }
 
+Result<std::vector<store::OutboxItem>> Mailer::Claim(int limit) {
+  const TimePoint now = clock_.Now();
+  return store::InWrite(store_,
+                        [&](store::WriteTxn& txn) { return txn.outbox().Claim(limit, now); });
+}
+
+// Records outcomes in one transaction. A 5xx refusal (permanent) marks the address bouncing:
+// the call centre sees it, and no more attendance mail is queued for it until it is fixed.
+Status Mailer::Record(std::span<const SendResult> results) {
+  return store::InWrite(store_, [&](store::WriteTxn& txn) -> Status {
+    for (const SendResult& r : results) {
+      Status s = txn.outbox().RecordAttempt(r);
+      if (s.code() == Status::Code::kNotFound) {
+        spdlog::warn("mail: outbox {} vanished before its outcome was recorded", r.outbox_id);
+        continue;
+      }
+      ANSHIN_RETURN_IF_ERROR(s);
+      if (r.outcome == SendResult::Outcome::kFailed && r.smtp_code >= 500 && r.smtp_code < 600) {
+        ANSHIN_RETURN_IF_ERROR(txn.guardians().SetBouncing(r.guardian, true));
+      }
+    }
+    return Status::Ok();
+  });
+}
+
 Status Mailer::Commit(std::span<const SendResult> results) {
   if (results.empty()) return Status::Ok();
-  Status s = store_.RecordSendResults(results);
+  Status s = Record(results);
   if (!s.ok()) {
     commit_errors_.fetch_add(1, std::memory_order_relaxed);
     return s;
@@ -317,9 +351,7 @@ void Mailer::SenderLoop() {
   // helper thread, and the committer records earlier batches meanwhile, so the SMTP sessions
   // rarely wait for the database.
   using Claimed = Result<std::vector<store::OutboxItem>>;
-  auto claim = [this] {
-    return store_.ClaimOutbox(config_.batch_size * kClaimBatches, clock_.Now());
-  };
+  auto claim = [this] { return Claim(config_.batch_size * kClaimBatches); };
   const std::size_t batch = static_cast<std::size_t>(config_.batch_size);
   bool last_error_logged = false;
   Claimed items = claim();
@@ -415,28 +447,40 @@ std::string Mailer::MetricsText() {
                batches_.load());
   text.Counter("anshin_mailer_commit_errors_total", "Failed commits of send results.",
                commit_errors_.load());
-  auto stats = store_.GetOutboxStats(clock_.Now());
-  if (stats.ok()) {
-    text.Gauge("anshin_mailer_outbox_depth", "Messages queued, sending or retrying.", stats->depth);
-    text.Gauge("anshin_mailer_outbox_oldest_age_seconds",
-               "Age of the oldest message not yet sent or failed.",
-               stats->oldest_age.count() / 1000.0);
-  }
   return out;
 }
 
 Result<int> Mailer::EnqueueMonthlyTestIfDue(TimePoint now) {
   if (!config_.monthly_test) return 0;
-  ANSHIN_ASSIGN_OR_RETURN(std::shared_ptr<const TimeZone> zone, sys::LoadTimeZone("Asia/Tokyo"));
-  LocalDateTime local = zone->ToLocal(now);
-  int month_key = local.date.year * 12 + static_cast<int>(local.date.month);
-  if (local.date.day != 1 || month_key == monthly_test_done_ || local.time < LocalTime::HM(10, 0))
-    return 0;
-  ANSHIN_ASSIGN_OR_RETURN(int n, store_.EnqueueTestMails(now));
-  monthly_test_done_ = month_key;
-  spdlog::info("mail: monthly test mail queued for {} guardian(s)", n);
-  Notify();
-  return n;
+  ANSHIN_ASSIGN_OR_RETURN(
+      std::vector<store::Facility> facilities,
+      store::InRead(store_, [](store::ReadTxn& txn) { return txn.facilities().List(); }));
+  int queued = 0;
+  for (const store::Facility& f : facilities) {
+    // The first day of the month from 10:00 in the facility's own zone; once per facility and
+    // month, recorded in the store so a restart on the 1st does not mail everyone again.
+    ANSHIN_ASSIGN_OR_RETURN(std::shared_ptr<const TimeZone> zone, zones_(f.tz_name));
+    const LocalDateTime local = zone->ToLocal(now);
+    if (local.date.day != 1 || local.time < LocalTime::HM(10, 0)) continue;
+    const std::string period = local.date.ToString().substr(0, 7);
+    ANSHIN_ASSIGN_OR_RETURN(
+        int n, store::InWrite(store_, [&](store::WriteTxn& txn) -> Result<int> {
+          ANSHIN_ASSIGN_OR_RETURN(bool first,
+                                  txn.jobs().RecordRun("monthly-test:" + f.code, period, now));
+          if (!first) return 0;
+          ANSHIN_ASSIGN_OR_RETURN(int rows, txn.outbox().InsertTestMails(f.id, now));
+          ANSHIN_RETURN_IF_ERROR(
+              services::AppendAudit(txn, store::Actor{"scheduler", now}, "mail.test_queued",
+                                    "facility=" + f.id.ToString() + " month=" + period +
+                                        " count=" + std::to_string(rows)));
+          return rows;
+        }));
+    if (n > 0)
+      spdlog::info("mail: monthly test mail queued for {} guardian(s) of facility {}", n, f.code);
+    queued += n;
+  }
+  if (queued > 0) Notify();
+  return queued;
 }
 
 }  // namespace anshin::server::mail

@@ -43,19 +43,24 @@
 #include "common/time.hpp"
 #include "notify-server/mail/mail_config.hpp"
 #include "notify-server/mail/mail_transport.hpp"
-#include "notify-server/store/store.hpp"
+#include "services/facilities.hpp"
+#include "services/guardians.hpp"
+#include "store/store.hpp"
 
 namespace anshin::server::mail {
 
 struct MailerOptions {
   Millis idle_poll{200};          // how often an idle mailer looks for due rows
   std::uint64_t jitter_seed = 0;  // 0: seeded from std::random_device
+  // How long a verification code stays valid (the mail says until when).
+  Millis verification_lifetime = services::GuardianLimits{}.code_lifetime;
 };
 
 class Mailer {
  public:
   Mailer(MailConfig config, anshin::mail::TemplateSet templates, store::Store& store,
-         MailTransport& transport, const Clock& clock, MailerOptions options = {});
+         MailTransport& transport, const Clock& clock, services::ZoneLoader zones,
+         MailerOptions options = {});
   ~Mailer();  // Stop()s
   Mailer(const Mailer&) = delete;
   Mailer& operator=(const Mailer&) = delete;
@@ -86,20 +91,22 @@ class Mailer {
   };
   Counters counters() const { return {sent_.load(), retried_.load(), failed_.load()}; }
 
-  // Prometheus lines: messages sent/retried/failed, batches, commit errors, outbox depth and
-  // the oldest pending row's age. Thread-safe.
+  // Prometheus lines: messages sent/retried/failed, batches, commit errors. Counters only (the
+  // outbox itself is counted by the server's metrics); thread-safe and cheap.
   std::string MetricsText();
 
-  // Queues the monthly test mail when mail.monthly_test is on and `now` is the first day of a
-  // month (Asia/Tokyo) from 10:00 and this process has not queued it yet this month. Called by
-  // the server's scheduler thread (one caller at a time); returns how many mails were queued.
+  // Queues the monthly test mail when mail.monthly_test is on: for each facility whose local
+  // date (in its own zone) is the first of a month from 10:00, once per facility and month
+  // (recorded in the store's job runs, so restarts do not repeat it). Called by the server's
+  // scheduler thread; returns how many mails were queued.
   Result<int> EnqueueMonthlyTestIfDue(TimePoint now);
 
  private:
   Result<OutgoingMail> Compose(const store::OutboxItem& item, const std::string& message_id,
                                TimePoint now);
   std::string MessageIdOf(const store::OutboxItem& item) const;
-  Result<std::shared_ptr<const TimeZone>> Zone(const std::string& name);
+  Result<std::vector<store::OutboxItem>> Claim(int limit);
+  Status Record(std::span<const store::SendResult> results);
   store::SendResult ResultOf(const store::OutboxItem& item, const SendOutcome& outcome,
                              const std::string& message_id, TimePoint now);
   void SenderLoop();
@@ -110,11 +117,10 @@ class Mailer {
   store::Store& store_;
   MailTransport& transport_;
   const Clock& clock_;
-  const MailerOptions options_;
 
-  std::mt19937_64 rng_;                                           // sender thread only
-  std::map<std::string, std::shared_ptr<const TimeZone>> zones_;  // sender thread only
-  int monthly_test_done_ = 0;  // year * 12 + month last queued; scheduler thread only
+  const services::ZoneLoader zones_;
+  const MailerOptions options_;
+  std::mt19937_64 rng_;  // sender thread only
 
   std::mutex mu_;
   std::condition_variable wake_;                        // sender: work may be due, or stop

@@ -114,7 +114,7 @@ PageReply VerificationPage::Handle(std::string_view method, std::string_view tar
     return Page(400, "無効なリンクです",
                 "リンクが正しくありません。メールに記載されたリンクをそのまま開いてください。");
   }
-  auto verified = store_.VerifyGuardianByLink(token, clock_.Now());
+  auto verified = guardians_.VerifyByLink(token, clock_.Now());
   if (verified.ok()) {
     spdlog::info("verify: guardian {} verified by link", verified->value);
     return Page(

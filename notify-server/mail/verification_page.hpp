@@ -3,7 +3,8 @@
 //
 //   GET  /verify?token=<32 hex>  -> a Japanese HTML page with a "確認する" button. It changes
 //                                   nothing: mail scanners and link previews fetch links.
-//   POST /verify  (form body token=<32 hex>) -> confirms the address (Store::VerifyGuardianByLink)
+//   POST /verify  (form body token=<32 hex>) -> confirms the address
+//   (services::Guardians::VerifyByLink)
 //                                   and answers with a page saying so, or why not (expired 410,
 //                                   unknown or already used 404, too many failures 429).
 // Anything else under /verify is 404/405. Failed confirmations are rate-limited (a token bucket
@@ -20,7 +21,7 @@
 #include <string_view>
 
 #include "common/time.hpp"
-#include "notify-server/store/store.hpp"
+#include "services/guardians.hpp"
 
 namespace anshin::server::mail {
 
@@ -35,7 +36,8 @@ class VerificationPage {
   static constexpr int kFailureBurst = 20;
   static constexpr Millis kFailureRefill{3000};
 
-  VerificationPage(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+  VerificationPage(services::Guardians& guardians, const Clock& clock)
+      : guardians_(guardians), clock_(clock) {}
 
   // `target` is the request target ("/verify?token=..."); `body` the request body.
   PageReply Handle(std::string_view method, std::string_view target, std::string_view body);
@@ -47,7 +49,7 @@ class VerificationPage {
   bool TakeFailureToken();  // false when over the limit
   bool OverLimit();
 
-  store::Store& store_;
+  services::Guardians& guardians_;
   const Clock& clock_;
   std::mutex mu_;
   double tokens_ = kFailureBurst;  // guarded by mu_

@@ -1,6 +1,6 @@
-#include "notify-server/store/sqlite_schema.hpp"
+#include "store/sqlite/schema.hpp"
 
-namespace anshin::store {
+namespace anshin::store::sqlite_impl {
 namespace {
 
 // Times are Unix-epoch milliseconds (INTEGER); times of day are seconds after local midnight;
@@ -186,12 +186,24 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
   BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 )sql";
 
+// v2: runs of scheduled jobs (the monthly test mail is queued once per facility and month,
+// whatever restarts happen on the 1st).
+constexpr const char* kV2 = R"sql(
+CREATE TABLE job_runs (
+  job     TEXT NOT NULL,
+  period  TEXT NOT NULL,
+  at      INTEGER NOT NULL,
+  PRIMARY KEY (job, period)
+) WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kV1},
+    {2, kV2},
 };
 
 }  // namespace
 
 std::span<const Migration> SqliteMigrations() { return kMigrations; }
 
-}  // namespace anshin::store
+}  // namespace anshin::store::sqlite_impl

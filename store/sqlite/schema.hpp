@@ -4,7 +4,7 @@
 
 #include <span>
 
-namespace anshin::store {
+namespace anshin::store::sqlite_impl {
 
 struct Migration {
   int version;
@@ -13,4 +13,4 @@ struct Migration {
 
 std::span<const Migration> SqliteMigrations();
 
-}  // namespace anshin::store
+}  // namespace anshin::store::sqlite_impl

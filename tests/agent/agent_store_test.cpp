@@ -3,6 +3,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 
 #include "tests/agent/test_util.hpp"
@@ -154,6 +157,53 @@ TEST_CASE("opening an existing database that is absent fails with SQLite's messa
   auto s = AgentStore::Open(dir.path() / "missing.db", AgentStore::Mode::kExisting);
   REQUIRE_FALSE(s.ok());
   CHECK_THAT(s.status().message(), Catch::Contains("unable to open database"));
+}
+
+TEST_CASE("a queued tap with a direction the agent never writes is refused, not sent as auto",
+          "[store]") {
+  // Defect: a bad stored direction was turned into `auto` without a word.
+  TempDir dir;
+  auto s = OpenStore(dir);
+  Append(*s, 'a');
+  Append(*s, 'b');
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((dir.path() / "agent.db").c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "UPDATE taps SET direction = 'sideways' WHERE seq = 2", nullptr, nullptr,
+                       nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  auto taps = s->PendingTaps(10);
+  REQUIRE_FALSE(taps.ok());
+  CHECK(taps.status().code() == Status::Code::kInternal);
+  CHECK_THAT(taps.status().message(), Catch::Contains("seq 2"));
+  CHECK_THAT(taps.status().message(), Catch::Contains("sideways"));
+}
+
+TEST_CASE("a busy agent.db is Unavailable (retry), as on the server", "[store]") {
+  TempDir dir;
+  auto s = OpenStore(dir);
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((dir.path() / "agent.db").c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  auto seq = s->AppendTap(Token('a'), FromUnixMillis(1000), "entrance", Direction::kAuto);
+  sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  REQUIRE_FALSE(seq.ok());
+  CHECK(seq.status().code() == Status::Code::kUnavailable);
+  CHECK(Append(*s, 'a') == 1);  // nothing was half-written
+}
+
+TEST_CASE("agent.db is created 0600 whatever the umask", "[store]") {
+  TempDir dir;
+  const mode_t old = ::umask(0);
+  auto s = OpenStore(dir);
+  ::umask(old);
+  Append(*s, 'a');
+  for (const char* name : {"agent.db", "agent.db-wal", "agent.db-shm"}) {
+    struct stat st {};
+    REQUIRE(::stat((dir.path() / name).c_str(), &st) == 0);
+    INFO(name);
+    CHECK((st.st_mode & 0777) == 0600);
+  }
 }
 
 }  // namespace anshin::agent

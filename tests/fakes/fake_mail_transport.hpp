@@ -1,6 +1,7 @@
 // FakeMailTransport: a MailTransport that records every message handed to it and answers as
 // the test scripts it: all accepted by default; a recipient can be refused (4xx or 5xx) a given
-// number of times, and the Nth Send() call can fail as a whole (relay down). Thread-safe: the
+// number of times, the Nth Send() call can fail as a whole (relay down), and a call can lose
+// outcomes (return fewer than it was given: a broken transport). Thread-safe: the
 // mailer's sender thread sends while the test inspects.
 #pragma once
 
@@ -38,7 +39,17 @@ class FakeMailTransport final : public server::mail::MailTransport {
       if (o.kind == Kind::kSent) accepted_.push_back(m);
       out.push_back(o);
     }
+    if (auto it = keep_outcomes_.find(calls_);
+        it != keep_outcomes_.end() && it->second < out.size())
+      out.resize(it->second);
     return out;
+  }
+
+  // The `n`th call to Send() returns only the first `keep` outcomes (the messages were handed
+  // to the relay all the same).
+  void LoseOutcomes(int n, std::size_t keep) {
+    std::lock_guard lock(mu_);
+    keep_outcomes_[n] = keep;
   }
 
   // `to` is refused with `code` (4xx: kTemporary, 5xx: kPermanent) `times` times (-1: always).
@@ -78,6 +89,7 @@ class FakeMailTransport final : public server::mail::MailTransport {
   mutable std::mutex mu_;
   std::map<std::string, Rule> rules_;
   std::map<int, bool> down_calls_;
+  std::map<int, std::size_t> keep_outcomes_;
   bool down_ = false;
   int calls_ = 0;
   std::vector<server::mail::OutgoingMail> attempts_;

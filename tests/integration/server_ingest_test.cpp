@@ -132,7 +132,7 @@ TEST_CASE("a retried batch is acknowledged without a second decision or mail", "
   CHECK(f.server.Stop() == 0);
 }
 
-TEST_CASE("identity: no certificate, another CA, revoked agent, another facility",
+TEST_CASE("identity: no certificate, another CA, revoked agent, another agent's name",
           "[integration]") {
   Fixture f;
   HttpClient a1 = f.Client(f.a1);
@@ -161,10 +161,12 @@ TEST_CASE("identity: no certificate, another CA, revoked agent, another facility
     CHECK(Json(r)["error"].get<std::string>().find("revoked") != std::string::npos);
     CHECK(a1.Get(f.server.agents_url("/v1/allowlist?since=0")).status == 403);
   }
-  SECTION("a batch claiming another facility's agent is 409") {
-    HttpResult r = a1.Post(f.server.agents_url("/v1/taps"), MakeBatch("b1", 3, 3, cards));
-    CHECK(r.status == 409);
-    CHECK(Json(r).contains("error"));
+  SECTION("a batch claiming another agent is 403, whether or not that agent exists") {
+    HttpResult other = a1.Post(f.server.agents_url("/v1/taps"), MakeBatch("b1", 3, 3, cards));
+    HttpResult ghost = a1.Post(f.server.agents_url("/v1/taps"), MakeBatch("ghost", 3, 3, cards));
+    CHECK(other.status == 403);
+    CHECK(ghost.status == 403);
+    CHECK(Json(other) == Json(ghost));  // nothing tells an existing name from an unknown one
   }
   SECTION("TLS 1.1 is refused") {
     double before = MetricValue(f.Metrics(), "anshin_tls_handshake_failures_total");

@@ -163,7 +163,7 @@ class EndToEnd(unittest.TestCase):
         status, metrics = d.public("GET", "/metrics")
         self.assertEqual(status, 200)
         self.assertRegex(metrics, r"anshin_mailer_sent_total \d+")
-        self.assertIn("anshin_mailer_outbox_depth 0", metrics)
+        self.assertIn("anshin_outbox_depth 0\n", metrics)
 
 
 if __name__ == "__main__":

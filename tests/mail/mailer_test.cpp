@@ -10,13 +10,16 @@
 
 #include "common/mail/mime.hpp"
 #include "common/sys/sys.hpp"
+#include "notify-server/agent_api.hpp"
 #include "notify-server/mail/mail_config.hpp"
 #include "notify-server/mail/mailer.hpp"
 #include "notify-server/mail/template_files.hpp"
 #include "notify-server/mail/verification_page.hpp"
-#include "notify-server/store/sqlite_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "tests/fakes/fake_clock.hpp"
 #include "tests/fakes/fake_mail_transport.hpp"
+#include "tests/fakes/faulty_store.hpp"
+#include "tests/fakes/seed.hpp"
 #include "tests/fakes/temp_dir.hpp"
 
 namespace anshin::server::mail {
@@ -40,33 +43,29 @@ MailConfig TestConfig() {
   return c;
 }
 
+// Zones by name for the monthly test: Tokyo +09:00, Berlin +01:00 (December), UTC otherwise.
+Result<std::shared_ptr<const TimeZone>> TestZone(const std::string& name) {
+  const int offset = name == "Asia/Tokyo" ? 9 * 3600 : name == "Europe/Berlin" ? 3600 : 0;
+  return std::make_shared<const TimeZone>(TimeZone::Fixed(name, offset));
+}
+
 struct Fixture {
   fakes::TempDir dir{"mailer-test"};
-  std::unique_ptr<store::SqliteStore> store;
+  std::unique_ptr<store::Store> real = [this] {
+    store::SqliteOptions o;
+    o.path = dir / "anshin.db";
+    o.synchronous = sqlite::SyncMode::kNormal;
+    return std::unique_ptr<store::Store>(store::SqliteStore::Open(o).value());
+  }();
+  fakes::FaultyStore store{*real};  // fails only when a test asks
   fakes::FakeClock clock{T("2026-11-26T15:02:00+09:00")};
   fakes::FakeMailTransport transport;
   store::Actor who{"tester", T("2026-11-26T09:00:00+09:00")};
-  FacilityId facility;
-  ChildId child;
+  fakes::Seed seed{*real, who};
+  FacilityId facility = seed.Facility("hikari-1", "光が丘第一学童クラブ");
+  ChildId child = AddChild("練馬 さくら");
 
-  Fixture() {
-    store::SqliteOptions o;
-    o.path = dir / "anshin.db";
-    o.synchronous = store::SyncMode::kNormal;
-    store = store::SqliteStore::Open(o).value();
-    store::Facility f;
-    f.code = "hikari-1";
-    f.name = "光が丘第一学童クラブ";
-    facility = store->AddFacility(f, who).value();
-    child = AddChild("練馬 さくら");
-  }
-
-  ChildId AddChild(const std::string& name) {
-    store::Child c;
-    c.name = name;
-    c.facility = facility;
-    return store->AddChild(c, who).value();
-  }
+  ChildId AddChild(const std::string& name) { return seed.Child(name, facility); }
 
   GuardianId Guardian(const std::string& email, store::Charset charset = store::Charset::kUtf8,
                       std::optional<ChildId> of = std::nullopt) {
@@ -74,51 +73,63 @@ struct Fixture {
     g.child = of.value_or(child);
     g.email = email;
     g.charset = charset;
-    store::VerificationTicket t = store->AddGuardian(g, who).value();
-    REQUIRE(store->VerifyGuardianByCode(t.guardian, t.code, who.at).ok());
+    services::VerificationTicket t = seed.guardians.Add(g, who).value();
+    REQUIRE(seed.guardians.VerifyByCode(t.guardian, t.code, who).ok());
     // Drop the verification mail so tests see only what they queue.
-    std::vector<SendResult> done;
-    std::vector<store::OutboxRow> rows = store->ListOutbox(std::nullopt).value();
-    for (const auto& row : rows) {
-      if (row.kind == store::OutboxKind::kVerification && row.state == OutboxState::kQueued) {
-        done.push_back(SendResult{row.id, SendResult::Outcome::kSent, who.at, 250, "250 setup", "",
-                                  std::nullopt});
-      }
-    }
-    REQUIRE(store->RecordSendResults(done).ok());
+    REQUIRE(store::InWrite(*real, [&](store::WriteTxn& txn) -> Status {
+              ANSHIN_ASSIGN_OR_RETURN(auto rows, txn.outbox().List(std::nullopt));
+              for (const auto& row : rows) {
+                if (row.message.kind == store::OutboxKind::kVerification &&
+                    row.state == OutboxState::kQueued) {
+                  ANSHIN_RETURN_IF_ERROR(txn.outbox().RecordAttempt(
+                      SendResult{row.id, t.guardian, SendResult::Outcome::kSent, who.at, 250,
+                                 "250 setup", "", std::nullopt}));
+                }
+              }
+              return Status::Ok();
+            }).ok());
     return t.guardian;
   }
 
   std::int64_t Queue(GuardianId g, store::OutboxKind kind, TimePoint at, bool late = false,
                      std::optional<TimePoint> arrival_at = std::nullopt,
                      std::optional<ChildId> of = std::nullopt) {
-    auto txn = store->BeginWrite().value();
-    store::NewOutboxRow r;
-    r.kind = kind;
-    r.guardian = g;
-    r.child = of.value_or(child);
-    r.facility = facility;
-    r.tap_at = at;
-    r.arrival_at = arrival_at;
-    r.late = late;
-    r.created_at = clock.Now();
-    std::int64_t id = txn->InsertOutbox(r).value();
-    REQUIRE(txn->Commit().ok());
-    return id;
+    store::OutboxMessage m;
+    m.kind = kind;
+    m.guardian = g;
+    m.child = of.value_or(child);
+    m.facility = facility;
+    m.tap_at = at;
+    m.arrival_at = arrival_at;
+    m.late = late;
+    m.created_at = clock.Now();
+    return store::InWrite(*real, [&](store::WriteTxn& txn) { return txn.outbox().Insert(m); })
+        .value();
   }
 
+  std::vector<store::OutboxRow> Rows() {
+    return store::InRead(*real, [](store::ReadTxn& t) { return t.outbox().List(std::nullopt); })
+        .value();
+  }
   store::OutboxRow Row(std::int64_t id) {
-    std::vector<store::OutboxRow> rows = store->ListOutbox(std::nullopt).value();
-    for (const auto& r : rows) {
+    for (const auto& r : Rows()) {
       if (r.id == id) return r;
     }
     FAIL("no outbox row " << id);
     return {};
   }
+  std::vector<store::SendLogEntry> SendLog(std::int64_t id) {
+    return store::InRead(*real, [&](store::ReadTxn& t) { return t.outbox().SendLog(id); }).value();
+  }
+  store::OutboxStats Stats() {
+    return store::InRead(*real, [&](store::ReadTxn& t) { return t.outbox().Stats(clock.Now()); })
+        .value();
+  }
+  store::Guardian GuardianRow(GuardianId id) { return seed.guardians.Get(id).value(); }
 
   std::unique_ptr<Mailer> MakeMailer(MailConfig config = TestConfig()) {
-    return std::make_unique<Mailer>(config, anshin::mail::TemplateSet::Defaults(), *store,
-                                    transport, clock, MailerOptions{Millis(20), 42});
+    return std::make_unique<Mailer>(config, anshin::mail::TemplateSet::Defaults(), store, transport,
+                                    clock, TestZone, MailerOptions{Millis(20), 42});
   }
 };
 
@@ -181,7 +192,7 @@ TEST_CASE("queued notices are sent and recorded with the relay's reply", "[mail]
   CHECK(row.relay_reply.starts_with("250 2.0.0 Ok"));
   CHECK(row.message_id == d.headers["Message-ID"]);
   CHECK(row.message_id.ends_with("@kids.example.jp>"));
-  auto log = fx.store->SendLog(id).value();
+  auto log = fx.SendLog(id);
   REQUIRE(log.size() == 1);
   CHECK(log[0].result == "sent");
   CHECK(log[0].smtp_code == 250);
@@ -213,14 +224,14 @@ TEST_CASE("4xx is retried with growing backoff until accepted", "[mail]") {
   fx.clock.Advance(wait2);
   REQUIRE(mailer->RunOnce().value() == 1);
   CHECK(fx.Row(id).state == OutboxState::kSent);
-  auto log = fx.store->SendLog(id).value();
+  auto log = fx.SendLog(id);
   REQUIRE(log.size() == 3);
   CHECK(log[0].result == "retry");
   CHECK(log[0].smtp_code == 451);
   CHECK(log[1].result == "retry");
   CHECK(log[2].result == "sent");
   CHECK(fx.transport.accepted().size() == 1);
-  CHECK_FALSE(fx.store->GetGuardian(g).value().bouncing);
+  CHECK_FALSE(fx.GuardianRow(g).bouncing);
 }
 
 TEST_CASE("5xx fails the message and marks the address bouncing", "[mail]") {
@@ -233,10 +244,10 @@ TEST_CASE("5xx fails the message and marks the address bouncing", "[mail]") {
   store::OutboxRow row = fx.Row(id);
   CHECK(row.state == OutboxState::kFailed);
   CHECK(row.last_error.find("550") != std::string::npos);
-  CHECK(fx.store->GetGuardian(g).value().bouncing);
+  CHECK(fx.GuardianRow(g).bouncing);
   fx.clock.Advance(Millis(3600'000));
   CHECK(mailer->RunOnce().value() == 0);  // never retried
-  REQUIRE(fx.store->SendLog(id).value().size() == 1);
+  REQUIRE(fx.SendLog(id).size() == 1);
   CHECK(mailer->MetricsText().find("anshin_mailer_failed_total 1") != std::string::npos);
 }
 
@@ -257,7 +268,7 @@ TEST_CASE("temporary failures give up after max_age without marking the address"
   CHECK(fx.Row(id).last_error.starts_with("gave up after mail.max_age"));
   CHECK(attempts >= 5);
   CHECK(attempts <= 70);
-  CHECK_FALSE(fx.store->GetGuardian(g).value().bouncing);
+  CHECK_FALSE(fx.GuardianRow(g).bouncing);
 }
 
 TEST_CASE("relay down: the queue grows, then drains by itself", "[mail]") {
@@ -268,14 +279,16 @@ TEST_CASE("relay down: the queue grows, then drains by itself", "[mail]") {
   fx.transport.SetDown(true);
   auto mailer = fx.MakeMailer();
   CHECK(mailer->RunOnce().value() == 10);
-  auto stats = fx.store->GetOutboxStats(fx.clock.Now()).value();
+  auto stats = fx.Stats();
   CHECK(stats.depth == 10);
   CHECK(stats.retrying == 10);
-  CHECK(mailer->MetricsText().find("anshin_mailer_outbox_depth 10") != std::string::npos);
+  CHECK(OutboxMetricsText(*fx.real, fx.clock.Now()).find("anshin_outbox_depth 10\n") !=
+        std::string::npos);
+  CHECK(mailer->MetricsText().find("outbox") == std::string::npos);  // counted once, elsewhere
   fx.transport.SetDown(false);
   fx.clock.Advance(Millis(1000));
   CHECK(mailer->RunOnce().value() == 10);
-  stats = fx.store->GetOutboxStats(fx.clock.Now()).value();
+  stats = fx.Stats();
   CHECK(stats.depth == 0);
   CHECK(stats.sent == 10 + 1);  // + the guardian's verification mail
 }
@@ -294,15 +307,15 @@ TEST_CASE("a crash after the relay accepted and before the commit duplicates one
     CHECK(results->size() == 64);
     // The process dies here: the relay has the 64 messages, the store still says "sending".
   }
-  CHECK(fx.store->GetOutboxStats(fx.clock.Now()).value().sending == 64);
+  CHECK(fx.Stats().sending == 64);
   auto mailer = fx.MakeMailer();
   REQUIRE(mailer->Start().ok());  // requeues the 64
   mailer->Notify();
-  for (int i = 0; i < 500 && fx.store->GetOutboxStats(fx.clock.Now()).value().depth > 0; ++i) {
+  for (int i = 0; i < 500 && fx.Stats().depth > 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   mailer->Stop();
-  CHECK(fx.store->GetOutboxStats(fx.clock.Now()).value().sent == 100 + 1);  // + verification
+  CHECK(fx.Stats().sent == 100 + 1);  // + verification
 
   std::map<std::int64_t, int> deliveries;
   std::map<std::int64_t, std::set<std::string>> message_ids;
@@ -330,14 +343,14 @@ TEST_CASE("started mailer drains a large queue with group commits", "[mail]") {
   REQUIRE(mailer->Start().ok());
   CHECK(mailer->Start().code() == Status::Code::kFailedPrecondition);
   for (int i = 0; i < 1000; ++i) {
-    auto st = fx.store->GetOutboxStats(fx.clock.Now()).value();
+    auto st = fx.Stats();
     if (st.depth == 0) break;
     if (st.retrying > 0 && st.queued == 0 && st.sending == 0) fx.clock.Advance(Millis(1000));
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   mailer->Stop();
   mailer->Stop();
-  CHECK(fx.store->GetOutboxStats(fx.clock.Now()).value().sent == 1000 + 4);  // + verifications
+  CHECK(fx.Stats().sent == 1000 + 4);  // + verifications
   std::set<std::int64_t> unique;
   for (const auto& m : fx.transport.accepted()) unique.insert(m.id);
   CHECK(unique.size() == 1000);
@@ -388,7 +401,7 @@ TEST_CASE("verification mail carries code and link; the page confirms with POST 
   store::Guardian g;
   g.child = fx.child;
   g.email = "new@example.jp";
-  store::VerificationTicket t = fx.store->AddGuardian(g, fx.who).value();
+  services::VerificationTicket t = fx.seed.guardians.Add(g, fx.who).value();
   fx.clock.Set(fx.who.at + Millis(60'000));
   auto mailer = fx.MakeMailer();
   REQUIRE(mailer->RunOnce().value() == 1);
@@ -399,21 +412,21 @@ TEST_CASE("verification mail carries code and link; the page confirms with POST 
   std::string link = "https://kids.example.jp/verify?token=" + t.link_token;
   CHECK(d.body.find(link) != std::string::npos);
 
-  VerificationPage page(*fx.store, fx.clock);
+  VerificationPage page(fx.seed.guardians, fx.clock);
   CHECK(VerificationPage::Owns("/verify?token=x"));
   CHECK_FALSE(VerificationPage::Owns("/v1/taps"));
   PageReply get = page.Handle("GET", "/verify?token=" + t.link_token, "");
   CHECK(get.status == 200);
   CHECK(get.content_type == "text/html; charset=utf-8");
   CHECK(get.body.find("name=\"token\" value=\"" + t.link_token + "\"") != std::string::npos);
-  CHECK_FALSE(fx.store->GetGuardian(t.guardian).value().verified);  // GET changes nothing
+  CHECK_FALSE(fx.GuardianRow(t.guardian).verified);  // GET changes nothing
 
   CHECK(page.Handle("GET", "/verify?token=<script>", "").status == 404);
   CHECK(page.Handle("PUT", "/verify", "").status == 405);
   PageReply post = page.Handle("POST", "/verify", "token=" + t.link_token);
   CHECK(post.status == 200);
   CHECK(post.body.find("確認が完了しました") != std::string::npos);
-  CHECK(fx.store->GetGuardian(t.guardian).value().verified);
+  CHECK(fx.GuardianRow(t.guardian).verified);
   CHECK(page.Handle("POST", "/verify", "token=" + t.link_token).status == 404);  // used
 }
 
@@ -422,8 +435,8 @@ TEST_CASE("verification links expire and failures are rate-limited", "[mail]") {
   store::Guardian g;
   g.child = fx.child;
   g.email = "late@example.jp";
-  store::VerificationTicket t = fx.store->AddGuardian(g, fx.who).value();
-  VerificationPage page(*fx.store, fx.clock);
+  services::VerificationTicket t = fx.seed.guardians.Add(g, fx.who).value();
+  VerificationPage page(fx.seed.guardians, fx.clock);
   fx.clock.Set(t.expires_at + Millis(1));
   CHECK(page.Handle("POST", "/verify", "token=" + t.link_token).status == 410);
   int limited = 0;
@@ -442,7 +455,7 @@ TEST_CASE("the monthly test mail goes to verified addresses once a month when en
   store::Guardian unverified;
   unverified.child = fx.child;
   unverified.email = "new@example.jp";
-  REQUIRE(fx.store->AddGuardian(unverified, fx.who).ok());
+  REQUIRE(fx.seed.guardians.Add(unverified, fx.who).ok());
   CHECK(fx.MakeMailer()->EnqueueMonthlyTestIfDue(T("2026-12-01T10:05:00+09:00")).value() ==
         0);  // off
 
@@ -467,6 +480,128 @@ TEST_CASE("the monthly test mail goes to verified addresses once a month when en
   }
   CHECK(tests == 2);
   CHECK(mailer->EnqueueMonthlyTestIfDue(T("2027-01-01T10:00:00+09:00")).value() == 2);
+}
+
+TEST_CASE("the monthly test mail is queued once per facility and month, restarts included",
+          "[mail]") {
+  // Defect: guarded per process, so a restart on the 1st mailed every guardian again.
+  Fixture fx;
+  fx.Guardian("mama@example.jp");
+  MailConfig config = TestConfig();
+  config.monthly_test = true;
+  CHECK(fx.MakeMailer(config)->EnqueueMonthlyTestIfDue(T("2026-12-01T10:05:00+09:00")).value() ==
+        1);
+  // The server restarts: a new mailer, the same database.
+  CHECK(fx.MakeMailer(config)->EnqueueMonthlyTestIfDue(T("2026-12-01T10:30:00+09:00")).value() ==
+        0);
+  int tests = 0;
+  for (const auto& r : fx.Rows()) tests += r.message.kind == store::OutboxKind::kTest;
+  CHECK(tests == 1);
+}
+
+TEST_CASE("the monthly test mail follows each facility's own zone", "[mail]") {
+  // Defect: the first of the month was read in Asia/Tokyo for every facility.
+  Fixture fx;
+  fx.Guardian("tokyo@example.jp");
+  store::Facility berlin;
+  berlin.code = "berlin-1";
+  berlin.name = "ベルリン日本人学童";
+  berlin.tz_name = "Europe/Berlin";
+  FacilityId berlin_id = fx.seed.facilities.Add(berlin, fx.who).value();
+  ChildId far = fx.seed.Child("ミュラー ハナ", berlin_id);
+  fx.Guardian("berlin@example.jp", store::Charset::kUtf8, far);
+  MailConfig config = TestConfig();
+  config.monthly_test = true;
+  auto mailer = fx.MakeMailer(config);
+  // 10:05 in Tokyo is 02:05 in Berlin: only the Tokyo facility is due.
+  CHECK(mailer->EnqueueMonthlyTestIfDue(T("2026-12-01T10:05:00+09:00")).value() == 1);
+  // 10:05 in Berlin (18:05 in Tokyo): now Berlin's.
+  CHECK(mailer->EnqueueMonthlyTestIfDue(T("2026-12-01T10:05:00+01:00")).value() == 1);
+  // Tokyo's 2nd of December has begun while Berlin is still on the 1st: nothing more.
+  CHECK(mailer->EnqueueMonthlyTestIfDue(T("2026-12-01T23:00:00+01:00")).value() == 0);
+  std::map<std::string, int> to;
+  fx.clock.Set(T("2026-12-01T10:06:00+01:00"));
+  REQUIRE(mailer->RunOnce().value() == 2);
+  for (const auto& m : fx.transport.accepted()) ++to[m.to];
+  CHECK(to["tokyo@example.jp"] == 1);
+  CHECK(to["berlin@example.jp"] == 1);
+}
+
+TEST_CASE("messages the transport gave no outcome for are retried, not left sending", "[mail]") {
+  // Defect: when the transport returned fewer outcomes than mails, the rest stayed `sending`
+  // until the next restart.
+  Fixture fx;
+  GuardianId g = fx.Guardian("mama@example.jp");
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 5; ++i)
+    ids.push_back(fx.Queue(g, store::OutboxKind::kArrival, T("2026-11-26T15:02:00+09:00")));
+  fx.transport.LoseOutcomes(1, 2);
+  auto mailer = fx.MakeMailer();
+  CHECK(mailer->RunOnce().value() == 5);
+  CHECK(fx.Stats().sending == 0);
+  CHECK(fx.Row(ids[0]).state == OutboxState::kSent);
+  CHECK(fx.Row(ids[1]).state == OutboxState::kSent);
+  for (int i = 2; i < 5; ++i) {
+    CHECK(fx.Row(ids[i]).state == OutboxState::kRetrying);
+    CHECK(fx.Row(ids[i]).last_error.find("no outcome") != std::string::npos);
+  }
+  fx.clock.Advance(Millis(1000));
+  CHECK(mailer->RunOnce().value() == 3);
+  CHECK(fx.Stats().sent == 5 + 1);  // + the verification mail
+}
+
+TEST_CASE("commit failure of send results: nothing is lost and the outcome is recorded later",
+          "[mail]") {
+  Fixture fx;
+  GuardianId g = fx.Guardian("mama@example.jp");
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 10; ++i)
+    ids.push_back(
+        fx.Queue(g, store::OutboxKind::kArrival, T("2026-11-26T15:02:00+09:00") + Seconds(i)));
+  auto mailer = fx.MakeMailer();
+  {
+    // One round by hand: the relay accepted everything, recording it fails.
+    auto results = mailer->SendRound();
+    REQUIRE(results.ok());
+    REQUIRE(results->size() == 10);
+    fx.store.FailCommit(1);
+    CHECK(mailer->Commit(*results).code() == Status::Code::kUnavailable);
+    for (std::int64_t id : ids) CHECK(fx.Row(id).state == OutboxState::kSending);  // not lost
+    REQUIRE(mailer->Commit(*results).ok());  // the committer's retry
+    for (std::int64_t id : ids) CHECK(fx.Row(id).state == OutboxState::kSent);
+    for (std::int64_t id : ids) CHECK(fx.SendLog(id).size() == 1);  // one attempt, one entry
+  }
+  // The threaded mailer: the 3rd to 6th commits from here (after the requeue and the claim of
+  // all ten: the next claim, the recording of their outcomes and whatever claims come next)
+  // fail; the committer retries the recording.
+  for (int i = 0; i < 10; ++i)
+    fx.Queue(g, store::OutboxKind::kDeparture, T("2026-11-26T18:02:00+09:00") + Seconds(i));
+  fx.store.FailCommit(3, 4);
+  REQUIRE(mailer->Start().ok());
+  mailer->Notify();
+  for (int i = 0; i < 500 && fx.Stats().sent < 21; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  mailer->Stop();
+  CHECK(fx.store.failed_commits() == 1 + 4);
+  CHECK(fx.Stats().sent == 20 + 1);  // + the verification mail
+  CHECK(fx.Stats().depth == 0);
+  CHECK(fx.transport.accepted().size() == 20);  // each sent once: only the recording was retried
+  const std::string m = mailer->MetricsText();
+  CHECK(m.find("anshin_mailer_commit_errors_total 0\n") == std::string::npos);
+  CHECK(m.find("anshin_mailer_sent_total 20\n") != std::string::npos);
+}
+
+TEST_CASE("commit failure of a claim leaves the rows queued for the next round", "[mail]") {
+  Fixture fx;
+  GuardianId g = fx.Guardian("mama@example.jp");
+  std::int64_t id = fx.Queue(g, store::OutboxKind::kArrival, T("2026-11-26T15:02:00+09:00"));
+  auto mailer = fx.MakeMailer();
+  fx.store.FailCommit(1);
+  CHECK(mailer->RunOnce().status().code() == Status::Code::kUnavailable);
+  CHECK(fx.Row(id).state == OutboxState::kQueued);
+  CHECK(fx.transport.calls() == 0);
+  CHECK(mailer->RunOnce().value() == 1);
+  CHECK(fx.Row(id).state == OutboxState::kSent);
 }
 
 TEST_CASE("backoff grows exponentially with jitter and is capped", "[mail]") {

@@ -23,7 +23,8 @@
 #include "common/mail/templates.hpp"
 #include "notify-server/mail/curl_smtp_transport.hpp"
 #include "notify-server/mail/mailer.hpp"
-#include "notify-server/store/sqlite_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "tests/fakes/seed.hpp"
 
 namespace anshin::server::mail {
 namespace {
@@ -98,47 +99,47 @@ int RunMailer(const Args& a) {
   SystemClock clock;
   store::SqliteOptions so;
   so.path = a.db;
-  so.synchronous = a.synchronous == "normal" ? store::SyncMode::kNormal : store::SyncMode::kFull;
+  so.synchronous = a.synchronous == "normal" ? sqlite::SyncMode::kNormal : sqlite::SyncMode::kFull;
   auto opened = store::SqliteStore::Open(so);
   if (!opened.ok()) {
     std::cerr << opened.status().ToString() << "\n";
     return 2;
   }
   store::SqliteStore& st = **opened;
-  store::Actor who{"driver", clock.Now()};
-  store::Facility f;
-  f.code = "hikari-1";
-  f.name = "光が丘第一学童クラブ";
-  FacilityId facility = st.AddFacility(f, who).value();
-  store::Child c;
-  c.name = "練馬 さくら";
-  c.facility = facility;
-  ChildId child = st.AddChild(c, who).value();
-  store::Guardian g;
-  g.child = child;
-  g.email = a.to;
-  store::VerificationTicket t = st.AddGuardian(g, who).value();
-  if (!st.VerifyGuardianByCode(t.guardian, t.code, who.at).ok()) return 2;
-  {
+  fakes::Seed seed(st, store::Actor{"driver", clock.Now()});
+  const std::string facility_name = "光が丘第一学童クラブ", child_name = "練馬 さくら";
+  FacilityId facility = seed.Facility("hikari-1", facility_name);
+  ChildId child = seed.Child(child_name, facility);
+  GuardianId guardian = seed.VerifiedGuardian(child, a.to);
+  Status queued = store::InWrite(st, [&](store::WriteTxn& txn) -> Status {
     // The verification mail is not part of the run: mark it sent.
-    store::SendResult r{
-        t.outbox_id, store::SendResult::Outcome::kSent, who.at, 250, "250 setup", "", std::nullopt};
-    if (!st.RecordSendResults(std::span(&r, 1)).ok()) return 2;
-  }
-  {
-    auto txn = st.BeginWrite().value();
-    for (int i = 0; i < a.count; ++i) {
-      store::NewOutboxRow r;
-      r.kind = store::OutboxKind::kArrival;
-      r.guardian = t.guardian;
-      r.child = child;
-      r.facility = facility;
-      r.tap_at = clock.Now();
-      r.created_at = clock.Now();
-      if (!txn->InsertOutbox(r).ok()) return 2;
+    ANSHIN_ASSIGN_OR_RETURN(std::vector<store::OutboxItem> verification,
+                            txn.outbox().Claim(10, clock.Now()));
+    for (const store::OutboxItem& it : verification) {
+      ANSHIN_RETURN_IF_ERROR(txn.outbox().RecordAttempt(
+          store::SendResult{it.id, guardian, store::SendResult::Outcome::kSent, clock.Now(), 250,
+                            "250 setup", "", std::nullopt}));
     }
-    if (!txn->Commit().ok()) return 2;
+    for (int i = 0; i < a.count; ++i) {
+      store::OutboxMessage m;
+      m.kind = store::OutboxKind::kArrival;
+      m.guardian = guardian;
+      m.child = child;
+      m.facility = facility;
+      m.tap_at = clock.Now();
+      m.created_at = clock.Now();
+      ANSHIN_RETURN_IF_ERROR(txn.outbox().Insert(m).status());
+    }
+    return Status::Ok();
+  });
+  if (!queued.ok()) {
+    std::cerr << queued.ToString() << "\n";
+    return 2;
   }
+  auto stats = [&] {
+    return store::InRead(st, [&](store::ReadTxn& t) { return t.outbox().Stats(clock.Now()); })
+        .value();
+  };
 
   MailConfig config;
   config.relay = a.smtp.url;
@@ -155,7 +156,7 @@ int RunMailer(const Args& a) {
     return 2;
   }
   Mailer mailer(config, anshin::mail::TemplateSet::Defaults(), st, **transport, clock,
-                MailerOptions{Millis(20), 0});
+                fakes::FixedJst(), MailerOptions{Millis(20), 0});
   auto start = std::chrono::steady_clock::now();
   auto deadline = start + std::chrono::milliseconds(a.deadline_ms);
   if (a.started) {
@@ -168,8 +169,7 @@ int RunMailer(const Args& a) {
     }
     mailer.Stop();
   } else {
-    while (std::chrono::steady_clock::now() < deadline &&
-           st.GetOutboxStats(clock.Now()).value().depth > 0) {
+    while (std::chrono::steady_clock::now() < deadline && stats().depth > 0) {
       auto n = mailer.RunOnce();
       if (!n.ok()) {
         std::cerr << n.status().ToString() << "\n";
@@ -180,18 +180,20 @@ int RunMailer(const Args& a) {
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   int sent = 0;
-  std::vector<store::OutboxRow> rows = st.ListOutbox(child).value();
+  std::vector<store::OutboxRow> rows =
+      store::InRead(st, [&](store::ReadTxn& t) { return t.outbox().List(child); }).value();
   for (const store::OutboxRow& row : rows) {
-    if (row.kind != store::OutboxKind::kArrival) continue;
+    if (row.message.kind != store::OutboxKind::kArrival) continue;
     if (row.state == store::OutboxState::kSent) ++sent;
     if (a.count > 50) continue;  // benchmarks only want the summary
     nlohmann::json log = nlohmann::json::array();
-    std::vector<store::SendLogEntry> entries = st.SendLog(row.id).value();
+    std::vector<store::SendLogEntry> entries =
+        store::InRead(st, [&](store::ReadTxn& t) { return t.outbox().SendLog(row.id); }).value();
     for (const store::SendLogEntry& e : entries) {
       log.push_back({{"result", e.result}, {"code", e.smtp_code}, {"reply", e.reply}});
     }
     std::cout << nlohmann::json{{"id", row.id},
-                                {"state", store::OutboxStateName(row.state)},
+                                {"state", store::kOutboxStateNames.Name(row.state)},
                                 {"message_id", row.message_id},
                                 {"relay_reply", row.relay_reply},
                                 {"last_error", row.last_error},
@@ -205,9 +207,9 @@ int RunMailer(const Args& a) {
     TimeZone tokyo = TimeZone::Fixed("Asia/Tokyo", 9 * 3600);
     Notice n;
     n.at = clock.Now();
-    auto text =
-        anshin::mail::ComposeNotice(anshin::mail::TemplateSet::Defaults(), n, c.name, f.name, tokyo)
-            .value();
+    auto text = anshin::mail::ComposeNotice(anshin::mail::TemplateSet::Defaults(), n, child_name,
+                                            facility_name, tokyo)
+                    .value();
     anshin::mail::MailMessage m;
     m.from_address = config.from;
     m.from_name = config.from_name;
@@ -219,7 +221,7 @@ int RunMailer(const Args& a) {
     m.date = n.at;
     message_bytes = anshin::mail::RenderMessage(m, tokyo).value().size();
   }
-  std::cout << nlohmann::json{{"bouncing", st.GetGuardian(t.guardian).value().bouncing},
+  std::cout << nlohmann::json{{"bouncing", seed.guardians.Get(guardian).value().bouncing},
                               {"message_bytes", message_bytes},
                               {"sent", sent},
                               {"seconds", seconds},

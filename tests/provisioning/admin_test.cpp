@@ -2,6 +2,7 @@
 // checked with OpenSSL in-process and with the openssl command (`openssl verify`).
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
@@ -63,6 +64,12 @@ struct Home {
                 .code == 0);
   }
 };
+
+// Reads through a snapshot of the admin's store; fails the test on a store error.
+template <typename Fn>
+auto Read(Admin& admin, Fn&& fn) {
+  return store::InRead(admin.store(), std::forward<Fn>(fn)).value();
+}
 
 TEST_CASE("init creates the database, PKI, card key and config with the right modes", "[admin]") {
   Home h;
@@ -126,7 +133,8 @@ TEST_CASE("facilities are added, listed and changed", "[admin]") {
   CHECK(list.out.find("hikari-1") != std::string::npos);
   CHECK(list.out.find("18:30") != std::string::npos);
   auto admin = Admin::Open(h.home, "tester").value();
-  auto f = admin->store().GetFacilityByCode("hikari-1").value();
+  auto f =
+      Read(*admin, [](store::ReadTxn& t) { return t.facilities().FindByCode("hikari-1"); }).value();
   CHECK(f.rules.late_after == Seconds(600));
   CHECK(f.rules.double_tap_window == Seconds(90));
   CHECK(f.rules.closing_time == LocalTime::HM(18, 30));
@@ -156,7 +164,8 @@ TEST_CASE("agent enrolment writes a bundle whose certificate verifies", "[admin]
   CHECK(X509_check_private_key(cert.get(), key.get()) == 1);
 
   auto admin = Admin::Open(h.home, "tester").value();
-  auto agent = admin->store().GetAgent("hikari-1-pc").value();
+  auto agent =
+      Read(*admin, [](store::ReadTxn& t) { return t.agents().Find("hikari-1-pc"); }).value();
   CHECK(agent.cert_sha256 == CertificateSha256(cert.get()).value());
   CHECK(agent.status == store::AgentStatus::kActive);
 
@@ -173,6 +182,33 @@ TEST_CASE("agent enrolment writes a bundle whose certificate verifies", "[admin]
   REQUIRE(Cli(h.home, {"agent", "revoke", "hikari-1-pc"}).code == 0);
   auto list = Cli(h.home, {"agent", "list"});
   CHECK(list.out.find("revoked") != std::string::npos);
+}
+
+TEST_CASE("a failed enrolment leaves no bundle behind", "[admin]") {
+  // Defect: the signed bundle was written before the agent's row was inserted, so a failed
+  // insert left a valid bundle for an agent the server does not know.
+  Home h;
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open((h.home / "anshin.db").c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db,
+                         "CREATE TRIGGER refuse_agents BEFORE INSERT ON agents BEGIN "
+                         "SELECT RAISE(ABORT, 'injected: the insert fails'); END;",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  fs::path out = h.dir / "bundle";
+  auto r = Cli(h.home, {"agent", "enroll", "--facility", "hikari-1", "--name", "hikari-1-pc",
+                        "--out", out.string()});
+  CHECK(r.code != 0);
+  for (const char* f : {"agent.key", "agent.crt", "ca.crt", "card.key", "agent.toml"}) {
+    INFO(f);
+    CHECK_FALSE(fs::exists(out / f));
+  }
+  auto admin = Admin::Open(h.home, "tester").value();
+  CHECK_FALSE(Read(*admin, [](store::ReadTxn& t) { return t.agents().Find("hikari-1-pc"); }));
+  for (const auto& e : Read(*admin, [](store::ReadTxn& t) { return t.audit().List(); }))
+    CHECK(e.action != "agent.enroll");
 }
 
 TEST_CASE("enrolment from a CSR keeps the key on the facility PC", "[admin]") {
@@ -222,22 +258,26 @@ TEST_CASE("card assign computes the token, retires the old card and bumps the al
   CardKey key = CardKey::Parse(sys::ReadFile(h.home / "card.key").value().substr(0, 64)).value();
   CHECK(first.out == key.TokenOf(Idm::Parse("0123456789abcdef").value()).hex() + "\n");
   auto admin = Admin::Open(h.home, "tester").value();
-  const std::uint64_t v1 = admin->store().Allowlist(0).value().version;
+  auto version = [&] {
+    return Read(*admin, [](store::ReadTxn& t) { return t.cards().AllowlistVersion(); });
+  };
+  const std::uint64_t v1 = version();
 
   auto second = Cli(h.home, {"card", "assign", "--child", child, "--idm", "1111111111111111"});
   REQUIRE(second.code == 0);
-  auto cards = admin->store().ListCards(ChildId{std::stoll(child)}).value();
+  const ChildId child_id{std::stoll(child)};
+  auto cards = Read(*admin, [&](store::ReadTxn& t) { return t.cards().OfChild(child_id); });
   REQUIRE(cards.size() == 2);
   int active = 0, retired = 0;
   for (const auto& card : cards) (card.status == CardStatus::kActive ? active : retired)++;
   CHECK(active == 1);
   CHECK(retired == 1);
-  auto delta = admin->store().Allowlist(v1).value();
-  CHECK(delta.version > v1);
-  CHECK(delta.removed.size() == 1);
-  CHECK(delta.added.size() == 1);
+  CHECK(version() > v1);
+  auto changes =
+      Read(*admin, [&](store::ReadTxn& t) { return t.cards().AllowlistChangesSince(v1); });
+  REQUIRE(changes.size() == 2);  // the first card removed, the second added
 
-  auto sched = admin->store().GetChild(ChildId{std::stoll(child)}).value().schedule;
+  auto sched = Read(*admin, [&](store::ReadTxn& t) { return t.children().Get(child_id); }).schedule;
   CHECK(sched.expected_departure[1] == LocalTime::HM(17, 30));
   CHECK(sched.expected_departure[3] == LocalTime::HM(18, 0));
   CHECK_FALSE(sched.expected_departure[2]);
@@ -262,21 +302,26 @@ TEST_CASE("guardian add validates the address and queues a verification mail", "
   REQUIRE(g.code == 0);
   const std::int64_t gid = std::stoll(g.out);
   auto admin = Admin::Open(h.home, "tester").value();
-  auto guardian = admin->store().GetGuardian(GuardianId{gid}).value();
+  auto guardian =
+      Read(*admin, [&](store::ReadTxn& t) { return t.guardians().Get(GuardianId{gid}); });
   CHECK_FALSE(guardian.verified);
   CHECK_FALSE(guardian.wants_arrival);
   CHECK(guardian.wants_departure);
   CHECK(guardian.charset == store::Charset::kIso2022Jp);
-  auto items = admin->store().ClaimOutbox(10, SystemClock().Now()).value();
+  auto items = store::InWrite(admin->store(), [](store::WriteTxn& t) {
+                 return t.outbox().Claim(10, SystemClock().Now());
+               }).value();
   REQUIRE(items.size() == 1);
-  CHECK(items[0].kind == store::OutboxKind::kVerification);
-  const std::string wrong = items[0].verification_code == "000000" ? "999999" : "000000";
+  CHECK(items[0].message.kind == store::OutboxKind::kVerification);
+  const std::string code = items[0].message.verification_code;
+  const std::string wrong = code == "000000" ? "999999" : "000000";
   CHECK(Cli(h.home, {"guardian", "verify", "--guardian", std::to_string(gid), "--code", wrong})
             .code != 0);
-  REQUIRE(Cli(h.home, {"guardian", "verify", "--guardian", std::to_string(gid), "--code",
-                       items[0].verification_code})
-              .code == 0);
-  CHECK(admin->store().GetGuardian(GuardianId{gid}).value().verified);
+  REQUIRE(
+      Cli(h.home, {"guardian", "verify", "--guardian", std::to_string(gid), "--code", code}).code ==
+      0);
+  CHECK(
+      Read(*admin, [&](store::ReadTxn& t) { return t.guardians().Get(GuardianId{gid}); }).verified);
 }
 
 TEST_CASE("every change is in the hash-chained audit log under the OS user", "[admin]") {
@@ -284,7 +329,7 @@ TEST_CASE("every change is in the hash-chained audit log under the OS user", "[a
   auto c = Cli(h.home, {"child", "add", "--facility", "hikari-1", "--name", "練馬 さくら"});
   REQUIRE(c.code == 0);
   auto admin = Admin::Open(h.home, "tester").value();
-  auto entries = admin->store().ListAudit().value();
+  auto entries = Read(*admin, [](store::ReadTxn& t) { return t.audit().List(); });
   REQUIRE(entries.size() == 3);
   CHECK(entries[0].action == "deployment.init");
   CHECK(entries[1].action == "facility.add");

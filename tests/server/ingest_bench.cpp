@@ -1,4 +1,4 @@
-// In-process benchmark of the ingest path: SqliteServices on a temp SQLite file (WAL,
+// In-process benchmark of the ingest path: IngestService on a temp SQLite file (WAL,
 // synchronous=FULL unless --sync says otherwise), C concurrent callers each uploading batches
 // of B taps for its own agent, for a bounded time. Prints taps_per_s and ACK latency
 // percentiles. The network layer is not involved (bench/ingest measures the whole server).
@@ -16,7 +16,9 @@
 #include <thread>
 #include <vector>
 
-#include "notify-server/ingest/sqlite_services.hpp"
+#include "notify-server/ingest/ingest_service.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "tests/fakes/seed.hpp"
 #include "tests/fakes/temp_dir.hpp"
 
 using namespace anshin;
@@ -49,44 +51,27 @@ int main(int argc, char** argv) {
   {
     store::SqliteOptions so;
     so.path = dir / "anshin.db";
-    so.synchronous = store::SyncMode::kOff;  // setup only
+    so.synchronous = sqlite::SyncMode::kOff;  // setup only
     auto st = store::SqliteStore::Open(so).value();
-    store::Actor who{"bench", t0};
-    store::Facility f;
-    f.code = "bench";
-    f.name = "bench";
-    FacilityId fid = st->AddFacility(f, who).value();
-    for (int c = 0; c < clients; ++c) {
-      store::Agent a;
-      a.name = "agent-" + std::to_string(c);
-      a.facility = fid;
-      a.cert_sha256 = std::string(64, 'a');
-      a.enrolled_at = t0;
-      (void)st->AddAgent(a, who).value();
-    }
+    fakes::Seed seed(*st, store::Actor{"bench", t0});
+    FacilityId fid = seed.Facility("bench", "bench");
+    for (int c = 0; c < clients; ++c)
+      seed.Agent("agent-" + std::to_string(c), fid, std::string(64, 'a'));
     for (int i = 0; i < children; ++i) {
-      store::Child ch;
-      ch.name = "child";
-      ch.facility = fid;
-      ChildId id = st->AddChild(ch, who).value();
       char hex[33];
       std::snprintf(hex, sizeof hex, "%032x", i + 1);
       cards.push_back(CardToken::Parse(hex).value());
-      if (!st->AssignCard(id, cards.back(), who).ok()) return 1;
-      store::Guardian g;
-      g.child = id;
-      g.email = "g" + std::to_string(i) + "@example.jp";
-      auto t = st->AddGuardian(g, who).value();
-      if (!st->VerifyGuardianByCode(t.guardian, t.code, t0).ok()) return 1;
+      ChildId id = seed.ChildWithCard("child", fid, cards.back());
+      seed.VerifiedGuardian(id, "g" + std::to_string(i) + "@example.jp");
     }
   }
+  store::SqliteOptions so;
+  so.path = dir / "anshin.db";
+  so.synchronous = sqlite::kSyncModeNames.Parse(sync).value();
+  auto st = store::SqliteStore::Open(so).value();
   ingest::IngestOptions o;
-  o.db_path = dir / "anshin.db";
-  o.synchronous = store::ParseSyncMode(sync).value();
-  o.load_zone = [](const std::string& n) -> Result<std::shared_ptr<const TimeZone>> {
-    return std::make_shared<const TimeZone>(TimeZone::Fixed(n, 9 * 3600));
-  };
-  auto services = ingest::SqliteServices::Open(o).value();
+  o.zones = fakes::FixedJst();
+  auto services = std::make_unique<ingest::IngestService>(*st, o);
 
   std::atomic<bool> stop{false};
   std::atomic<std::uint64_t> taps{0}, errors{0};
@@ -147,7 +132,7 @@ int main(int argc, char** argv) {
   auto pct = [&](double q) {
     return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<size_t>(q * all.size()))];
   };
-  std::string m = services->MetricsText();
+  std::string m = services->MetricsText();  // counters only: no store access
   auto metric = [&](const char* name) {
     auto pos = m.find(std::string("\n") + name + " ");
     return pos == std::string::npos ? std::string("?")

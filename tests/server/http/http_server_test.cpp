@@ -44,7 +44,10 @@ class FakeServices final : public Services {
     delta.version = since + 1;
     done(delta);  // inline, on the network thread
   }
-  std::string MetricsText() override { return "fake_services_metric 7\n"; }
+  void Metrics(std::function<void(std::string)> done) override {
+    // From another thread, as the real services read the store off the network thread.
+    threads_.emplace_back([done = std::move(done)] { done("fake_services_metric 7\n"); });
+  }
 
   std::mutex mu_;
   std::vector<Peer> peers;

@@ -1,0 +1,72 @@
+#include "services/facilities.hpp"
+
+#include "common/validate.hpp"
+#include "services/audit_log.hpp"
+
+namespace anshin::services {
+
+Status CheckFacility(const store::Facility& f, const ZoneLoader& zones) {
+  if (f.code.empty() || f.code.size() > 64)
+    return Status::InvalidArgument("code: must be 1 to 64 characters");
+  for (char c : f.code) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_';
+    if (!ok) return Status::InvalidArgument("code: only letters, digits, '-' and '_' are allowed");
+  }
+  ANSHIN_RETURN_IF_ERROR(CheckName("name", f.name));
+  if (Result<std::shared_ptr<const TimeZone>> z = zones(f.tz_name); !z.ok())
+    return Status::InvalidArgument("tz: " + z.status().message());
+  const FacilityRules& r = f.rules;
+  if (r.double_tap_window.count() < 0 || r.departure_margin.count() < 0 ||
+      r.closing_grace.count() < 0 || r.late_after.count() < 0) {
+    return Status::InvalidArgument("durations must not be negative");
+  }
+  for (const auto& [name, t] : {std::pair{"departure-from", r.departure_from},
+                                std::pair{"closing-time", r.closing_time},
+                                std::pair{"opens", f.opens}, std::pair{"closes", f.closes}}) {
+    if (t.seconds < 0 || t.seconds >= 24 * 3600)
+      return Status::InvalidArgument(std::string(name) + ": not a time of day");
+  }
+  if (f.opens >= f.closes) return Status::InvalidArgument("opens: must be before closing time");
+  return Status::Ok();
+}
+
+Result<FacilityId> Facilities::Add(const store::Facility& f, const store::Actor& who) {
+  ANSHIN_RETURN_IF_ERROR(CheckFacility(f, zones_));
+  return store::InWrite(store_, [&](store::WriteTxn& txn) -> Result<FacilityId> {
+    ANSHIN_ASSIGN_OR_RETURN(std::optional<store::Facility> existing,
+                            txn.facilities().FindByCode(f.code));
+    if (existing) return Status::AlreadyExists("facility " + f.code + " already exists");
+    ANSHIN_ASSIGN_OR_RETURN(FacilityId id, txn.facilities().Insert(f, who.at));
+    ANSHIN_RETURN_IF_ERROR(
+        AppendAudit(txn, who, "facility.add", "facility=" + id.ToString() + " code=" + f.code));
+    return id;
+  });
+}
+
+Status Facilities::Update(const store::Facility& f, const store::Actor& who) {
+  ANSHIN_RETURN_IF_ERROR(CheckFacility(f, zones_));
+  return store::InWrite(store_, [&](store::WriteTxn& txn) -> Status {
+    ANSHIN_ASSIGN_OR_RETURN(std::optional<store::Facility> same_code,
+                            txn.facilities().FindByCode(f.code));
+    if (same_code && same_code->id != f.id)
+      return Status::AlreadyExists("facility " + f.code + " already exists");
+    ANSHIN_RETURN_IF_ERROR(txn.facilities().Update(f));
+    return AppendAudit(txn, who, "facility.set",
+                       "facility=" + f.id.ToString() + " code=" + f.code);
+  });
+}
+
+Result<store::Facility> Facilities::ByCode(std::string_view code) {
+  return store::InRead(store_, [&](store::ReadTxn& txn) -> Result<store::Facility> {
+    ANSHIN_ASSIGN_OR_RETURN(std::optional<store::Facility> f, txn.facilities().FindByCode(code));
+    if (!f) return Status::NotFound("facility " + std::string(code));
+    return *std::move(f);
+  });
+}
+
+Result<std::vector<store::Facility>> Facilities::List() {
+  return store::InRead(store_, [](store::ReadTxn& txn) { return txn.facilities().List(); });
+}
+
+}  // namespace anshin::services

@@ -1,0 +1,70 @@
+// Guardians: registering guardians' addresses and verifying them (DESIGN.md §6: a typo must
+// never send a child's whereabouts to a stranger, so attendance mail goes only to verified
+// addresses).
+//
+// Rules:
+//   - an address is checked by CheckEmailAddress (the same rule the mail composer applies);
+//   - a child has at most `max_per_child` guardians, and an address at most once per child;
+//   - a new guardian starts unverified, with a verification mail queued in the same
+//     transaction: a 6-digit code and a 128-bit link token, valid for `code_lifetime`;
+//     both are stored only as keyed hashes, and in clear only in the outbox row until sent;
+//   - at most `max_sends_per_day` verification mails per guardian in a rolling 24 h window;
+//     a new one makes the previous code and link dead (unsent earlier mails are dropped);
+//   - at most `max_attempts` wrong codes, then a new code must be sent; every attempt counts
+//     even when it fails (the attempt is committed, the failure returned).
+// Every change is audited with its actor in the same transaction. Thread-safe; blocks on the
+// store.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/status.hpp"
+#include "common/time.hpp"
+#include "store/store.hpp"
+
+namespace anshin::services {
+
+struct GuardianLimits {
+  int max_per_child = 4;
+  Millis code_lifetime{24 * 3600 * 1000};
+  int max_attempts = 5;
+  int max_sends_per_day = 5;
+};
+
+// What Add / ResendVerification created: the code and link token in clear (the mail needs
+// them), the outbox row that carries them, and when they expire.
+struct VerificationTicket {
+  GuardianId guardian;
+  std::string code;        // 6 digits
+  std::string link_token;  // 32 hex characters
+  TimePoint expires_at;
+  std::int64_t outbox_id = 0;
+};
+
+class Guardians {
+ public:
+  explicit Guardians(store::Store& store, GuardianLimits limits = {})
+      : store_(store), limits_(limits) {}
+
+  const GuardianLimits& limits() const { return limits_; }
+
+  Result<VerificationTicket> Add(const store::Guardian& g, const store::Actor& who);
+  // A new code and link (the old ones stop working); rate-limited per day.
+  Result<VerificationTicket> ResendVerification(GuardianId id, const store::Actor& who);
+  // A code read out by the guardian (to the call centre, or typed by an operator).
+  Status VerifyByCode(GuardianId id, std::string_view code, const store::Actor& who);
+  // The link from the verification mail (the public page). NotFound for an unknown or used
+  // link, FailedPrecondition when expired.
+  Result<GuardianId> VerifyByLink(std::string_view link_token, TimePoint now);
+  Result<store::Guardian> Get(GuardianId id);
+
+ private:
+  Result<VerificationTicket> IssueVerification(store::WriteTxn& txn, const store::Guardian& g,
+                                               TimePoint now);
+
+  store::Store& store_;
+  const GuardianLimits limits_;
+};
+
+}  // namespace anshin::services

@@ -1,0 +1,87 @@
+// agents (docs/schema.md).
+#include "store/sqlite/tables.hpp"
+
+namespace anshin::store::sqlite_impl {
+namespace {
+
+#define ANSHIN_AGENT_COLS                                                                \
+  "id, name, facility_id, cert_sha256, status, enrolled_at, last_contact, last_health, " \
+  "skew_ms, acked_through, gap_from, gap_to"
+
+Result<Agent> ReadAgent(const Query& q) {
+  Agent a;
+  a.id = AgentId{q.Int(0)};
+  a.name = q.Text(1);
+  a.facility = FacilityId{q.Int(2)};
+  a.cert_sha256 = q.Text(3);
+  ANSHIN_ASSIGN_OR_RETURN(a.status, kAgentStatusNames.Parse(q.TextView(4)));
+  a.enrolled_at = FromUnixMillis(q.Int(5));
+  a.last_contact = OptTime(q, 6);
+  a.last_health_json = q.Text(7);
+  a.skew_ms = q.Int(8);
+  a.acked_through = static_cast<std::uint64_t>(q.Int(9));
+  if (!q.IsNull(10)) {
+    a.gap =
+        wire::SeqGap{static_cast<std::uint64_t>(q.Int(10)), static_cast<std::uint64_t>(q.Int(11))};
+  }
+  return a;
+}
+
+}  // namespace
+
+Result<std::optional<Agent>> SqliteAgents::Find(std::string_view name) {
+  ANSHIN_ASSIGN_OR_RETURN(Query q,
+                          db_.Prepare("SELECT " ANSHIN_AGENT_COLS " FROM agents WHERE name = ?"));
+  q.Bind(1, name);
+  ANSHIN_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<Agent>();
+  ANSHIN_ASSIGN_OR_RETURN(Agent a, ReadAgent(q));
+  return std::optional<Agent>(std::move(a));
+}
+
+Result<std::vector<Agent>> SqliteAgents::List() {
+  ANSHIN_ASSIGN_OR_RETURN(Query q,
+                          db_.Prepare("SELECT " ANSHIN_AGENT_COLS " FROM agents ORDER BY name"));
+  std::vector<Agent> out;
+  ANSHIN_RETURN_IF_ERROR(q.ForEachRow([&]() -> Status {
+    ANSHIN_ASSIGN_OR_RETURN(Agent a, ReadAgent(q));
+    out.push_back(std::move(a));
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<AgentId> SqliteAgents::Insert(const Agent& a) {
+  ANSHIN_ASSIGN_OR_RETURN(Query q,
+                          db_.Prepare("INSERT INTO agents(name, facility_id, cert_sha256, status, "
+                                      "enrolled_at) VALUES (?, ?, ?, ?, ?)"));
+  q.Bind(1, a.name).Bind(2, a.facility.value).Bind(3, a.cert_sha256);
+  q.Bind(4, kAgentStatusNames.Name(a.status)).Bind(5, ToUnixMillis(a.enrolled_at));
+  ANSHIN_RETURN_IF_ERROR(q.Run().WithContext("agent " + a.name));
+  return AgentId{db_.LastInsertRowid()};
+}
+
+Status SqliteAgents::SetStatus(AgentId id, AgentStatus status) {
+  ANSHIN_ASSIGN_OR_RETURN(Query q, db_.Prepare("UPDATE agents SET status = ? WHERE id = ?"));
+  q.Bind(1, kAgentStatusNames.Name(status)).Bind(2, id.value);
+  ANSHIN_RETURN_IF_ERROR(q.Run());
+  return NotFoundUnless(db_.Changes() > 0, "agent " + id.ToString());
+}
+
+Status SqliteAgents::RecordContact(AgentId id, const AgentContact& c) {
+  ANSHIN_ASSIGN_OR_RETURN(Query q,
+                          db_.Prepare("UPDATE agents SET last_contact = ?, skew_ms = ?, "
+                                      "last_health = COALESCE(?, last_health), acked_through = ?, "
+                                      "gap_from = ?, gap_to = ? WHERE id = ?"));
+  q.Bind(1, ToUnixMillis(c.at)).Bind(2, c.skew_ms).Bind(3, c.health_json).Bind(4, c.acked_through);
+  if (c.gap) {
+    q.Bind(5, c.gap->from).Bind(6, c.gap->to);
+  } else {
+    q.BindNull(5).BindNull(6);
+  }
+  q.Bind(7, id.value);
+  ANSHIN_RETURN_IF_ERROR(q.Run());
+  return NotFoundUnless(db_.Changes() > 0, "agent " + id.ToString());
+}
+
+}  // namespace anshin::store::sqlite_impl

@@ -1,0 +1,134 @@
+// cards and allowlist_changes (docs/schema.md).
+#include "store/sqlite/tables.hpp"
+
+namespace anshin::store::sqlite_impl {
+namespace {
+
+#define ANSHIN_CARD_COLS "token, child_id, status, issued_at, retired_at"
+
+Result<Card> ReadCard(const Query& q) {
+  Card c;
+  ANSHIN_ASSIGN_OR_RETURN(c.token, CardToken::Parse(q.TextView(0)));
+  c.child = ChildId{q.Int(1)};
+  ANSHIN_ASSIGN_OR_RETURN(c.status, kCardStatusNames.Parse(q.TextView(2)));
+  c.issued_at = FromUnixMillis(q.Int(3));
+  c.retired_at = OptTime(q, 4);
+  return c;
+}
+
+Result<std::optional<Card>> OneCard(Query& q) {
+  ANSHIN_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<Card>();
+  ANSHIN_ASSIGN_OR_RETURN(Card c, ReadCard(q));
+  return std::optional<Card>(std::move(c));
+}
+
+Result<std::uint64_t> OneCount(Query& q) {
+  ANSHIN_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return Status::Internal("an aggregate returned no row");
+  return static_cast<std::uint64_t>(q.Int(0));
+}
+
+}  // namespace
+
+Result<std::optional<Card>> SqliteCards::Find(const CardToken& token) {
+  ANSHIN_ASSIGN_OR_RETURN(Query q,
+                          db_.Prepare("SELECT " ANSHIN_CARD_COLS " FROM cards WHERE token = ?"));
+  q.Bind(1, token.hex());
+  return OneCard(q);
+}
+
+Result<std::optional<Card>> SqliteCards::ActiveOf(ChildId child) {
+  ANSHIN_ASSIGN_OR_RETURN(Query q,
+                          db_.Prepare("SELECT " ANSHIN_CARD_COLS
+                                      " FROM cards WHERE child_id = ? AND status = 'active'"));
+  q.Bind(1, child.value);
+  return OneCard(q);
+}
+
+Result<std::vector<Card>> SqliteCards::OfChild(ChildId child) {
+  ANSHIN_ASSIGN_OR_RETURN(Query q,
+                          db_.Prepare("SELECT " ANSHIN_CARD_COLS " FROM cards WHERE child_id = ? "
+                                      "ORDER BY issued_at, token"));
+  q.Bind(1, child.value);
+  std::vector<Card> out;
+  ANSHIN_RETURN_IF_ERROR(q.ForEachRow([&]() -> Status {
+    ANSHIN_ASSIGN_OR_RETURN(Card c, ReadCard(q));
+    out.push_back(std::move(c));
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::uint64_t> SqliteCards::AllowlistVersion() {
+  ANSHIN_ASSIGN_OR_RETURN(Query q,
+                          db_.Prepare("SELECT COALESCE(MAX(version), 0) FROM allowlist_changes"));
+  return OneCount(q);
+}
+
+Result<std::uint64_t> SqliteCards::OldestAllowlistVersion() {
+  ANSHIN_ASSIGN_OR_RETURN(Query q,
+                          db_.Prepare("SELECT COALESCE(MIN(version), 0) FROM allowlist_changes"));
+  return OneCount(q);
+}
+
+Result<std::vector<CardToken>> SqliteCards::AllowlistTokens() {
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q,
+      db_.Prepare("SELECT token FROM cards WHERE status IN ('active', 'lost') ORDER BY token"));
+  std::vector<CardToken> out;
+  ANSHIN_RETURN_IF_ERROR(q.ForEachRow([&]() -> Status {
+    ANSHIN_ASSIGN_OR_RETURN(CardToken t, CardToken::Parse(q.TextView(0)));
+    out.push_back(std::move(t));
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::vector<std::pair<CardToken, AllowlistOp>>> SqliteCards::AllowlistChangesSince(
+    std::uint64_t since) {
+  // The net effect per token: its latest change, when that is after `since`.
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("SELECT a.token, a.op FROM allowlist_changes a WHERE a.version > ? "
+                           "AND a.version = (SELECT MAX(b.version) FROM allowlist_changes b "
+                           "WHERE b.token = a.token) ORDER BY a.token"));
+  q.Bind(1, since);
+  std::vector<std::pair<CardToken, AllowlistOp>> out;
+  ANSHIN_RETURN_IF_ERROR(q.ForEachRow([&]() -> Status {
+    ANSHIN_ASSIGN_OR_RETURN(CardToken t, CardToken::Parse(q.TextView(0)));
+    out.emplace_back(std::move(t),
+                     q.TextView(1) == "add" ? AllowlistOp::kAdd : AllowlistOp::kRemove);
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Status SqliteCards::Insert(const Card& c) {
+  ANSHIN_ASSIGN_OR_RETURN(Query q,
+                          db_.Prepare("INSERT INTO cards(token, child_id, status, issued_at, "
+                                      "retired_at) VALUES (?, ?, ?, ?, ?)"));
+  q.Bind(1, c.token.hex()).Bind(2, c.child.value).Bind(3, kCardStatusNames.Name(c.status));
+  q.Bind(4, ToUnixMillis(c.issued_at));
+  BindTime(q, 5, c.retired_at);
+  return q.Run().WithContext("card " + c.token.hex());
+}
+
+Status SqliteCards::SetStatus(const CardToken& token, CardStatus status, TimePoint at) {
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("UPDATE cards SET status = ?, retired_at = CASE WHEN ? = 'retired' "
+                           "THEN ? ELSE retired_at END WHERE token = ?"));
+  const std::string_view name = kCardStatusNames.Name(status);
+  q.Bind(1, name).Bind(2, name).Bind(3, ToUnixMillis(at)).Bind(4, token.hex());
+  ANSHIN_RETURN_IF_ERROR(q.Run());
+  return NotFoundUnless(db_.Changes() > 0, "card " + token.hex());
+}
+
+Status SqliteCards::RecordAllowlistChange(const CardToken& token, AllowlistOp op, TimePoint at) {
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("INSERT INTO allowlist_changes(token, op, at) VALUES (?, ?, ?)"));
+  q.Bind(1, token.hex()).Bind(2, op == AllowlistOp::kAdd ? "add" : "remove");
+  q.Bind(3, ToUnixMillis(at));
+  return q.Run();
+}
+
+}  // namespace anshin::store::sqlite_impl

@@ -1,0 +1,283 @@
+// Store: the server's durable state behind one small interface, in the manner of leveldb's
+// Env: the store holds data, services hold rules (docs/architecture.md).
+//
+// Everything is done inside a transaction. BeginRead() gives a consistent snapshot (ReadTxn);
+// BeginWrite() gives the single writer (WriteTxn), which commits atomically with Commit() and
+// rolls back when destroyed without it. A transaction hands out one view per table family:
+//
+//   facilities()  facilities and their engine parameters
+//   agents()      facility PCs, their certificates and last contact
+//   children()    enrolled children and their expected departure times
+//   guardians()   guardians' addresses, preferences and pending verification
+//   cards()       cards and the versioned allowlist the agents download
+//   attendance()  taps with their decisions, and the engine's per-day state
+//   outbox()      mail to send and the send history
+//   alerts()      alerts raised for staff
+//   audit()       the append-only audit log (the hash chain is services/audit_log's job)
+//   jobs()        runs of scheduled jobs, so a job runs once per period across restarts
+//
+// Each family is a View (reads) and a Table (a View plus writes); a ReadTxn hands out Views and
+// a WriteTxn Tables, so a write on a snapshot does not compile. Methods run SQL only: they
+// check nothing the schema does not (no validation, no lifecycle, no limits).
+//
+// Thread-safety: a Store may be used from any thread. A transaction is used by one thread at a
+// time. A WriteTxn holds the store's single writer while alive: keep it short and never block
+// on anything else inside it. Read transactions run in parallel with each other and with the
+// writer (an implementation keeps a connection per concurrent reader).
+//
+// Ownership: results are values; the store keeps no reference to arguments. Views and tables
+// are owned by their transaction and valid while it lives.
+//
+// Failures: NotFound (the named row does not exist), AlreadyExists (a unique value used
+// twice), InvalidArgument (a value the schema refuses, e.g. a reference to a missing row),
+// Unavailable (busy, disk full or failing: retry later), Internal (a bug or an unexpected
+// library failure; also a stored value that cannot be read back). Messages carry the
+// database's own text and may quote SQL: log them, never send them to a client.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/status.hpp"
+#include "store/records.hpp"
+
+namespace anshin::store {
+
+// ---- registry ----------------------------------------------------------------------------
+
+class FacilityView {
+ public:
+  virtual ~FacilityView() = default;
+  virtual Result<Facility> Get(FacilityId id) = 0;
+  virtual Result<std::optional<Facility>> FindByCode(std::string_view code) = 0;
+  virtual Result<std::vector<Facility>> List() = 0;  // by code
+};
+class FacilityTable : public FacilityView {
+ public:
+  virtual Result<FacilityId> Insert(const Facility& f, TimePoint created_at) = 0;
+  virtual Status Update(const Facility& f) = 0;  // by f.id
+};
+
+class ChildView {
+ public:
+  virtual ~ChildView() = default;
+  virtual Result<Child> Get(ChildId id) = 0;
+  virtual Result<ChildSchedule> Schedule(ChildId id) = 0;  // the engine's part of Get()
+};
+class ChildTable : public ChildView {
+ public:
+  virtual Result<ChildId> Insert(const Child& c, TimePoint created_at) = 0;
+};
+
+class GuardianView {
+ public:
+  virtual ~GuardianView() = default;
+  virtual Result<Guardian> Get(GuardianId id) = 0;
+  virtual Result<std::vector<Guardian>> OfChild(ChildId child) = 0;  // by id
+  // Verified, non-bouncing guardians of the child who chose this kind of notice, by id.
+  virtual Result<std::vector<GuardianId>> NoticeTargets(ChildId child, NoticeKind kind) = 0;
+  virtual Result<VerificationState> Verification(GuardianId id) = 0;
+  virtual Result<std::optional<GuardianId>> FindByLinkHash(std::string_view link_hash) = 0;
+};
+class GuardianTable : public GuardianView {
+ public:
+  virtual Result<GuardianId> Insert(const Guardian& g, TimePoint created_at) = 0;
+  virtual Status SetVerification(GuardianId id, const VerificationState& v) = 0;
+  virtual Status SetBouncing(GuardianId id, bool bouncing) = 0;
+};
+
+enum class AllowlistOp { kAdd, kRemove };
+
+class CardView {
+ public:
+  virtual ~CardView() = default;
+  virtual Result<std::optional<Card>> Find(const CardToken& token) = 0;
+  virtual Result<std::optional<Card>> ActiveOf(ChildId child) = 0;
+  virtual Result<std::vector<Card>> OfChild(ChildId child) = 0;  // by issue time
+  // The allowlist: the latest change's version (0: none), the oldest change still kept, the
+  // tokens of every card it lists now, and the net change per token after `since`.
+  virtual Result<std::uint64_t> AllowlistVersion() = 0;
+  virtual Result<std::uint64_t> OldestAllowlistVersion() = 0;
+  virtual Result<std::vector<CardToken>> AllowlistTokens() = 0;
+  virtual Result<std::vector<std::pair<CardToken, AllowlistOp>>> AllowlistChangesSince(
+      std::uint64_t since) = 0;
+};
+class CardTable : public CardView {
+ public:
+  virtual Status Insert(const Card& c) = 0;
+  // Sets the status; `retired_at` is written when it becomes kRetired.
+  virtual Status SetStatus(const CardToken& token, CardStatus status, TimePoint at) = 0;
+  virtual Status RecordAllowlistChange(const CardToken& token, AllowlistOp op, TimePoint at) = 0;
+};
+
+// ---- agents ------------------------------------------------------------------------------
+
+class AgentView {
+ public:
+  virtual ~AgentView() = default;
+  virtual Result<std::optional<Agent>> Find(std::string_view name) = 0;
+  virtual Result<std::vector<Agent>> List() = 0;  // by name
+};
+class AgentTable : public AgentView {
+ public:
+  virtual Result<AgentId> Insert(const Agent& a) = 0;
+  virtual Status SetStatus(AgentId id, AgentStatus status) = 0;
+  virtual Status RecordContact(AgentId id, const AgentContact& contact) = 0;
+};
+
+// ---- attendance --------------------------------------------------------------------------
+
+class AttendanceView {
+ public:
+  virtual ~AttendanceView() = default;
+  // The tap stored under (agent, seq), or nullopt.
+  virtual Result<std::optional<TapRecord>> FindTap(AgentId agent, std::uint64_t seq) = 0;
+  virtual Result<std::vector<TapRecord>> TapsOfAgent(AgentId agent, std::uint64_t after_seq,
+                                                     int limit) = 0;
+  // Walks the agent's stored seqs forward from `acked_through` while they are contiguous;
+  // returns the contiguous end and the first missing range after it (if a later seq exists).
+  virtual Result<std::pair<std::uint64_t, std::optional<wire::SeqGap>>> ContiguousThrough(
+      AgentId agent, std::uint64_t acked_through) = 0;
+  // The stored day, or a fresh ChildDay{date} when none is stored.
+  virtual Result<ChildDay> LoadChildDay(ChildId child, FacilityId facility,
+                                        const LocalDate& date) = 0;
+  // Days of the facility on `date` with an open visit whose closing alert was not raised.
+  virtual Result<std::vector<OpenDay>> OpenDays(FacilityId facility, const LocalDate& date) = 0;
+};
+class AttendanceTable : public AttendanceView {
+ public:
+  virtual Status InsertTap(const TapRecord& tap) = 0;
+  virtual Status SaveChildDay(ChildId child, FacilityId facility, const ChildDay& day) = 0;
+};
+
+// ---- outbox and send history -------------------------------------------------------------
+
+class OutboxView {
+ public:
+  virtual ~OutboxView() = default;
+  virtual Result<std::vector<OutboxRow>> List(std::optional<ChildId> child) = 0;  // by id
+  virtual Result<std::vector<SendLogEntry>> SendLog(std::int64_t outbox_id) = 0;
+  virtual Result<OutboxStats> Stats(TimePoint now) = 0;
+};
+class OutboxTable : public OutboxView {
+ public:
+  virtual Result<std::int64_t> Insert(const OutboxMessage& m) = 0;
+  // Moves up to `limit` due queued/retrying rows to sending, oldest due first; returns them.
+  virtual Result<std::vector<OutboxItem>> Claim(int limit, TimePoint now) = 0;
+  // Records one attempt: the row's new state and a send_log entry. NotFound for no such row.
+  virtual Status RecordAttempt(const SendResult& r) = 0;
+  // Rows left `sending` (by a crash) back to queued; returns how many.
+  virtual Result<int> RequeueSending() = 0;
+  // Unsent verification mails of the guardian become failed with `reason` and lose their
+  // code and link; returns how many.
+  virtual Result<int> DropPendingVerification(GuardianId guardian, std::string_view reason) = 0;
+  // Queues a test mail to every verified, non-bouncing guardian of the facility's enrolled
+  // children; returns how many.
+  virtual Result<int> InsertTestMails(FacilityId facility, TimePoint now) = 0;
+};
+
+// ---- alerts, audit, jobs -----------------------------------------------------------------
+
+class AlertView {
+ public:
+  virtual ~AlertView() = default;
+  virtual Result<std::vector<AlertRecord>> List(bool unacknowledged_only) = 0;  // by id
+};
+class AlertTable : public AlertView {
+ public:
+  virtual Result<std::int64_t> Insert(const AlertRecord& a) = 0;
+};
+
+class AuditView {
+ public:
+  virtual ~AuditView() = default;
+  virtual Result<std::optional<AuditEntry>> Last() = 0;
+  virtual Result<std::vector<AuditEntry>> List() = 0;  // by id
+};
+class AuditTable : public AuditView {
+ public:
+  virtual Result<std::int64_t> Append(const AuditEntry& e) = 0;  // id and hashes as given
+};
+
+class JobView {
+ public:
+  virtual ~JobView() = default;
+  virtual Result<bool> HasRun(std::string_view job, std::string_view period) = 0;
+};
+class JobTable : public JobView {
+ public:
+  // Records that `job` ran for `period` ("monthly-test:hikari1", "2026-12"); false when it was
+  // already recorded (then nothing changes).
+  virtual Result<bool> RecordRun(std::string_view job, std::string_view period, TimePoint at) = 0;
+};
+
+// ---- transactions ------------------------------------------------------------------------
+
+class ReadTxn {
+ public:
+  virtual ~ReadTxn() = default;
+  virtual FacilityView& facilities() = 0;
+  virtual AgentView& agents() = 0;
+  virtual ChildView& children() = 0;
+  virtual GuardianView& guardians() = 0;
+  virtual CardView& cards() = 0;
+  virtual AttendanceView& attendance() = 0;
+  virtual OutboxView& outbox() = 0;
+  virtual AlertView& alerts() = 0;
+  virtual AuditView& audit() = 0;
+  virtual JobView& jobs() = 0;
+};
+
+class WriteTxn : public ReadTxn {
+ public:
+  FacilityTable& facilities() override = 0;
+  AgentTable& agents() override = 0;
+  ChildTable& children() override = 0;
+  GuardianTable& guardians() override = 0;
+  CardTable& cards() override = 0;
+  AttendanceTable& attendance() override = 0;
+  OutboxTable& outbox() override = 0;
+  AlertTable& alerts() override = 0;
+  AuditTable& audit() override = 0;
+  JobTable& jobs() override = 0;
+
+  // Savepoints let a caller that groups independent requests in one transaction undo one of
+  // them alone (group commit). One at a time; nesting is not needed.
+  virtual Status Savepoint() = 0;
+  virtual Status ReleaseSavepoint() = 0;   // keep what was done since Savepoint()
+  virtual Status RollbackSavepoint() = 0;  // undo what was done since Savepoint()
+  // Durable when it returns ok. After a failed Commit() the transaction is rolled back.
+  virtual Status Commit() = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  virtual Result<std::unique_ptr<ReadTxn>> BeginRead() = 0;
+  virtual Result<std::unique_ptr<WriteTxn>> BeginWrite() = 0;
+};
+
+// Runs `fn(WriteTxn&)` in a write transaction and commits when it returns ok; returns fn's
+// result (or the commit's failure).
+template <typename Fn>
+auto InWrite(Store& store, Fn&& fn) -> decltype(fn(std::declval<WriteTxn&>())) {
+  ANSHIN_ASSIGN_OR_RETURN(std::unique_ptr<WriteTxn> txn, store.BeginWrite());
+  auto result = fn(*txn);
+  if (!result.ok()) return result;
+  ANSHIN_RETURN_IF_ERROR(txn->Commit());
+  return result;
+}
+
+// Runs `fn(ReadTxn&)` on a snapshot and returns its result.
+template <typename Fn>
+auto InRead(Store& store, Fn&& fn) -> decltype(fn(std::declval<ReadTxn&>())) {
+  ANSHIN_ASSIGN_OR_RETURN(std::unique_ptr<ReadTxn> txn, store.BeginRead());
+  return fn(*txn);
+}
+
+}  // namespace anshin::store

@@ -1,0 +1,561 @@
+// The store contract: what every Store implementation must do, family by family, tested through
+// the interfaces only (store/store.hpp). Runs once per factory in store_factories.hpp; every
+// test's name starts with "contract:".
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "tests/store/store_factories.hpp"
+
+namespace anshin::store::contract {
+namespace {
+
+TimePoint T(const char* rfc3339) { return ParseRfc3339(rfc3339).value(); }
+CardToken Tok(char c) { return CardToken::Parse(std::string(32, c)).value(); }
+const TimePoint kT0 = T("2026-11-26T09:00:00+09:00");
+
+// A facility, an agent and a child written straight through the tables (no services: the
+// contract is about storage, not rules).
+template <typename Factory>
+struct World {
+  Factory factory;
+  std::unique_ptr<Store> store = factory.Open();
+  FacilityId facility;
+  AgentId agent;
+  ChildId child;
+
+  World() {
+    auto txn = store->BeginWrite().value();
+    Facility f;
+    f.code = "hikari-1";
+    f.name = "光が丘第一学童クラブ";
+    facility = txn->facilities().Insert(f, kT0).value();
+    Agent a;
+    a.name = "hikari-1-pc";
+    a.facility = facility;
+    a.cert_sha256 = std::string(64, 'a');
+    a.enrolled_at = kT0;
+    agent = txn->agents().Insert(a).value();
+    Child c;
+    c.name = "練馬 さくら";
+    c.facility = facility;
+    c.schedule.expected_departure[4] = LocalTime::HM(17, 0);
+    child = txn->children().Insert(c, kT0).value();
+    REQUIRE(txn->Commit().ok());
+  }
+
+  GuardianId AddGuardian(const std::string& email, bool verified, bool arrival = true,
+                         bool departure = true) {
+    auto txn = store->BeginWrite().value();
+    Guardian g;
+    g.child = child;
+    g.email = email;
+    g.verified = verified;
+    g.wants_arrival = arrival;
+    g.wants_departure = departure;
+    GuardianId id = txn->guardians().Insert(g, kT0).value();
+    REQUIRE(txn->Commit().ok());
+    return id;
+  }
+
+  std::int64_t QueueMail(GuardianId g, OutboxKind kind, TimePoint at) {
+    auto txn = store->BeginWrite().value();
+    OutboxMessage m;
+    m.kind = kind;
+    m.guardian = g;
+    m.child = child;
+    m.facility = facility;
+    m.tap_at = at;
+    m.created_at = at;
+    if (kind == OutboxKind::kVerification) {
+      m.verification_code = "123456";
+      m.link_token = std::string(32, 'f');
+    }
+    std::int64_t id = txn->outbox().Insert(m).value();
+    REQUIRE(txn->Commit().ok());
+    return id;
+  }
+
+  TapRecord Tap(std::uint64_t seq) const {
+    TapRecord t;
+    t.agent = agent;
+    t.seq = seq;
+    t.card = Tok('1');
+    t.facility = facility;
+    t.reader = "entrance";
+    t.tapped_at = t.corrected_at = t.received_at = kT0;
+    t.reason = Reason::kUnknownCard;
+    return t;
+  }
+};
+
+TEMPLATE_TEST_CASE("contract: facilities round-trip their engine parameters", "[contract]",
+                   ANSHIN_STORE_FACTORIES) {
+  World<TestType> w;
+  auto txn = w.store->BeginWrite().value();
+  Facility f = txn->facilities().Get(w.facility).value();
+  CHECK(f.code == "hikari-1");
+  CHECK(f.name == "光が丘第一学童クラブ");
+  CHECK(f.rules.double_tap_window == Seconds(120));
+  CHECK(f.rules.departure_from == LocalTime::HM(16, 30));
+  f.rules.closing_time = LocalTime::HM(18, 30);
+  f.rules.late_after = Seconds(600);
+  f.rules.departure_margin = Minutes(45);
+  f.opens = LocalTime::HM(8, 0);
+  f.tz_name = "Europe/Berlin";
+  REQUIRE(txn->facilities().Update(f).ok());
+  Facility g = txn->facilities().FindByCode("hikari-1").value().value();
+  CHECK(g.rules.closing_time == LocalTime::HM(18, 30));
+  CHECK(g.rules.late_after == Seconds(600));
+  CHECK(g.rules.departure_margin == Minutes(45));
+  CHECK(g.opens == LocalTime::HM(8, 0));
+  CHECK(g.tz_name == "Europe/Berlin");
+  CHECK_FALSE(txn->facilities().FindByCode("nope").value());
+  CHECK(txn->facilities().Get(FacilityId{999}).status().code() == Status::Code::kNotFound);
+  Facility dup;
+  dup.code = "hikari-1";
+  dup.name = "x";
+  CHECK(txn->facilities().Insert(dup, kT0).status().code() == Status::Code::kAlreadyExists);
+  Facility missing = f;
+  missing.id = FacilityId{999};
+  missing.code = "other";
+  CHECK(txn->facilities().Update(missing).code() == Status::Code::kNotFound);
+  dup.code = "a-second";
+  REQUIRE(txn->facilities().Insert(dup, kT0).ok());
+  auto list = txn->facilities().List().value();
+  REQUIRE(list.size() == 2);
+  CHECK(list[0].code == "a-second");  // by code
+}
+
+TEMPLATE_TEST_CASE("contract: children and their schedules", "[contract]",
+                   ANSHIN_STORE_FACTORIES) {
+  World<TestType> w;
+  auto read = w.store->BeginRead().value();
+  Child c = read->children().Get(w.child).value();
+  CHECK(c.name == "練馬 さくら");
+  CHECK(c.facility == w.facility);
+  CHECK(c.status == ChildStatus::kEnrolled);
+  CHECK(c.schedule.expected_departure[4] == LocalTime::HM(17, 0));
+  CHECK_FALSE(c.schedule.expected_departure[1]);
+  CHECK(read->children().Schedule(w.child).value().expected_departure[4] == LocalTime::HM(17, 0));
+  CHECK(read->children().Get(ChildId{999}).status().code() == Status::Code::kNotFound);
+  read.reset();
+  auto txn = w.store->BeginWrite().value();
+  Child orphan;
+  orphan.name = "x";
+  orphan.facility = FacilityId{999};
+  CHECK(txn->children().Insert(orphan, kT0).status().code() == Status::Code::kInvalidArgument);
+}
+
+TEMPLATE_TEST_CASE("contract: a tap is stored once per (agent, seq)", "[contract]",
+                   ANSHIN_STORE_FACTORIES) {
+  World<TestType> w;
+  TapRecord t = w.Tap(7);
+  t.direction = Direction::kExit;
+  t.child = w.child;
+  t.reason = Reason::kDeparture;
+  t.late = true;
+  {
+    auto txn = w.store->BeginWrite().value();
+    CHECK_FALSE(txn->attendance().FindTap(w.agent, 7).value());
+    REQUIRE(txn->attendance().InsertTap(t).ok());
+    CHECK(txn->attendance().InsertTap(t).code() == Status::Code::kAlreadyExists);
+    std::optional<TapRecord> found = txn->attendance().FindTap(w.agent, 7).value();
+    REQUIRE(found);
+    CHECK(found->seq == 7);
+    CHECK(found->card == Tok('1'));
+    CHECK(found->reader == "entrance");
+    CHECK(found->direction == Direction::kExit);
+    CHECK(found->tapped_at == kT0);
+    CHECK(found->reason == Reason::kDeparture);
+    CHECK(found->child == w.child);
+    CHECK(found->late);
+    CHECK_FALSE(txn->attendance().FindTap(w.agent, 8).value());
+    REQUIRE(txn->Commit().ok());
+  }
+  auto read = w.store->BeginRead().value();
+  CHECK(read->attendance().TapsOfAgent(w.agent, 0, 100).value().size() == 1);
+  CHECK(read->attendance().TapsOfAgent(w.agent, 7, 100).value().empty());
+}
+
+TEMPLATE_TEST_CASE("contract: uncommitted writes roll back; savepoints undo one part",
+                   "[contract]", ANSHIN_STORE_FACTORIES) {
+  World<TestType> w;
+  {
+    auto txn = w.store->BeginWrite().value();
+    REQUIRE(txn->attendance().InsertTap(w.Tap(1)).ok());
+  }  // destroyed: rolled back
+  {
+    auto read = w.store->BeginRead().value();
+    CHECK(read->attendance().TapsOfAgent(w.agent, 0, 100).value().empty());
+  }
+  {
+    auto txn = w.store->BeginWrite().value();
+    REQUIRE(txn->Savepoint().ok());
+    REQUIRE(txn->attendance().InsertTap(w.Tap(1)).ok());
+    REQUIRE(txn->ReleaseSavepoint().ok());
+    REQUIRE(txn->Savepoint().ok());
+    REQUIRE(txn->attendance().InsertTap(w.Tap(2)).ok());
+    REQUIRE(txn->RollbackSavepoint().ok());
+    REQUIRE(txn->Commit().ok());
+  }
+  auto read = w.store->BeginRead().value();
+  auto taps = read->attendance().TapsOfAgent(w.agent, 0, 100).value();
+  REQUIRE(taps.size() == 1);
+  CHECK(taps[0].seq == 1);
+}
+
+TEMPLATE_TEST_CASE("contract: a read transaction is a snapshot and does not block the writer",
+                   "[contract]", ANSHIN_STORE_FACTORIES) {
+  World<TestType> w;
+  auto read = w.store->BeginRead().value();
+  CHECK(read->attendance().TapsOfAgent(w.agent, 0, 100).value().empty());
+  {
+    auto txn = w.store->BeginWrite().value();  // while the snapshot is open
+    REQUIRE(txn->attendance().InsertTap(w.Tap(1)).ok());
+    REQUIRE(txn->Commit().ok());
+  }
+  CHECK(read->attendance().TapsOfAgent(w.agent, 0, 100).value().empty());  // still the snapshot
+  read.reset();
+  // Several readers at once, from several threads.
+  std::vector<std::thread> threads;
+  std::atomic<int> seen{0};
+  for (int i = 0; i < 3; ++i) {
+    threads.emplace_back([&] {
+      auto r = w.store->BeginRead().value();
+      seen += static_cast<int>(r->attendance().TapsOfAgent(w.agent, 0, 100).value().size());
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(seen == 3);
+}
+
+TEMPLATE_TEST_CASE("contract: contiguous acknowledgement stops at a gap", "[contract]",
+                   ANSHIN_STORE_FACTORIES) {
+  World<TestType> w;
+  auto txn = w.store->BeginWrite().value();
+  for (std::uint64_t seq : {1, 2, 3, 6, 7}) REQUIRE(txn->attendance().InsertTap(w.Tap(seq)).ok());
+  auto [through, gap] = txn->attendance().ContiguousThrough(w.agent, 0).value();
+  CHECK(through == 3);
+  REQUIRE(gap);
+  CHECK(*gap == wire::SeqGap{4, 5});
+  auto [through2, gap2] = txn->attendance().ContiguousThrough(w.agent, 6).value();
+  CHECK(through2 == 7);
+  CHECK_FALSE(gap2);
+}
+
+TEMPLATE_TEST_CASE("contract: child days round-trip and open days are listed", "[contract]",
+                   ANSHIN_STORE_FACTORIES) {
+  World<TestType> w;
+  ChildDay day;
+  day.date = LocalDate{2026, 11, 26};
+  Visit v;
+  v.arrival = T("2026-11-26T15:02:00+09:00");
+  day.visits.push_back(v);
+  Visit x;
+  x.departure = T("2026-11-26T13:00:00+09:00");
+  x.inferred = true;
+  x.corrected = true;
+  x.departure_unknown = true;
+  day.visits.push_back(x);
+  day.accepted_taps = {*v.arrival};
+  auto txn = w.store->BeginWrite().value();
+  REQUIRE(txn->attendance().SaveChildDay(w.child, w.facility, day).ok());
+  CHECK(txn->attendance().LoadChildDay(w.child, w.facility, day.date).value() == day);
+  ChildDay fresh =
+      txn->attendance().LoadChildDay(w.child, w.facility, LocalDate{2026, 11, 27}).value();
+  CHECK(fresh.visits.empty());
+  CHECK(fresh.date == LocalDate{2026, 11, 27});
+  day.visits.pop_back();  // only the open visit is left
+  REQUIRE(txn->attendance().SaveChildDay(w.child, w.facility, day).ok());
+  auto open = txn->attendance().OpenDays(w.facility, day.date).value();
+  REQUIRE(open.size() == 1);
+  CHECK(open[0].child == w.child);
+  CHECK(open[0].day == day);
+  day.closing_alerted = true;
+  REQUIRE(txn->attendance().SaveChildDay(w.child, w.facility, day).ok());
+  CHECK(txn->attendance().OpenDays(w.facility, day.date).value().empty());
+}
+
+TEMPLATE_TEST_CASE("contract: cards, their status and the versioned allowlist", "[contract]",
+                   ANSHIN_STORE_FACTORIES) {
+  World<TestType> w;
+  auto txn = w.store->BeginWrite().value();
+  CardTable& cards = txn->cards();
+  CHECK(cards.AllowlistVersion().value() == 0);
+  CHECK(cards.AllowlistTokens().value().empty());
+  Card a;
+  a.token = Tok('a');
+  a.child = w.child;
+  a.issued_at = kT0;
+  REQUIRE(cards.Insert(a).ok());
+  CHECK(cards.Insert(a).code() == Status::Code::kAlreadyExists);
+  REQUIRE(cards.RecordAllowlistChange(a.token, AllowlistOp::kAdd, kT0).ok());
+  const std::uint64_t v1 = cards.AllowlistVersion().value();
+  CHECK(v1 > 0);
+  CHECK(cards.ActiveOf(w.child).value()->token == Tok('a'));
+
+  REQUIRE(cards.SetStatus(a.token, CardStatus::kRetired, kT0 + Seconds(5)).ok());
+  REQUIRE(cards.RecordAllowlistChange(a.token, AllowlistOp::kRemove, kT0).ok());
+  Card b = a;
+  b.token = Tok('b');
+  b.issued_at = kT0 + Seconds(5);
+  REQUIRE(cards.Insert(b).ok());
+  REQUIRE(cards.RecordAllowlistChange(b.token, AllowlistOp::kAdd, kT0).ok());
+  Card retired = cards.Find(Tok('a')).value().value();
+  CHECK(retired.status == CardStatus::kRetired);
+  CHECK(retired.retired_at == kT0 + Seconds(5));
+  CHECK_FALSE(cards.Find(Tok('c')).value());
+  auto of_child = cards.OfChild(w.child).value();
+  REQUIRE(of_child.size() == 2);
+  CHECK(of_child[0].token == Tok('a'));  // by issue time
+  CHECK(cards.ActiveOf(w.child).value()->token == Tok('b'));
+
+  auto changes = cards.AllowlistChangesSince(v1).value();  // net change per token
+  REQUIRE(changes.size() == 2);
+  CHECK(changes[0] == std::pair{Tok('a'), AllowlistOp::kRemove});
+  CHECK(changes[1] == std::pair{Tok('b'), AllowlistOp::kAdd});
+  CHECK(cards.OldestAllowlistVersion().value() <= v1);
+  CHECK(cards.AllowlistChangesSince(cards.AllowlistVersion().value()).value().empty());
+
+  // Lost cards stay listed (their taps must reach the server); retired ones do not.
+  REQUIRE(cards.SetStatus(b.token, CardStatus::kLost, kT0).ok());
+  CHECK(cards.AllowlistTokens().value() == std::vector<CardToken>{Tok('b')});
+  CHECK_FALSE(cards.ActiveOf(w.child).value());
+  CHECK(cards.SetStatus(Tok('c'), CardStatus::kLost, kT0).code() == Status::Code::kNotFound);
+}
+
+TEMPLATE_TEST_CASE("contract: a child has at most one active card", "[contract]",
+                   ANSHIN_STORE_FACTORIES) {
+  World<TestType> w;
+  auto txn = w.store->BeginWrite().value();
+  Card a;
+  a.token = Tok('a');
+  a.child = w.child;
+  a.issued_at = kT0;
+  REQUIRE(txn->cards().Insert(a).ok());
+  a.token = Tok('b');
+  CHECK(txn->cards().Insert(a).code() == Status::Code::kAlreadyExists);
+}
+
+TEMPLATE_TEST_CASE("contract: guardians, notice targets and verification state", "[contract]",
+                   ANSHIN_STORE_FACTORIES) {
+  World<TestType> w;
+  GuardianId both = w.AddGuardian("both@example.jp", true);
+  GuardianId departures = w.AddGuardian("dep@example.jp", true, false, true);
+  GuardianId unverified = w.AddGuardian("new@example.jp", false);
+  auto txn = w.store->BeginWrite().value();
+  CHECK(txn->guardians().NoticeTargets(w.child, NoticeKind::kArrival).value() ==
+        std::vector<GuardianId>{both});
+  CHECK(txn->guardians().NoticeTargets(w.child, NoticeKind::kCorrection).value() ==
+        std::vector<GuardianId>{both, departures});
+  REQUIRE(txn->guardians().SetBouncing(both, true).ok());
+  CHECK(txn->guardians().NoticeTargets(w.child, NoticeKind::kDeparture).value() ==
+        std::vector<GuardianId>{departures});
+  CHECK(txn->guardians().Get(both).value().bouncing);
+  CHECK(txn->guardians().OfChild(w.child).value().size() == 3);
+
+  VerificationState v = txn->guardians().Verification(unverified).value();
+  CHECK_FALSE(v.verified);
+  CHECK_FALSE(v.code_hash);
+  v.code_hash = "c0de";
+  v.code_expires_at = kT0 + Minutes(5);
+  v.code_attempts = 2;
+  v.link_hash = "11nk";
+  v.sends_window_start = kT0;
+  v.sends_in_window = 3;
+  REQUIRE(txn->guardians().SetVerification(unverified, v).ok());
+  VerificationState back = txn->guardians().Verification(unverified).value();
+  CHECK(back.code_hash == "c0de");
+  CHECK(back.code_expires_at == kT0 + Minutes(5));
+  CHECK(back.code_attempts == 2);
+  CHECK(back.sends_in_window == 3);
+  CHECK(txn->guardians().FindByLinkHash("11nk").value() == unverified);
+  CHECK_FALSE(txn->guardians().FindByLinkHash("nope").value());
+  back.verified = true;
+  back.verified_at = kT0;
+  back.link_hash.reset();
+  REQUIRE(txn->guardians().SetVerification(unverified, back).ok());
+  CHECK(txn->guardians().Get(unverified).value().verified);
+  CHECK_FALSE(txn->guardians().FindByLinkHash("11nk").value());
+  CHECK(txn->guardians().Get(GuardianId{999}).status().code() == Status::Code::kNotFound);
+}
+
+TEMPLATE_TEST_CASE("contract: the outbox is claimed, attempts recorded, history kept",
+                   "[contract]", ANSHIN_STORE_FACTORIES) {
+  World<TestType> w;
+  GuardianId g = w.AddGuardian("parent@example.jp", true);
+  const TimePoint t0 = T("2026-11-26T15:02:00+09:00");
+  std::int64_t a = w.QueueMail(g, OutboxKind::kArrival, t0);
+  std::int64_t b = w.QueueMail(g, OutboxKind::kArrival, t0 + Seconds(1));
+  std::int64_t c = w.QueueMail(g, OutboxKind::kDeparture, t0 + Seconds(2));
+
+  auto txn = w.store->BeginWrite().value();
+  OutboxStats stats = txn->outbox().Stats(t0 + Seconds(60)).value();
+  CHECK(stats.depth == 3);
+  CHECK(stats.queued == 3);
+  CHECK(stats.oldest_age == Seconds(60));
+
+  auto items = txn->outbox().Claim(2, t0 + Seconds(5)).value();
+  REQUIRE(items.size() == 2);
+  CHECK(items[0].id == a);
+  CHECK(items[1].id == b);
+  CHECK(items[0].email == "parent@example.jp");
+  CHECK(items[0].child_name == "練馬 さくら");
+  CHECK(items[0].facility_name == "光が丘第一学童クラブ");
+  CHECK(items[0].facility_tz == "Asia/Tokyo");
+  CHECK(items[0].message.tap_at == t0);
+  CHECK(items[0].message.guardian == g);
+  CHECK(txn->outbox().Claim(10, t0 + Seconds(5)).value().size() == 1);  // only c is left
+  CHECK(txn->outbox().Claim(10, t0 + Seconds(5)).value().empty());
+
+  SendResult sent{a, g, SendResult::Outcome::kSent, t0 + Seconds(6), 250, "250 2.0.0 Ok", "<a@x>",
+                  {}};
+  SendResult retry{b,     g, SendResult::Outcome::kRetry, t0 + Seconds(6), 451, "451 later",
+                   "<b@x>", t0 + Seconds(66)};
+  SendResult failed{c, g, SendResult::Outcome::kFailed, t0 + Seconds(6), 550, "550 no user",
+                    "<c@x>", {}};
+  for (const SendResult& r : {sent, retry, failed}) REQUIRE(txn->outbox().RecordAttempt(r).ok());
+  SendResult nobody = sent;
+  nobody.outbox_id = 999;
+  CHECK(txn->outbox().RecordAttempt(nobody).code() == Status::Code::kNotFound);
+
+  auto rows = txn->outbox().List(w.child).value();
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[0].state == OutboxState::kSent);
+  CHECK(rows[0].relay_reply == "250 2.0.0 Ok");
+  CHECK(rows[0].sent_at == t0 + Seconds(6));
+  CHECK(rows[0].message_id == "<a@x>");
+  CHECK(rows[1].state == OutboxState::kRetrying);
+  CHECK(rows[1].attempts == 1);
+  CHECK(rows[1].last_error == "451 later");
+  CHECK(rows[2].state == OutboxState::kFailed);
+  CHECK(rows[2].message.kind == OutboxKind::kDeparture);
+  auto log = txn->outbox().SendLog(b).value();
+  REQUIRE(log.size() == 1);
+  CHECK(log[0].smtp_code == 451);
+  CHECK(log[0].result == "retry");
+
+  CHECK(txn->outbox().Claim(10, t0 + Seconds(30)).value().empty());  // b not due yet
+  auto again = txn->outbox().Claim(10, t0 + Seconds(66)).value();
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].id == b);
+  CHECK(again[0].attempts == 1);
+  stats = txn->outbox().Stats(t0 + Seconds(70)).value();
+  CHECK(stats.sent == 1);
+  CHECK(stats.sending == 1);
+  CHECK(stats.failed == 1);
+  CHECK(stats.depth == 1);
+  CHECK(txn->outbox().RequeueSending().value() == 1);
+  CHECK(txn->outbox().Stats(t0 + Seconds(70)).value().queued == 1);
+}
+
+TEMPLATE_TEST_CASE("contract: verification mails are dropped; test mails go to verified guardians",
+                   "[contract]", ANSHIN_STORE_FACTORIES) {
+  World<TestType> w;
+  GuardianId verified = w.AddGuardian("a@example.jp", true);
+  GuardianId pending = w.AddGuardian("b@example.jp", false);
+  std::int64_t v = w.QueueMail(pending, OutboxKind::kVerification, kT0);
+  auto txn = w.store->BeginWrite().value();
+  auto claimed = txn->outbox().Claim(10, kT0).value();
+  REQUIRE(claimed.size() == 1);
+  CHECK(claimed[0].message.verification_code == "123456");
+  CHECK(claimed[0].message.link_token == std::string(32, 'f'));
+  REQUIRE(txn->outbox().RequeueSending().ok());
+  CHECK(txn->outbox().DropPendingVerification(pending, "superseded").value() == 1);
+  auto rows = txn->outbox().List(std::nullopt).value();
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].id == v);
+  CHECK(rows[0].state == OutboxState::kFailed);
+  CHECK(rows[0].last_error == "superseded");
+  CHECK(rows[0].message.verification_code.empty());  // the secret is gone
+  CHECK(txn->outbox().InsertTestMails(w.facility, kT0).value() == 1);
+  REQUIRE(txn->guardians().SetBouncing(verified, true).ok());
+  CHECK(txn->outbox().InsertTestMails(w.facility, kT0).value() == 0);
+  CHECK(txn->outbox().InsertTestMails(FacilityId{999}, kT0).value() == 0);
+}
+
+TEMPLATE_TEST_CASE("contract: agents and their last contact", "[contract]",
+                   ANSHIN_STORE_FACTORIES) {
+  World<TestType> w;
+  auto txn = w.store->BeginWrite().value();
+  Agent a = txn->agents().Find("hikari-1-pc").value().value();
+  CHECK(a.facility == w.facility);
+  CHECK(a.status == AgentStatus::kActive);
+  CHECK_FALSE(a.last_contact);
+  AgentContact c;
+  c.at = kT0 + Minutes(1);
+  c.skew_ms = -1500;
+  c.health_json = R"({"reader_state":"ok"})";
+  c.acked_through = 12;
+  c.gap = wire::SeqGap{14, 15};
+  REQUIRE(txn->agents().RecordContact(a.id, c).ok());
+  c.health_json.reset();  // keeps the previous report
+  c.gap.reset();
+  REQUIRE(txn->agents().RecordContact(a.id, c).ok());
+  Agent b = txn->agents().Find("hikari-1-pc").value().value();
+  CHECK(b.last_contact == kT0 + Minutes(1));
+  CHECK(b.skew_ms == -1500);
+  CHECK(b.last_health_json == R"({"reader_state":"ok"})");
+  CHECK(b.acked_through == 12);
+  CHECK_FALSE(b.gap);
+  REQUIRE(txn->agents().SetStatus(a.id, AgentStatus::kRevoked).ok());
+  CHECK(txn->agents().List().value().at(0).status == AgentStatus::kRevoked);
+  CHECK_FALSE(txn->agents().Find("nobody").value());
+  Agent dup = a;
+  CHECK(txn->agents().Insert(dup).status().code() == Status::Code::kAlreadyExists);
+}
+
+TEMPLATE_TEST_CASE("contract: alerts, audit rows and job runs", "[contract]",
+                   ANSHIN_STORE_FACTORIES) {
+  World<TestType> w;
+  auto txn = w.store->BeginWrite().value();
+  AlertRecord a;
+  a.kind = AlertKind::kNoDeparture;
+  a.facility = w.facility;
+  a.child = w.child;
+  a.at = kT0;
+  a.detail = "date=2026-11-26";
+  std::int64_t id = txn->alerts().Insert(a).value();
+  auto alerts = txn->alerts().List(true).value();
+  REQUIRE(alerts.size() == 1);
+  CHECK(alerts[0].id == id);
+  CHECK(alerts[0].kind == AlertKind::kNoDeparture);
+  CHECK(alerts[0].child == w.child);
+  CHECK(alerts[0].detail == "date=2026-11-26");
+
+  CHECK_FALSE(txn->audit().Last().value());
+  AuditEntry e{0, kT0, "tester", "x.y", "a=1", "prev", "hash1"};
+  std::int64_t first = txn->audit().Append(e).value();
+  e.hash = "hash2";
+  txn->audit().Append(e).value();
+  CHECK(txn->audit().Last().value()->hash == "hash2");
+  auto entries = txn->audit().List().value();
+  REQUIRE(entries.size() == 2);
+  CHECK(entries[0].id == first);
+  CHECK(entries[0].actor == "tester");
+  CHECK(entries[0].at == kT0);
+
+  CHECK_FALSE(txn->jobs().HasRun("monthly-test:hikari-1", "2026-12").value());
+  CHECK(txn->jobs().RecordRun("monthly-test:hikari-1", "2026-12", kT0).value());
+  CHECK_FALSE(txn->jobs().RecordRun("monthly-test:hikari-1", "2026-12", kT0).value());
+  CHECK(txn->jobs().HasRun("monthly-test:hikari-1", "2026-12").value());
+  CHECK(txn->jobs().RecordRun("monthly-test:hikari-1", "2027-01", kT0).value());
+}
+
+TEMPLATE_TEST_CASE("contract: what was committed survives reopening", "[contract]",
+                   ANSHIN_STORE_FACTORIES) {
+  World<TestType> w;
+  {
+    auto txn = w.store->BeginWrite().value();
+    REQUIRE(txn->attendance().InsertTap(w.Tap(1)).ok());
+    REQUIRE(txn->Commit().ok());
+  }
+  w.store.reset();
+  w.store = w.factory.Open();
+  auto read = w.store->BeginRead().value();
+  CHECK(read->attendance().TapsOfAgent(w.agent, 0, 10).value().size() == 1);
+  CHECK(read->children().Get(w.child).value().name == "練馬 さくら");
+}
+
+}  // namespace
+}  // namespace anshin::store::contract
