@@ -27,9 +27,9 @@ Result<AgentId> Agents::Enroll(const store::Agent& a, const store::Actor& who,
   store::Agent row = a;
   row.status = store::AgentStatus::kActive;
   ANSHIN_ASSIGN_OR_RETURN(AgentId id, txn->agents().Insert(row));
-  ANSHIN_RETURN_IF_ERROR(AppendAudit(*txn, who, "agent.enroll",
-                                     "agent=" + a.name + " facility=" + a.facility.ToString() +
-                                         " cert_sha256=" + a.cert_sha256));
+  ANSHIN_RETURN_IF_ERROR(AppendAudit(
+      *txn, who, "agent.enroll",
+      "agent=" + a.name + " facility=" + a.facility.ToString() + " cert_sha256=" + a.cert_sha256));
   if (before_commit) ANSHIN_RETURN_IF_ERROR(before_commit());
   if (Status s = txn->Commit(); !s.ok()) {
     if (undo) undo();

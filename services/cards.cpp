@@ -28,8 +28,7 @@ Status Cards::Assign(ChildId child, const CardToken& token, const store::Actor& 
     if (existing) {
       if (existing->child == child && existing->status == CardStatus::kActive)
         return Status::AlreadyExists("card " + token.hex() + " is already this child's card");
-      return Status::AlreadyExists("card already assigned to child " +
-                                   existing->child.ToString());
+      return Status::AlreadyExists("card already assigned to child " + existing->child.ToString());
     }
     ANSHIN_ASSIGN_OR_RETURN(std::optional<store::Card> previous, txn.cards().ActiveOf(child));
     if (previous) {

@@ -21,9 +21,9 @@ Status CheckFacility(const store::Facility& f, const ZoneLoader& zones) {
       r.closing_grace.count() < 0 || r.late_after.count() < 0) {
     return Status::InvalidArgument("durations must not be negative");
   }
-  for (const auto& [name, t] : {std::pair{"departure-from", r.departure_from},
-                                std::pair{"closing-time", r.closing_time},
-                                std::pair{"opens", f.opens}, std::pair{"closes", f.closes}}) {
+  for (const auto& [name, t] :
+       {std::pair{"departure-from", r.departure_from}, std::pair{"closing-time", r.closing_time},
+        std::pair{"opens", f.opens}, std::pair{"closes", f.closes}}) {
     if (t.seconds < 0 || t.seconds >= 24 * 3600)
       return Status::InvalidArgument(std::string(name) + ": not a time of day");
   }
@@ -52,8 +52,7 @@ Status Facilities::Update(const store::Facility& f, const store::Actor& who) {
     if (same_code && same_code->id != f.id)
       return Status::AlreadyExists("facility " + f.code + " already exists");
     ANSHIN_RETURN_IF_ERROR(txn.facilities().Update(f));
-    return AppendAudit(txn, who, "facility.set",
-                       "facility=" + f.id.ToString() + " code=" + f.code);
+    return AppendAudit(txn, who, "facility.set", "facility=" + f.id.ToString() + " code=" + f.code);
   });
 }
 

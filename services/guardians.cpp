@@ -89,7 +89,8 @@ Result<VerificationTicket> Guardians::IssueVerification(store::WriteTxn& txn,
   ANSHIN_RETURN_IF_ERROR(txn.guardians().SetVerification(g.id, v));
   // Earlier verification mails not yet sent would carry dead codes: drop their secrets.
   ANSHIN_RETURN_IF_ERROR(
-      txn.outbox().DropPendingVerification(g.id, "superseded by a newer verification mail")
+      txn.outbox()
+          .DropPendingVerification(g.id, "superseded by a newer verification mail")
           .status());
   store::OutboxMessage m;
   m.kind = store::OutboxKind::kVerification;
@@ -109,7 +110,8 @@ Result<VerificationTicket> Guardians::Add(const store::Guardian& g, const store:
     ANSHIN_ASSIGN_OR_RETURN(store::Child child, txn.children().Get(g.child));
     if (child.status != store::ChildStatus::kEnrolled)
       return Status::FailedPrecondition("child " + g.child.ToString() + " is withdrawn");
-    ANSHIN_ASSIGN_OR_RETURN(std::vector<store::Guardian> existing, txn.guardians().OfChild(g.child));
+    ANSHIN_ASSIGN_OR_RETURN(std::vector<store::Guardian> existing,
+                            txn.guardians().OfChild(g.child));
     if (static_cast<int>(existing.size()) >= limits_.max_per_child) {
       return Status::FailedPrecondition("child " + g.child.ToString() + " already has " +
                                         std::to_string(limits_.max_per_child) + " guardians");
@@ -131,9 +133,9 @@ Result<VerificationTicket> Guardians::Add(const store::Guardian& g, const store:
     row.bouncing = false;
     ANSHIN_ASSIGN_OR_RETURN(row.id, txn.guardians().Insert(row, who.at));
     ANSHIN_ASSIGN_OR_RETURN(VerificationTicket t, IssueVerification(txn, row, who.at));
-    ANSHIN_RETURN_IF_ERROR(AppendAudit(txn, who, "guardian.add",
-                                       "guardian=" + row.id.ToString() +
-                                           " child=" + g.child.ToString()));
+    ANSHIN_RETURN_IF_ERROR(
+        AppendAudit(txn, who, "guardian.add",
+                    "guardian=" + row.id.ToString() + " child=" + g.child.ToString()));
     return t;
   });
 }
@@ -158,8 +160,8 @@ Status Guardians::VerifyByCode(GuardianId id, std::string_view code, const store
     ANSHIN_ASSIGN_OR_RETURN(store::VerificationState v, txn.guardians().Verification(id));
     if (v.verified) return Status::Ok();  // already verified: nothing to do
     if (!v.code_hash || !v.code_expires_at) {
-      outcome = Status::FailedPrecondition("guardian " + id.ToString() +
-                                           ": no verification pending");
+      outcome =
+          Status::FailedPrecondition("guardian " + id.ToString() + ": no verification pending");
       return Status::Ok();
     }
     if (v.code_attempts >= limits_.max_attempts) {

@@ -123,9 +123,8 @@ Result<std::unique_ptr<Db>> Db::Open(const std::filesystem::path& path, const Op
   }
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_NOMUTEX | (options.read_only ? SQLITE_OPEN_READONLY
-                                                      : options.create ? SQLITE_OPEN_READWRITE |
-                                                                             SQLITE_OPEN_CREATE
-                                                                       : SQLITE_OPEN_READWRITE);
+                                     : options.create  ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                                                       : SQLITE_OPEN_READWRITE);
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);

@@ -123,8 +123,7 @@ void IngestService::RunGroup(std::vector<Job>& jobs) {
     metrics_.commit_failures.fetch_add(1, std::memory_order_relaxed);
     metrics_.batches_refused.fetch_add(jobs.size(), std::memory_order_relaxed);
     // The store's text may name tables and SQL: it goes to the log, not to the agents.
-    spdlog::error("ingest: group commit of {} upload(s) failed: {}", jobs.size(),
-                  group.ToString());
+    spdlog::error("ingest: group commit of {} upload(s) failed: {}", jobs.size(), group.ToString());
   }
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     if (!group.ok()) {
@@ -249,8 +248,7 @@ Result<const IngestService::FacilityContext*> IngestService::Facility(store::Wri
   fc.rules = f.rules;
   Result<std::shared_ptr<const TimeZone>> zone = options_.zones(f.tz_name);
   if (!zone.ok()) {
-    return Status::Unavailable("facility time zone " + f.tz_name + ": " +
-                               zone.status().message());
+    return Status::Unavailable("facility time zone " + f.tz_name + ": " + zone.status().message());
   }
   fc.rules.zone = *zone;
   fc.facility = std::move(f);

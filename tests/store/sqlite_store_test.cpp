@@ -121,9 +121,11 @@ TEST_CASE("a day state written by another tool in spaced JSON is still read", "[
     REQUIRE(txn->attendance().SaveChildDay(child, facility, day).ok());
     REQUIRE(txn->Commit().ok());
   }
-  Sql(o.path, "UPDATE child_days SET state = '{ \"v\": [[1000, null, 1]], \"t\": [1000], \"c\": 0 }'");
+  Sql(o.path,
+      "UPDATE child_days SET state = '{ \"v\": [[1000, null, 1]], \"t\": [1000], \"c\": 0 }'");
   auto txn = s->BeginWrite().value();
-  ChildDay spaced = txn->attendance().LoadChildDay(child, facility, LocalDate{2026, 11, 26}).value();
+  ChildDay spaced =
+      txn->attendance().LoadChildDay(child, facility, LocalDate{2026, 11, 26}).value();
   REQUIRE(spaced.visits.size() == 1);
   CHECK(spaced.visits[0].arrival == FromUnixMillis(1000));
   CHECK(spaced.visits[0].inferred);
@@ -150,7 +152,8 @@ TEST_CASE("the audit table is append-only and tampering shows in the chain", "[s
   Sql(o.path, "UPDATE audit_log SET detail = 'forged' WHERE id = 2", /*expect_ok=*/false);
   Sql(o.path, "DELETE FROM audit_log", /*expect_ok=*/false);
   // Someone with file access drops the trigger and edits a row: the chain shows it.
-  Sql(o.path, "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET detail = 'forged' WHERE id = 2");
+  Sql(o.path,
+      "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET detail = 'forged' WHERE id = 2");
   Status st = InRead(*s, [](ReadTxn& txn) { return services::VerifyAuditChain(txn); });
   CHECK(st.code() == Status::Code::kInternal);
   CHECK(st.message().find("row 2") != std::string::npos);
@@ -163,7 +166,7 @@ TEST_CASE("adapter: text bound from a temporary is copied, never dangling", "[st
   {
     auto q = db->Prepare("INSERT INTO t(v) VALUES (?)").value();
     q.Bind(1, std::string(100, 'a') + "-temporary");  // destroyed before Run()
-    std::string overwrite(200, 'z');                    // reuses the freed memory
+    std::string overwrite(200, 'z');                  // reuses the freed memory
     REQUIRE(q.Run().ok());
   }
   auto q = db->Prepare("SELECT v FROM t").value();

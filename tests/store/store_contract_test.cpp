@@ -126,8 +126,7 @@ TEMPLATE_TEST_CASE("contract: facilities round-trip their engine parameters", "[
   CHECK(list[0].code == "a-second");  // by code
 }
 
-TEMPLATE_TEST_CASE("contract: children and their schedules", "[contract]",
-                   ANSHIN_STORE_FACTORIES) {
+TEMPLATE_TEST_CASE("contract: children and their schedules", "[contract]", ANSHIN_STORE_FACTORIES) {
   World<TestType> w;
   auto read = w.store->BeginRead().value();
   Child c = read->children().Get(w.child).value();
@@ -177,8 +176,8 @@ TEMPLATE_TEST_CASE("contract: a tap is stored once per (agent, seq)", "[contract
   CHECK(read->attendance().TapsOfAgent(w.agent, 7, 100).value().empty());
 }
 
-TEMPLATE_TEST_CASE("contract: uncommitted writes roll back; savepoints undo one part",
-                   "[contract]", ANSHIN_STORE_FACTORIES) {
+TEMPLATE_TEST_CASE("contract: uncommitted writes roll back; savepoints undo one part", "[contract]",
+                   ANSHIN_STORE_FACTORIES) {
   World<TestType> w;
   {
     auto txn = w.store->BeginWrite().value();
@@ -380,8 +379,8 @@ TEMPLATE_TEST_CASE("contract: guardians, notice targets and verification state",
   CHECK(txn->guardians().Get(GuardianId{999}).status().code() == Status::Code::kNotFound);
 }
 
-TEMPLATE_TEST_CASE("contract: the outbox is claimed, attempts recorded, history kept",
-                   "[contract]", ANSHIN_STORE_FACTORIES) {
+TEMPLATE_TEST_CASE("contract: the outbox is claimed, attempts recorded, history kept", "[contract]",
+                   ANSHIN_STORE_FACTORIES) {
   World<TestType> w;
   GuardianId g = w.AddGuardian("parent@example.jp", true);
   const TimePoint t0 = T("2026-11-26T15:02:00+09:00");
@@ -408,11 +407,17 @@ TEMPLATE_TEST_CASE("contract: the outbox is claimed, attempts recorded, history 
   CHECK(txn->outbox().Claim(10, t0 + Seconds(5)).value().size() == 1);  // only c is left
   CHECK(txn->outbox().Claim(10, t0 + Seconds(5)).value().empty());
 
-  SendResult sent{a, g, SendResult::Outcome::kSent, t0 + Seconds(6), 250, "250 2.0.0 Ok", "<a@x>",
-                  {}};
-  SendResult retry{b,     g, SendResult::Outcome::kRetry, t0 + Seconds(6), 451, "451 later",
-                   "<b@x>", t0 + Seconds(66)};
-  SendResult failed{c, g, SendResult::Outcome::kFailed, t0 + Seconds(6), 550, "550 no user",
+  SendResult sent{a,       g, SendResult::Outcome::kSent, t0 + Seconds(6), 250, "250 2.0.0 Ok",
+                  "<a@x>", {}};
+  SendResult retry{b,
+                   g,
+                   SendResult::Outcome::kRetry,
+                   t0 + Seconds(6),
+                   451,
+                   "451 later",
+                   "<b@x>",
+                   t0 + Seconds(66)};
+  SendResult failed{c,       g, SendResult::Outcome::kFailed, t0 + Seconds(6), 550, "550 no user",
                     "<c@x>", {}};
   for (const SendResult& r : {sent, retry, failed}) REQUIRE(txn->outbox().RecordAttempt(r).ok());
   SendResult nobody = sent;
