@@ -116,6 +116,7 @@ class TestServer:
         self.posts = 0
         self.allowlist_gets = []      # `since` of each GET /v1/allowlist
         self.healths = []
+        self.health_only_times = []  # time.monotonic() of each POST with no taps (heartbeats)
         self.fail_500 = 0             # answer the next N POSTs with 500
         self.drop_after_commit = 0    # commit the next N POSTs, then drop the connection
         self.reject = False           # answer POSTs with 403 while set
@@ -200,6 +201,8 @@ class TestServer:
                 drop = True
             if "health" in batch:
                 self.healths.append(batch["health"])
+            if not batch["taps"]:
+                self.health_only_times.append(time.monotonic())
             last = 0
             for tap in batch["taps"]:
                 seq = tap["seq"]
