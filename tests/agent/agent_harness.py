@@ -300,6 +300,7 @@ class Agent:
         check(self.proc is None, "agent already running")
         run_env = dict(os.environ)
         run_env.update(env or {})
+        run_env = {k: v for k, v in run_env.items() if v is not None}  # None: unset
         self.proc = subprocess.Popen(
             [self.binary, "run", "--config", self.config],
             stdout=open(self.stdout_path, "a"), stderr=open(self.stderr_path, "a"),

@@ -299,7 +299,7 @@ def case_log_times_have_offset(binary):
     with Harness(binary, REGISTERED) as h:
         h.server.start()
         a = h.agent()
-        a.start(env={"TZ": "Asia/Tokyo"})
+        a.start(env={"TZ": "Asia/Tokyo", "JOURNAL_STREAM": None})  # not journald: times shown
         wait_for(lambda: a.status_value("allowlist_version").startswith("1 "), what="allowlist")
         check(a.stop() == 0, "agent did not exit cleanly")
         lines = [line for line in a.log().splitlines() if line.strip()]
@@ -318,7 +318,7 @@ def case_heartbeat(binary):
                     uplink='heartbeat = "2s"\nheartbeat_hours = "00:00-24:00"\n'
                            'heartbeat_days = "sun-sat"\n',
                     extra='format = "json"\n')
-        a.start(env={"TZ": "UTC"})
+        a.start(env={"TZ": "UTC", "JOURNAL_STREAM": None})
         wait_for(lambda: len(h.server.health_only_times) >= 3, timeout=20, what="3 heartbeats")
         times = list(h.server.health_only_times)
         gaps = [b - t for t, b in zip(times, times[1:])]
