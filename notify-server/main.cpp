@@ -104,7 +104,14 @@ int Run(const std::filesystem::path& config_path, const std::filesystem::path& r
   if (!mail_config.ok()) return Fail(mail_config.status());
   Result<anshin::mail::TemplateSet> templates = mail::LoadTemplates(mail_config->templates_dir);
   if (!templates.ok()) return Fail(templates.status().WithContext("mail.templates_dir"));
-  if (Status s = sys::InitLogging("anshin-server", settings->log_level); !s.ok()) return Fail(s);
+  Result<spdlog::level::level_enum> log_level =
+      sys::ParseLogLevel("server.log_level", settings->log_level);
+  if (!log_level.ok()) return Fail(log_level.status());
+  if (Status s = sys::InitLogging(sys::LogOptions{
+          .program = "anshin-server", .level = *log_level, .format = settings->log_format});
+      !s.ok()) {
+    return Fail(s);
+  }
 
   Result<std::unique_ptr<asio::ssl::context>> tls =
       MakeAgentTlsContext(TlsFiles{settings->tls_cert, settings->tls_key, settings->tls_client_ca});

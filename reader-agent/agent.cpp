@@ -35,7 +35,7 @@ Uplinker::Options UplinkerOptions(const AgentConfig& c) {
   o.batch_size = static_cast<std::size_t>(c.batch_size);
   o.backoff_min = c.backoff_min;
   o.backoff_max = c.backoff_max;
-  o.daily_health = c.daily_health;
+  o.heartbeat = c.heartbeat;
   o.agent_version = std::string(AgentVersion());
   o.unknown_card_refresh = c.unknown_card_refresh;
   return o;

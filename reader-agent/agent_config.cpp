@@ -4,8 +4,64 @@
 #include <cctype>
 #include <system_error>
 
+#include "reader-agent/reader_factory.hpp"
+
 namespace anshin::agent {
 namespace {
+
+// Every key of the agent's configuration (deploy/agent.example.toml documents each).
+constexpr std::string_view kKnownKeys[] = {
+    "agent.name",
+    "agent.database",
+    "agent.card_key",
+    "reader.device",
+    "reader.poll_interval",
+    "reader.debounce",
+    "reader.name",
+    "reader.direction",
+    "uplink.server_url",
+    "uplink.cert",
+    "uplink.key",
+    "uplink.ca",
+    "uplink.batch_size",
+    "uplink.timeout",
+    "uplink.backoff_min",
+    "uplink.backoff_max",
+    "uplink.daily_health",
+    "uplink.heartbeat",
+    "uplink.heartbeat_hours",
+    "uplink.heartbeat_days",
+    "uplink.unknown_card_refresh",
+    "feedback.accepted",
+    "feedback.not_registered",
+    "feedback.reader_error",
+    "feedback.timeout",
+    "log.level",
+    "log.format",
+};
+
+// Collects the problems of a configuration, so that every one is reported, not just the first.
+class Problems {
+ public:
+  void Add(const Status& s) {
+    if (!s.ok()) list_.push_back(s.message());
+  }
+  void Add(std::string message) { list_.push_back(std::move(message)); }
+  // Stores the value, or records the error and leaves `out` at its default.
+  template <typename T, typename U>
+  bool Get(Result<T> r, U& out) {
+    if (!r.ok()) {
+      Add(r.status());
+      return false;
+    }
+    out = std::move(r).value();
+    return true;
+  }
+  std::vector<std::string> Take() { return std::move(list_); }
+
+ private:
+  std::vector<std::string> list_;
+};
 
 std::string_view TrimSpace(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -24,133 +80,181 @@ Status RequireReadable(std::string_view key, const std::filesystem::path& path) 
   return Status::Ok();
 }
 
-Status LoadAgentSection(const sys::Config& c, ConfigUse use, AgentConfig& out) {
-  ANSHIN_ASSIGN_OR_RETURN(out.database, c.Path("agent.database", out.database));
-  if (use == ConfigUse::kStatus) return Status::Ok();
-  ANSHIN_ASSIGN_OR_RETURN(out.name, c.String("agent.name", ""));
-  if (out.name.empty()) return Status::InvalidArgument("agent.name: required");
-  if (out.name.size() > 64) return Status::InvalidArgument("agent.name: longer than 64 bytes");
-  ANSHIN_ASSIGN_OR_RETURN(out.card_key_path, c.Path("agent.card_key", ""));
-  ANSHIN_RETURN_IF_ERROR(RequireReadable("agent.card_key", out.card_key_path));
+// The known key closest to a misspelt one, when it is close enough to be a typo.
+std::string Suggestion(std::string_view unknown) {
+  auto distance = [](std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+      std::size_t diag = row[0];
+      row[0] = i;
+      for (std::size_t j = 1; j <= b.size(); ++j) {
+        std::size_t up = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        diag = up;
+      }
+    }
+    return row[b.size()];
+  };
+  std::string best;
+  std::size_t best_distance = 4;  // at most 3 edits
+  for (std::string_view k : kKnownKeys) {
+    std::size_t d = distance(unknown, k);
+    if (d < best_distance) {
+      best_distance = d;
+      best = std::string(k);
+    }
+  }
+  return best;
+}
+
+void LoadAgentSection(const sys::Config& c, ConfigUse use, AgentConfig& out, Problems& p) {
+  p.Get(c.Path("agent.database", out.database), out.database);
+  if (use == ConfigUse::kStatus) return;
+  if (p.Get(c.String("agent.name", ""), out.name)) {
+    if (out.name.empty()) p.Add("agent.name: required");
+    if (out.name.size() > 64) p.Add("agent.name: longer than 64 bytes");
+  }
+  if (!p.Get(c.Path("agent.card_key", ""), out.card_key_path)) return;
+  Status readable = RequireReadable("agent.card_key", out.card_key_path);
+  if (!readable.ok()) return p.Add(readable);
   auto text = sys::ReadFile(out.card_key_path);
-  if (!text.ok()) return Status::InvalidArgument("agent.card_key: " + text.status().message());
+  if (!text.ok()) return p.Add("agent.card_key: " + text.status().message());
   auto key = CardKey::Parse(TrimSpace(*text));
   if (!key.ok()) {
-    return Status::InvalidArgument("agent.card_key: " + out.card_key_path.string() + ": " +
-                                   key.status().message());
+    return p.Add("agent.card_key: " + out.card_key_path.string() + ": " + key.status().message());
   }
   out.card_key = *key;
-  return Status::Ok();
 }
 
-Status LoadReaderSection(const sys::Config& c, AgentConfig& out) {
-  ANSHIN_ASSIGN_OR_RETURN(out.device, c.String("reader.device", ""));
-  ANSHIN_ASSIGN_OR_RETURN(out.poll_interval, c.Duration("reader.poll_interval", out.poll_interval));
-  if (out.poll_interval < Millis(10) || out.poll_interval > Millis(5000)) {
-    return Status::InvalidArgument("reader.poll_interval: must be between 10ms and 5s");
+void LoadReaderSection(const sys::Config& c, AgentConfig& out, Problems& p) {
+  if (p.Get(c.String("reader.device", ""), out.device)) p.Add(CheckReaderDevice(out.device));
+  if (p.Get(c.Duration("reader.poll_interval", out.poll_interval), out.poll_interval) &&
+      (out.poll_interval < Millis(10) || out.poll_interval > Millis(5000))) {
+    p.Add("reader.poll_interval: must be between 10ms and 5s");
   }
-  ANSHIN_ASSIGN_OR_RETURN(out.debounce, c.Duration("reader.debounce", out.debounce));
-  if (out.debounce < Millis(0) || out.debounce > Millis(60'000)) {
-    return Status::InvalidArgument("reader.debounce: must be between 0s and 60s");
+  if (p.Get(c.Duration("reader.debounce", out.debounce), out.debounce) &&
+      (out.debounce < Millis(0) || out.debounce > Millis(60'000))) {
+    p.Add("reader.debounce: must be between 0s and 60s");
   }
-  ANSHIN_ASSIGN_OR_RETURN(out.reader_name, c.String("reader.name", out.reader_name));
-  if (out.reader_name.empty() || out.reader_name.size() > 64) {
-    return Status::InvalidArgument("reader.name: must be 1 to 64 bytes");
+  if (p.Get(c.String("reader.name", out.reader_name), out.reader_name) &&
+      (out.reader_name.empty() || out.reader_name.size() > 64)) {
+    p.Add("reader.name: must be 1 to 64 bytes");
   }
-  ANSHIN_ASSIGN_OR_RETURN(std::string direction, c.String("reader.direction", "auto"));
-  auto d = ParseDirection(direction);
-  if (!d.ok()) {
-    return Status::InvalidArgument("reader.direction: expected auto, entry or exit, got \"" +
-                                   direction + "\"");
+  std::string direction;
+  if (p.Get(c.String("reader.direction", "auto"), direction)) {
+    auto d = ParseDirection(direction);
+    if (d.ok()) {
+      out.direction = *d;
+    } else {
+      p.Add("reader.direction: expected auto, entry or exit, got \"" + direction + "\"");
+    }
   }
-  out.direction = *d;
-  return Status::Ok();
 }
 
-Status LoadUplinkSection(const sys::Config& c, AgentConfig& out) {
-  ANSHIN_ASSIGN_OR_RETURN(out.server_url, c.String("uplink.server_url", ""));
-  if (out.server_url.empty()) return Status::InvalidArgument("uplink.server_url: required");
-  if (out.server_url.rfind("https://", 0) != 0 || out.server_url.size() <= 8) {
-    return Status::InvalidArgument("uplink.server_url: must start with https://");
+void LoadHeartbeat(const sys::Config& c, AgentConfig& out, Problems& p) {
+  bool daily = false;
+  p.Get(c.Bool("uplink.daily_health", false), daily);
+  std::string interval, hours, days;
+  bool ok = p.Get(c.String("uplink.heartbeat", "off"), interval);
+  ok = p.Get(c.String("uplink.heartbeat_hours", ""), hours) && ok;
+  ok = p.Get(c.String("uplink.heartbeat_days", "mon-sat"), days) && ok;
+  if (!ok) return;
+  if (!p.Get(HeartbeatSchedule::Parse(interval, hours, days), out.heartbeat)) return;
+  if (daily && out.heartbeat.enabled()) {
+    p.Add("uplink.daily_health: cannot be combined with uplink.heartbeat (use heartbeat)");
+  } else if (daily) {
+    out.heartbeat = HeartbeatSchedule::Daily();
   }
-  while (out.server_url.back() == '/') out.server_url.pop_back();
-  ANSHIN_ASSIGN_OR_RETURN(out.cert, c.Path("uplink.cert", ""));
-  ANSHIN_RETURN_IF_ERROR(RequireReadable("uplink.cert", out.cert));
-  ANSHIN_ASSIGN_OR_RETURN(out.key, c.Path("uplink.key", ""));
-  ANSHIN_RETURN_IF_ERROR(RequireReadable("uplink.key", out.key));
-  ANSHIN_ASSIGN_OR_RETURN(out.ca, c.Path("uplink.ca", ""));
-  ANSHIN_RETURN_IF_ERROR(RequireReadable("uplink.ca", out.ca));
-  ANSHIN_ASSIGN_OR_RETURN(out.batch_size, c.Int("uplink.batch_size", out.batch_size, 1, 5000));
-  ANSHIN_ASSIGN_OR_RETURN(out.timeout, c.Duration("uplink.timeout", out.timeout));
-  if (out.timeout < Millis(100)) return Status::InvalidArgument("uplink.timeout: below 100ms");
-  ANSHIN_ASSIGN_OR_RETURN(out.backoff_min, c.Duration("uplink.backoff_min", out.backoff_min));
-  ANSHIN_ASSIGN_OR_RETURN(out.backoff_max, c.Duration("uplink.backoff_max", out.backoff_max));
-  if (out.backoff_min < Millis(10)) {
-    return Status::InvalidArgument("uplink.backoff_min: below 10ms");
-  }
-  if (out.backoff_max < out.backoff_min) {
-    return Status::InvalidArgument("uplink.backoff_max: below uplink.backoff_min");
-  }
-  ANSHIN_ASSIGN_OR_RETURN(out.daily_health, c.Bool("uplink.daily_health", out.daily_health));
-  ANSHIN_ASSIGN_OR_RETURN(out.unknown_card_refresh,
-                          c.Duration("uplink.unknown_card_refresh", out.unknown_card_refresh));
-  return Status::Ok();
 }
 
-Status LoadFeedbackSection(const sys::Config& c, AgentConfig& out) {
-  ANSHIN_ASSIGN_OR_RETURN(out.accepted_command, c.String("feedback.accepted", ""));
-  ANSHIN_ASSIGN_OR_RETURN(out.not_registered_command, c.String("feedback.not_registered", ""));
-  ANSHIN_ASSIGN_OR_RETURN(out.reader_error_command, c.String("feedback.reader_error", ""));
-  ANSHIN_ASSIGN_OR_RETURN(out.feedback_timeout,
-                          c.Duration("feedback.timeout", out.feedback_timeout));
-  if (out.feedback_timeout < Millis(100)) {
-    return Status::InvalidArgument("feedback.timeout: below 100ms");
+void LoadUplinkSection(const sys::Config& c, AgentConfig& out, Problems& p) {
+  if (p.Get(c.String("uplink.server_url", ""), out.server_url)) {
+    if (out.server_url.empty()) {
+      p.Add("uplink.server_url: required");
+    } else if (out.server_url.rfind("https://", 0) != 0 || out.server_url.size() <= 8) {
+      p.Add("uplink.server_url: must start with https://");
+    } else {
+      while (out.server_url.back() == '/') out.server_url.pop_back();
+    }
   }
-  return Status::Ok();
+  for (auto [key, path] : {std::pair{"uplink.cert", &out.cert}, std::pair{"uplink.key", &out.key},
+                           std::pair{"uplink.ca", &out.ca}}) {
+    if (p.Get(c.Path(key, ""), *path)) p.Add(RequireReadable(key, *path));
+  }
+  p.Get(c.Int("uplink.batch_size", out.batch_size, 1, 5000), out.batch_size);
+  if (p.Get(c.Duration("uplink.timeout", out.timeout), out.timeout) && out.timeout < Millis(100)) {
+    p.Add("uplink.timeout: below 100ms");
+  }
+  bool min_ok = p.Get(c.Duration("uplink.backoff_min", out.backoff_min), out.backoff_min);
+  bool max_ok = p.Get(c.Duration("uplink.backoff_max", out.backoff_max), out.backoff_max);
+  if (min_ok && out.backoff_min < Millis(10)) p.Add("uplink.backoff_min: below 10ms");
+  if (min_ok && max_ok && out.backoff_max < out.backoff_min) {
+    p.Add("uplink.backoff_max: below uplink.backoff_min");
+  }
+  LoadHeartbeat(c, out, p);
+  p.Get(c.Duration("uplink.unknown_card_refresh", out.unknown_card_refresh),
+        out.unknown_card_refresh);
+}
+
+void LoadFeedbackSection(const sys::Config& c, AgentConfig& out, Problems& p) {
+  p.Get(c.String("feedback.accepted", ""), out.accepted_command);
+  p.Get(c.String("feedback.not_registered", ""), out.not_registered_command);
+  p.Get(c.String("feedback.reader_error", ""), out.reader_error_command);
+  if (p.Get(c.Duration("feedback.timeout", out.feedback_timeout), out.feedback_timeout) &&
+      out.feedback_timeout < Millis(100)) {
+    p.Add("feedback.timeout: below 100ms");
+  }
+}
+
+void LoadLogSection(const sys::Config& c, AgentConfig& out, Problems& p) {
+  if (p.Get(c.String("log.level", out.log_level), out.log_level)) {
+    p.Add(sys::ParseLogLevel("log.level", out.log_level).status());
+  }
+  std::string format;
+  if (p.Get(c.String("log.format", "text"), format)) {
+    p.Get(sys::ParseLogFormat("log.format", format), out.log_format);
+  }
 }
 
 }  // namespace
 
-Result<AgentConfig> LoadAgentConfig(const sys::Config& c, ConfigUse use) {
-  ANSHIN_RETURN_IF_ERROR(c.RejectUnknownKeys({
-      "agent.name",
-      "agent.database",
-      "agent.card_key",
-      "reader.device",
-      "reader.poll_interval",
-      "reader.debounce",
-      "reader.name",
-      "reader.direction",
-      "uplink.server_url",
-      "uplink.cert",
-      "uplink.key",
-      "uplink.ca",
-      "uplink.batch_size",
-      "uplink.timeout",
-      "uplink.backoff_min",
-      "uplink.backoff_max",
-      "uplink.daily_health",
-      "uplink.unknown_card_refresh",
-      "feedback.accepted",
-      "feedback.not_registered",
-      "feedback.reader_error",
-      "feedback.timeout",
-      "log.level",
-  }));
-  AgentConfig out;
-  ANSHIN_RETURN_IF_ERROR(LoadAgentSection(c, use, out));
-  ANSHIN_ASSIGN_OR_RETURN(out.log_level, c.String("log.level", out.log_level));
-  static constexpr std::string_view kLevels[] = {"trace", "debug",    "info", "warn",
-                                                 "error", "critical", "off"};
-  if (std::find(std::begin(kLevels), std::end(kLevels), out.log_level) == std::end(kLevels)) {
-    return Status::InvalidArgument(
-        "log.level: expected trace, debug, info, warn, error or critical");
+std::vector<std::string> UnknownAgentKeys(const sys::Config& c) {
+  std::vector<std::string> out;
+  for (const std::string& key : c.UnknownKeys(kKnownKeys)) {
+    std::string message = key + ": unknown key";
+    if (std::string near = Suggestion(key); !near.empty()) {
+      message += " (did you mean \"" + near + "\"?)";
+    }
+    out.push_back(std::move(message));
   }
-  if (use == ConfigUse::kStatus) return out;
-  ANSHIN_RETURN_IF_ERROR(LoadReaderSection(c, out));
-  ANSHIN_RETURN_IF_ERROR(LoadUplinkSection(c, out));
-  ANSHIN_RETURN_IF_ERROR(LoadFeedbackSection(c, out));
   return out;
+}
+
+AgentConfigLoad LoadAgentConfigAll(const sys::Config& c, ConfigUse use) {
+  AgentConfigLoad load;
+  Problems p;
+  for (std::string& u : UnknownAgentKeys(c)) p.Add(std::move(u));
+  LoadAgentSection(c, use, load.config, p);
+  LoadLogSection(c, load.config, p);
+  if (use == ConfigUse::kRun) {
+    LoadReaderSection(c, load.config, p);
+    LoadUplinkSection(c, load.config, p);
+    LoadFeedbackSection(c, load.config, p);
+  }
+  load.problems = p.Take();
+  return load;
+}
+
+Result<AgentConfig> LoadAgentConfig(const sys::Config& c, ConfigUse use) {
+  AgentConfigLoad load = LoadAgentConfigAll(c, use);
+  if (load.problems.empty()) return std::move(load.config);
+  std::string message = c.source() + ": ";
+  for (std::size_t i = 0; i < load.problems.size(); ++i) {
+    if (i > 0) message += "; ";
+    message += load.problems[i];
+  }
+  return Status::InvalidArgument(message);
 }
 
 }  // namespace anshin::agent

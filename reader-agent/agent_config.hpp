@@ -1,19 +1,22 @@
 // AgentConfig: the agent's settings, read from its TOML file (deploy/agent.example.toml
-// documents every key and default). Loading validates everything up front; an error names the
-// offending key ("uplink.server_url: must start with https://"), and main() turns it into a
-// non-zero exit. A plain value type.
+// documents every key and default). Loading validates everything up front and reports every
+// problem, each naming its key ("uplink.server_url: must start with https://", "agent.nmae:
+// unknown key (did you mean \"agent.name\"?)"); main() turns them into a non-zero exit.
+// A plain value type.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/engine.hpp"
 #include "common/status.hpp"
 #include "common/sys/sys.hpp"
 #include "common/time.hpp"
 #include "common/types.hpp"
+#include "reader-agent/heartbeat.hpp"
 
 namespace anshin::agent {
 
@@ -38,7 +41,9 @@ struct AgentConfig {
   Millis timeout{10'000};
   Millis backoff_min{1'000};
   Millis backoff_max{300'000};
-  bool daily_health = false;
+  // Health-only contacts without taps (off by default; docs/agent.md "Heartbeat").
+  // `uplink.daily_health = true` is the older spelling of a 24h heartbeat at any hour.
+  HeartbeatSchedule heartbeat;
   // A card not in the allowlist refreshes it at once when the last refresh is at least this
   // old; 0 disables (then only upload sessions refresh it).
   Millis unknown_card_refresh{600'000};
@@ -51,11 +56,23 @@ struct AgentConfig {
 
   // [log]
   std::string log_level = "info";
+  sys::LogFormat log_format = sys::LogFormat::kText;
 };
 
 // What the keys are for: `run` needs everything; `status` only the database.
 enum class ConfigUse { kRun, kStatus };
 
+// Every problem, section by section; the config is usable only when there is none.
+struct AgentConfigLoad {
+  AgentConfig config;
+  std::vector<std::string> problems;  // "key: what is wrong"
+};
+AgentConfigLoad LoadAgentConfigAll(const sys::Config& config, ConfigUse use);
+
+// The config, or InvalidArgument listing every problem ("FILE: p1; p2").
 Result<AgentConfig> LoadAgentConfig(const sys::Config& config, ConfigUse use);
+
+// "key: unknown key (did you mean \"known.key\"?)" for each key that is not the agent's.
+std::vector<std::string> UnknownAgentKeys(const sys::Config& config);
 
 }  // namespace anshin::agent

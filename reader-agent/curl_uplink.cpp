@@ -2,7 +2,9 @@
 
 #include <curl/curl.h>
 
+#include <memory>
 #include <mutex>
+#include <optional>
 
 namespace anshin::agent {
 namespace {
@@ -101,6 +103,37 @@ class CurlSession final : public UplinkSession {
 };
 
 }  // namespace
+
+Status CheckServerUrl(std::string_view url) {
+  auto bad = [&](std::string why) {
+    return Status::InvalidArgument("uplink.server_url: \"" + std::string(url) + "\": " + why);
+  };
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> u(curl_url(), curl_url_cleanup);
+  if (!u) return Status::Internal("curl_url: out of memory");
+  std::string text(url);
+  if (CURLUcode rc = curl_url_set(u.get(), CURLUPART_URL, text.c_str(), 0); rc != CURLUE_OK) {
+    return bad(std::string("not a URL (") + curl_url_strerror(rc) + ")");
+  }
+  auto part = [&](CURLUPart which) -> std::optional<std::string> {
+    char* value = nullptr;
+    if (curl_url_get(u.get(), which, &value, 0) != CURLUE_OK || value == nullptr) {
+      return std::nullopt;
+    }
+    std::string out = value;
+    curl_free(value);
+    return out;
+  };
+  if (part(CURLUPART_SCHEME) != "https") return bad("must start with https://");
+  auto host = part(CURLUPART_HOST);
+  if (!host || host->empty()) return bad("no host name");
+  if (part(CURLUPART_USER) || part(CURLUPART_PASSWORD)) {
+    return bad("must not hold a user name or password (the agent authenticates by certificate)");
+  }
+  if (part(CURLUPART_QUERY)) return bad("must not have a query (?...)");
+  if (part(CURLUPART_FRAGMENT)) return bad("must not have a fragment (#...)");
+  if (auto port = part(CURLUPART_PORT); port && (*port == "0")) return bad("port 0");
+  return Status::Ok();
+}
 
 CurlUplink::CurlUplink(CurlUplinkOptions options) : options_(std::move(options)) {
   std::call_once(curl_init_once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });

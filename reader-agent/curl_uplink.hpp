@@ -10,7 +10,9 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 
+#include "common/status.hpp"
 #include "common/time.hpp"
 #include "reader-agent/uplink.hpp"
 
@@ -22,6 +24,11 @@ struct CurlUplinkOptions {
   Millis timeout{10'000};  // per request, connection included
   std::string user_agent;  // "anshin-agent/0.1.0"
 };
+
+// Whether `url` is a server URL the uplink accepts: https, a host, an optional port, an
+// optional path prefix; no user name or password, query or fragment. Parsed by libcurl's URL
+// API, as the requests will be. The error names uplink.server_url.
+Status CheckServerUrl(std::string_view url);
 
 class CurlUplink final : public Uplink {
  public:

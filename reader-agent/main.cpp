@@ -15,6 +15,7 @@
 #include "reader-agent/agent.hpp"
 #include "reader-agent/agent_config.hpp"
 #include "reader-agent/agent_status.hpp"
+#include "reader-agent/config_check.hpp"
 #include "reader-agent/curl_uplink.hpp"
 #include "reader-agent/reader_factory.hpp"
 
@@ -51,6 +52,21 @@ int RunStatus(const std::string& config_path) {
   return 0;
 }
 
+// --check-config: every problem of the configuration and its files, one a line; exit 1 if any.
+int RunCheckConfig(const std::string& config_path) {
+  anshin::SystemClock clock;
+  agent::ConfigCheck check = agent::CheckAgentConfig(config_path, clock.Now());
+  if (!check.problems.empty()) {
+    std::fprintf(stderr, "anshin-agent: %s: %zu problem%s:\n", config_path.c_str(),
+                 check.problems.size(), check.problems.size() == 1 ? "" : "s");
+    for (const std::string& p : check.problems) std::fprintf(stderr, "  %s\n", p.c_str());
+    return 1;
+  }
+  std::printf("anshin-agent: %s: configuration OK\n", config_path.c_str());
+  for (const std::string& n : check.notes) std::printf("  %s\n", n.c_str());
+  return 0;
+}
+
 int RunAgent(const std::string& config_path) {
   // Block the stop signals before any thread starts, so that only sigwait below sees them.
   sigset_t stop_signals;
@@ -64,7 +80,11 @@ int RunAgent(const std::string& config_path) {
   if (!file.ok()) return Fail(file.status());
   auto config = agent::LoadAgentConfig(*file, agent::ConfigUse::kRun);
   if (!config.ok()) return Fail(config.status());
-  if (Status s = anshin::sys::InitLogging("anshin-agent", config->log_level); !s.ok()) {
+  auto level = anshin::sys::ParseLogLevel("log.level", config->log_level);
+  if (!level.ok()) return Fail(level.status());
+  if (Status s = anshin::sys::InitLogging(anshin::sys::LogOptions{
+          .program = "anshin-agent", .level = *level, .format = config->log_format});
+      !s.ok()) {
     return Fail(s);
   }
   anshin::SystemClock clock;
@@ -98,6 +118,10 @@ int main(int argc, char** argv) {
   app.fallthrough();
   std::string config_path;
   app.add_option("-c,--config", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+  bool check_config = false;
+  app.add_flag("--check-config", check_config,
+               "Check the configuration (every key, the certificate, key and CA, the reader and "
+               "server addresses), list every problem, and exit: 0 when all is well");
   auto* run = app.add_subcommand("run", "Run the agent (the default)");
   auto* status = app.add_subcommand(
       "status", "Show queue depth, oldest unsent tap, last upload, allowlist and reader state");
@@ -108,6 +132,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
+    if (check_config) return RunCheckConfig(config_path);
     if (status->parsed()) return RunStatus(config_path);
     (void)run;
     return RunAgent(config_path);

@@ -1,12 +1,19 @@
 #include "reader-agent/uplinker.hpp"
 
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 #include <chrono>
+
+#include "common/sys/logging.hpp"
 
 namespace anshin::agent {
 namespace {
 
 constexpr Millis kDay = std::chrono::hours(24);
+// With the heartbeat on and nothing else to do, the uplink thread looks at the clock this often
+// (no connection: only to notice that the heartbeat became due).
+constexpr Millis kHeartbeatCheck = std::chrono::minutes(1);
 
 }  // namespace
 
@@ -52,13 +59,47 @@ Uplinker::Work Uplinker::WorkToDo() {
   auto queue = store_.Queue();
   if (!queue.ok() || queue->depth > 0) return Work::kSend;  // a store error: try, and report
   if (!allowlist_.fetched()) return Work::kAllowlist;
-  if (options_.daily_health) {
-    auto last = store_.GetInt(meta::kLastContactAt);
-    if (!last.ok() || !last->has_value() || clock_.Now() - FromUnixMillis(**last) >= kDay) {
-      return Work::kDailyHealth;
-    }
-  }
+  if (HeartbeatDue()) return Work::kHeartbeat;
   return Work::kNone;
+}
+
+bool Uplinker::HeartbeatDue() {
+  if (!options_.heartbeat.enabled()) return false;
+  auto time_of = [this](const char* key) -> std::optional<TimePoint> {
+    auto v = store_.GetInt(key);
+    if (!v.ok() || !v->has_value()) return std::nullopt;
+    return FromUnixMillis(**v);
+  };
+  TimePoint now = clock_.Now();
+  int offset = options_.utc_offset ? options_.utc_offset(now) : sys::LocalUtcOffset(now);
+  return options_.heartbeat.Due(now, offset, time_of(meta::kLastContactAt),
+                                time_of(meta::kLastHeartbeatAt));
+}
+
+Status Uplinker::DoWork(Work work) {
+  if (work != Work::kHeartbeat) return SyncOnce(false);
+  // The attempt counts before it is made: a failing server is not asked again until the next
+  // interval (the heartbeat never retries on the upload's backoff).
+  ANSHIN_RETURN_IF_ERROR(store_.SetInt(meta::kLastHeartbeatAt, ToUnixMillis(clock_.Now())));
+  Status s = SyncOnce(true);
+  if (s.ok()) {
+    sys::LogEvent(spdlog::level::info, "heartbeat",
+                  {{"agent", options_.agent_name}, {"result", "sent"}});
+  } else {
+    sys::LogEvent(spdlog::level::warn, "heartbeat",
+                  {{"agent", options_.agent_name},
+                   {"result", "failed"},
+                   {"error", s.message()},
+                   {"next_in_s", options_.heartbeat.interval.count() / 1000}});
+  }
+  return s;
+}
+
+Result<bool> Uplinker::RunDueWork() {
+  Work work = WorkToDo();
+  if (work == Work::kNone) return false;
+  ANSHIN_RETURN_IF_ERROR(DoWork(work));
+  return true;
 }
 
 void Uplinker::Run(StopSignal& stop) {
@@ -71,26 +112,34 @@ void Uplinker::Run(StopSignal& stop) {
         std::lock_guard lock(mu_);
         notified_ = false;
       }
-      Status s = SyncOnce(work == Work::kDailyHealth);
+      Status s = DoWork(work);
       if (s.ok()) {
         backoff_.Reset();
         next_attempt = Steady::now();
         continue;
       }
       Millis wait = IsRejection(s) ? options_.backoff_max : backoff_.Next();
-      spdlog::warn("upload failed: {}; next attempt in {} ms", s.message(), wait.count());
+      if (work != Work::kHeartbeat) {  // DoWork logged the heartbeat's failure
+        sys::LogEvent(spdlog::level::warn, "upload",
+                      {{"agent", options_.agent_name},
+                       {"result", IsRejection(s) ? "rejected" : "failed"},
+                       {"error", s.message()},
+                       {"retry_in_ms", wait.count()}});
+      }
       next_attempt = Steady::now() + wait;
       continue;
     }
     std::unique_lock lock(mu_);
-    // With work pending, sleep until the backoff ends; otherwise until a tap arrives (and, for
-    // the daily health contact, at most an hour, to look at the clock again).
+    // With work pending, sleep until the backoff ends; otherwise until a tap arrives (and, with
+    // the heartbeat on, at most kHeartbeatCheck or its interval, to look at the clock again).
     auto wake = [this, &stop] { return notified_ || stopping_ || stop.stopped(); };
     if (work != Work::kNone) {
       cv_.wait_until(lock, next_attempt, wake);
     } else {
-      cv_.wait_for(lock, options_.daily_health ? Millis(std::chrono::hours(1)) : Millis(kDay),
-                   wake);
+      Millis sleep = options_.heartbeat.enabled()
+                         ? std::min(kHeartbeatCheck, options_.heartbeat.interval)
+                         : kDay;
+      cv_.wait_for(lock, sleep, wake);
     }
     if (stopping_) break;
     notified_ = false;
@@ -192,8 +241,13 @@ Status Uplinker::SyncOnce(bool contact) {
     }
     if (batch.taps.empty()) break;
     ANSHIN_ASSIGN_OR_RETURN(std::uint64_t deleted, store_.DeleteThrough(ack->acked_through));
-    spdlog::info("uploaded {} taps (seq {}..{}), server acknowledged through {}", batch.taps.size(),
-                 batch.taps.front().seq, batch.taps.back().seq, ack->acked_through);
+    sys::LogEvent(spdlog::level::info, "upload",
+                  {{"agent", options_.agent_name},
+                   {"result", "ok"},
+                   {"taps", batch.taps.size()},
+                   {"first_seq", batch.taps.front().seq},
+                   {"last_seq", batch.taps.back().seq},
+                   {"acked_through", ack->acked_through}});
     (void)store_.SetInt(meta::kLastUploadOkAt, ToUnixMillis(now));
     (void)store_.SetText(meta::kLastUploadError, "");
     if (deleted == 0) {

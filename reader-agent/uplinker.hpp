@@ -1,10 +1,11 @@
 // Uplinker: moves queued taps from the AgentStore to the server, and keeps the allowlist fresh.
 //
 // Ward requirement 2 shapes it: it makes a connection only when there are taps to send (plus,
-// once, the first allowlist fetch of a newly enrolled agent, and the daily health contact when
-// enabled). In that one session it sends the queue in batches of up to `batch_size` taps in seq
-// order, each with the agent's health, deletes exactly the taps each ACK covers
-// (seq <= acked_through), and then refreshes the allowlist with GET /v1/allowlist?since=V.
+// once, the first allowlist fetch of a newly enrolled agent, and the heartbeat when enabled:
+// a health-only upload at most once per interval within opening hours, HeartbeatSchedule). In that
+// one session it sends the queue in batches of up to `batch_size` taps in seq order, each with the
+// agent's health, deletes exactly the taps each ACK covers (seq <= acked_through), and then
+// refreshes the allowlist with GET /v1/allowlist?since=V.
 //
 // A tap of a card not in the allowlist may also refresh it (RefreshForUnknownCard, on the reader
 // thread): a card issued since the last refresh is then accepted on its first tap. That is a
@@ -36,6 +37,7 @@
 #include "reader-agent/agent_store.hpp"
 #include "reader-agent/allowlist_cache.hpp"
 #include "reader-agent/backoff.hpp"
+#include "reader-agent/heartbeat.hpp"
 #include "reader-agent/stop_signal.hpp"
 #include "reader-agent/uplink.hpp"
 
@@ -48,7 +50,10 @@ class Uplinker {
     std::size_t batch_size = 100;
     Millis backoff_min{1000};
     Millis backoff_max{300'000};
-    bool daily_health = false;
+    HeartbeatSchedule heartbeat;  // off by default
+    // Seconds east of UTC at an instant, for the heartbeat's opening hours; empty = the
+    // process's local zone (sys::LocalUtcOffset).
+    std::function<int(TimePoint)> utc_offset;
     std::string agent_version;
     // Minimum age of the allowlist before an unknown card refreshes it; 0 disables.
     Millis unknown_card_refresh{600'000};
@@ -66,8 +71,13 @@ class Uplinker {
   void Stop();  // wakes Run(); with stop signalled it returns
 
   // One session: sends the whole queue, refreshes the allowlist. `contact` forces a POST (with
-  // an empty batch) even when the queue is empty: the daily health contact. Public for tests.
+  // an empty batch) even when the queue is empty: the heartbeat. Public for tests.
   Status SyncOnce(bool contact);
+
+  // One turn of Run() without its waiting: does the work that is due now (the queue, the first
+  // allowlist fetch, or a heartbeat), if any. Returns false when nothing was due, the session's
+  // error when it failed. Public for tests, which drive it with a fake clock.
+  Result<bool> RunDueWork();
 
   // For a tapped card not in the allowlist: when enabled and neither a refresh nor an earlier
   // attempt of this kind happened within `unknown_card_refresh`, fetches the allowlist now (one
@@ -77,8 +87,10 @@ class Uplinker {
   Result<bool> RefreshForUnknownCard();
 
  private:
-  enum class Work { kNone, kSend, kAllowlist, kDailyHealth };
+  enum class Work { kNone, kSend, kAllowlist, kHeartbeat };
   Work WorkToDo();
+  bool HeartbeatDue();
+  Status DoWork(Work work);
   wire::Health BuildHealth();
   Status RefreshAllowlist(UplinkSession& session);
   void RecordFailure(const Status& s);

@@ -71,24 +71,6 @@ Result<std::shared_ptr<const TimeZone>> LoadTimeZone(const std::string& name) {
   return std::make_shared<const TimeZone>(std::move(zone).value());
 }
 
-Status InitLogging(const std::string& program, const std::string& level) {
-  auto lvl = spdlog::level::from_str(level);
-  if (lvl == spdlog::level::off && level != "off") {
-    return Status::InvalidArgument(
-        "log level \"" + level + "\" is not one of trace, debug, info, warn, error, critical, off");
-  }
-  auto logger = spdlog::stderr_color_mt(program);
-  // journald stamps lines itself; elsewhere a timestamp helps.
-  if (std::getenv("JOURNAL_STREAM") != nullptr) {
-    logger->set_pattern("<%l> %v");
-  } else {
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %n %l: %v");
-  }
-  logger->set_level(lvl);
-  spdlog::set_default_logger(logger);
-  return Status::Ok();
-}
-
 Result<Millis> ParseDuration(std::string_view text) {
   auto bad = [&]() {
     return Status::InvalidArgument("expected a duration such as 120s, 5m, 2h, 250ms, got \"" +
@@ -214,7 +196,14 @@ Status Config::RejectUnknownKeys(std::initializer_list<std::string_view> known) 
 }
 
 Status Config::RejectUnknownKeys(std::span<const std::string_view> known) const {
-  std::string unknown;
+  std::vector<std::string> unknown = UnknownKeys(known);
+  if (!unknown.empty())
+    return Status::InvalidArgument(source_ + ": unknown key \"" + unknown.front() + "\"");
+  return Status::Ok();
+}
+
+std::vector<std::string> Config::UnknownKeys(std::span<const std::string_view> known) const {
+  std::vector<std::string> unknown;
   auto walk = [&](auto&& self, const toml::table& t, const std::string& prefix) -> void {
     for (auto&& [k, v] : t) {
       std::string full =
@@ -224,7 +213,7 @@ Status Config::RejectUnknownKeys(std::span<const std::string_view> known) const 
         for (auto kk : known) {
           if (kk == full || kk.starts_with(full + ".")) table_known = true;
         }
-        if (!table_known && unknown.empty()) unknown = full;
+        if (!table_known) unknown.push_back(full);
         if (table_known) self(self, *sub, full);
         continue;
       }
@@ -232,13 +221,11 @@ Status Config::RejectUnknownKeys(std::span<const std::string_view> known) const 
       for (auto kk : known)
         ok = ok || kk == full ||
              (kk.ends_with(".*") && full.starts_with(kk.substr(0, kk.size() - 1)));
-      if (!ok && unknown.empty()) unknown = full;
+      if (!ok) unknown.push_back(full);
     }
   };
   walk(walk, table_, "");
-  if (!unknown.empty())
-    return Status::InvalidArgument(source_ + ": unknown key \"" + unknown + "\"");
-  return Status::Ok();
+  return unknown;
 }
 
 }  // namespace anshin::sys

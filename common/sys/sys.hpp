@@ -9,10 +9,12 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <toml++/toml.h>
 
 #include "common/status.hpp"
+#include "common/sys/logging.hpp"  // InitLogging
 #include "common/time.hpp"
 
 namespace anshin::sys {
@@ -27,10 +29,6 @@ Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data,
 
 // Loads a zone ("Asia/Tokyo") from $TZDIR or /usr/share/zoneinfo.
 Result<std::shared_ptr<const TimeZone>> LoadTimeZone(const std::string& name);
-
-// Sets up spdlog: stderr, "[anshin-server] level message" without timestamps when running
-// under systemd (JOURNAL_STREAM set), with timestamps otherwise. `level`: trace..critical.
-Status InitLogging(const std::string& program, const std::string& level);
 
 // TOML configuration helpers. Every error names the key ("server.listen: expected a string").
 class Config {
@@ -54,6 +52,8 @@ class Config {
   Status RejectUnknownKeys(std::initializer_list<std::string_view> known) const;
   // The same for a list built at run time (e.g. the server's keys plus the mailer's).
   Status RejectUnknownKeys(std::span<const std::string_view> known) const;
+  // Every key (or table) of the file that is not in `known`, in key order.
+  std::vector<std::string> UnknownKeys(std::span<const std::string_view> known) const;
 
   const std::filesystem::path& dir() const { return dir_; }
   const std::string& source() const { return source_; }

@@ -42,6 +42,7 @@ Status RejectUnknownServerKeys(const sys::Config& config,
       "server.public_listen",
       "server.database",
       "server.log_level",
+      "server.log_format",
       "server.workers",
       "server.max_connections",
       "server.idle_timeout",
@@ -73,6 +74,8 @@ Result<ServerConfig> LoadServerConfig(const sys::Config& config) {
         "server.log_level: expected trace|debug|info|warn|error|critical|off, got \"" +
         c.log_level + "\"");
   }
+  ANSHIN_ASSIGN_OR_RETURN(std::string log_format, config.String("server.log_format", "text"));
+  ANSHIN_ASSIGN_OR_RETURN(c.log_format, sys::ParseLogFormat("server.log_format", log_format));
   ANSHIN_ASSIGN_OR_RETURN(std::int64_t workers, config.Int("server.workers", 2, 1, 64));
   c.workers = static_cast<int>(workers);
   ANSHIN_ASSIGN_OR_RETURN(std::int64_t max_conn,

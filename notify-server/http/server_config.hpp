@@ -32,6 +32,8 @@ struct ServerConfig {
   ListenAddress public_listen{"127.0.0.1", 8080};
   std::filesystem::path database;
   std::string log_level = "info";
+  // server.log_format: "text" (logfmt) or "json" (common/sys/logging.hpp).
+  sys::LogFormat log_format = sys::LogFormat::kText;
   int workers = 2;                 // store worker threads
   int max_connections = 1024;      // both listeners together; beyond it new sockets are closed
   Millis idle_timeout{30'000};     // a keep-alive connection waiting for its next request

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "reader-agent/reader_factory.hpp"
 #include "tests/agent/test_util.hpp"
 
 namespace anshin::agent {
@@ -58,7 +59,8 @@ TEST_CASE("a minimal config gets the documented defaults", "[config]") {
   CHECK(c->timeout == Millis(10'000));
   CHECK(c->backoff_min == Millis(1000));
   CHECK(c->backoff_max == Millis(300'000));
-  CHECK_FALSE(c->daily_health);
+  CHECK_FALSE(c->heartbeat.enabled());
+  CHECK(c->log_format == sys::LogFormat::kText);
   CHECK(c->unknown_card_refresh == Millis(600'000));
   CHECK(c->accepted_command.empty());
   CHECK(c->log_level == "info");
@@ -148,6 +150,96 @@ TEST_CASE("uplink and enrolment keys are checked", "[config]") {
   CHECK_THAT(no_name.status().message(), Catch::Contains("agent.name"));
 }
 
+TEST_CASE("every problem is reported, not just the first", "[config]") {
+  Enrolled e;
+  auto all = LoadAgentConfigAll(sys::Config::Parse(R"(
+[agent]
+nmae = "x"
+card_key = "missing.key"
+[reader]
+poll_interval = "1ms"
+device = "pn53x_ubs:"
+[uplink]
+server_url = "http://x"
+hearbeat = "30m"
+batch_size = 0
+[log]
+format = "xml"
+)",
+                                                   (e.dir.path() / "agent.toml").string())
+                                    .value(),
+                                ConfigUse::kRun);
+  std::string joined;
+  for (const auto& p : all.problems) joined += p + "\n";
+  INFO(joined);
+  for (const char* expected : {
+           "agent.nmae: unknown key (did you mean \"agent.name\"?)",
+           "uplink.hearbeat: unknown key (did you mean \"uplink.heartbeat\"?)",
+           "agent.name: required",
+           "agent.card_key:",
+           "reader.poll_interval:",
+           "reader.device: \"pn53x_ubs:\": unknown libnfc driver",
+           "uplink.server_url: must start with https://",
+           "uplink.cert: required",
+           "uplink.key: required",
+           "uplink.ca: required",
+           "uplink.batch_size:",
+           "log.format: expected \"text\" or \"json\"",
+       }) {
+    CHECK_THAT(joined, Catch::Contains(expected));
+  }
+  CHECK(all.problems.size() == 12);
+  // LoadAgentConfig fails with all of them in one message.
+  auto r = LoadAgentConfig(sys::Config::Parse("[agent]\nnmae = 1\n[uplink]\nbatch = 1\n").value(),
+                           ConfigUse::kRun);
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.status().message(),
+             Catch::Contains("agent.nmae") && Catch::Contains("uplink.batch"));
+}
+
+TEST_CASE("heartbeat, daily_health and log.format keys", "[config]") {
+  Enrolled e;
+  auto c = e.Load(R"(heartbeat = "30m"
+heartbeat_hours = "13:00-19:00"
+heartbeat_days = "mon-fri"
+[log]
+format = "json"
+)");
+  REQUIRE(c.ok());
+  CHECK(c->heartbeat.interval == Millis(1'800'000));
+  CHECK(c->heartbeat.from == LocalTime::HM(13, 0));
+  CHECK_FALSE(c->heartbeat.days[6]);
+  CHECK(c->log_format == sys::LogFormat::kJson);
+  auto daily = e.Load("daily_health = true\n");
+  REQUIRE(daily.ok());
+  CHECK(daily->heartbeat.interval == std::chrono::hours(24));
+  CHECK(daily->heartbeat.InHours(FromUnixMillis(0), 0));  // any hour
+  auto both =
+      e.Load("daily_health = true\nheartbeat = \"1h\"\nheartbeat_hours = \"08:00-18:00\"\n");
+  REQUIRE_FALSE(both.ok());
+  CHECK_THAT(both.status().message(), Catch::Contains("uplink.daily_health"));
+  auto no_hours = e.Load("heartbeat = \"1h\"\n");
+  REQUIRE_FALSE(no_hours.ok());
+  CHECK_THAT(no_hours.status().message(), Catch::Contains("uplink.heartbeat_hours: required"));
+}
+
+TEST_CASE("reader.device must be a well-formed connstring", "[config]") {
+  for (const char* ok :
+       {"", "pn53x_usb", "pn53x_usb:", "pn53x_usb:001:005",
+        "acr122_usb:", "pn532_uart:/dev/ttyUSB0", "pn532_uart:/dev/ttyACM0:115200",
+        "pn532_i2c:/dev/i2c-1", "simulated:/tmp/taps.txt", "simulated-fifo:/tmp/taps.fifo"}) {
+    INFO(ok);
+    CHECK(CheckReaderDevice(ok).ok());
+  }
+  for (const char* bad : {"pasori", "pn532_uart:ttyUSB0", "pn532_uart:/dev/ttyUSB0:fast",
+                          "pn53x_usb:bus1", "simulated:", "simulated-fifo:", "usb:"}) {
+    INFO(bad);
+    auto s = CheckReaderDevice(bad);
+    REQUIRE_FALSE(s.ok());
+    CHECK_THAT(s.message(), Catch::StartsWith("reader.device: "));
+  }
+}
+
 TEST_CASE("status needs only the database", "[config]") {
   Enrolled e;
   auto c = e.Load("[agent]\ndatabase = \"/var/lib/x/agent.db\"\n", ConfigUse::kStatus, false);
@@ -176,7 +268,8 @@ TEST_CASE("deploy/agent.example.toml loads and shows the defaults", "[config]") 
   CHECK(c->timeout == defaults.timeout);
   CHECK(c->backoff_min == defaults.backoff_min);
   CHECK(c->backoff_max == defaults.backoff_max);
-  CHECK(c->daily_health == defaults.daily_health);
+  CHECK(c->heartbeat.enabled() == defaults.heartbeat.enabled());
+  CHECK(c->log_format == defaults.log_format);
   CHECK(c->unknown_card_refresh == defaults.unknown_card_refresh);
   CHECK(c->feedback_timeout == defaults.feedback_timeout);
   CHECK(c->log_level == defaults.log_level);

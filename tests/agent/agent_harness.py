@@ -116,6 +116,7 @@ class TestServer:
         self.posts = 0
         self.allowlist_gets = []      # `since` of each GET /v1/allowlist
         self.healths = []
+        self.health_only_times = []  # time.monotonic() of each POST with no taps (heartbeats)
         self.fail_500 = 0             # answer the next N POSTs with 500
         self.drop_after_commit = 0    # commit the next N POSTs, then drop the connection
         self.reject = False           # answer POSTs with 403 while set
@@ -200,6 +201,8 @@ class TestServer:
                 drop = True
             if "health" in batch:
                 self.healths.append(batch["health"])
+            if not batch["taps"]:
+                self.health_only_times.append(time.monotonic())
             last = 0
             for tap in batch["taps"]:
                 seq = tap["seq"]
@@ -297,6 +300,7 @@ class Agent:
         check(self.proc is None, "agent already running")
         run_env = dict(os.environ)
         run_env.update(env or {})
+        run_env = {k: v for k, v in run_env.items() if v is not None}  # None: unset
         self.proc = subprocess.Popen(
             [self.binary, "run", "--config", self.config],
             stdout=open(self.stdout_path, "a"), stderr=open(self.stderr_path, "a"),

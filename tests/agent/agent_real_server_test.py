@@ -134,6 +134,35 @@ def main():
         agent.send_signal(signal.SIGTERM)
         check(agent.wait(20) == 0, "agent did not stop cleanly")
         os.close(tap_fd)
+
+        # The heartbeat, against the real server: no reader, no taps, health still arrives.
+        with open(config) as f:
+            text = f.read()
+        text = text.replace('device = "simulated-fifo:%s"' % fifo,
+                            'device = "simulated-fifo:%s"' % os.path.join(work, "gone.fifo"))
+        text = text.replace('ca = "ca.crt"\n', 'ca = "ca.crt"\nheartbeat = "2s"\n'
+                            'heartbeat_hours = "00:00-24:00"\nheartbeat_days = "sun-sat"\n')
+        with open(config, "w") as f:
+            f.write(text)
+        agent = subprocess.Popen([agent_bin, "run", "--config", config], stdin=subprocess.DEVNULL,
+                                 stdout=agent_log, stderr=agent_log)
+        procs.append(agent)
+
+        def server_health():
+            db = sqlite3.connect("file:%s?mode=ro" % os.path.join(home, "anshin.db"), uri=True,
+                                 timeout=5)
+            try:
+                row = db.execute("SELECT last_health FROM agents WHERE name = 'hg1-entrance'")
+                value = row.fetchone()[0]
+                return json.loads(value) if value else {}
+            finally:
+                db.close()
+
+        wait_for(lambda: server_health().get("reader_state") == "error",
+                 what="the heartbeat's reader error at the server")
+        check(len(server_taps()) == 3, "the heartbeat carried taps: %r" % server_taps())
+        agent.send_signal(signal.SIGTERM)
+        check(agent.wait(20) == 0, "agent did not stop cleanly after the heartbeat")
         print("ok   agent_real_server")
     except TestFailure as e:
         for name in ("agent.log", "server.log"):

@@ -5,6 +5,7 @@ checking (agent_harness.py). Taps come from the simulated reader's FIFO.
     agent_uplink_test.py AGENT_BINARY CASE      (CASE: see CASES below; "all" runs every one)
 """
 
+import json
 import os
 import sys
 import time
@@ -289,6 +290,91 @@ def case_reader_fault_recovers(binary):
         wait_for(lambda: a.status_value("reader_state") == "ok", what="recovery")
         check(a.running(), "agent exited")
         check(a.stop() == 0, "agent did not exit cleanly")
+
+
+def case_log_times_have_offset(binary):
+    """Issue 13: log lines carried no time zone (19:16 JST showed as 10:16). Every line now has
+    an RFC 3339 time with the process's UTC offset."""
+    import re
+    with Harness(binary, REGISTERED) as h:
+        h.server.start()
+        a = h.agent()
+        a.start(env={"TZ": "Asia/Tokyo", "JOURNAL_STREAM": None})  # not journald: times shown
+        wait_for(lambda: a.status_value("allowlist_version").startswith("1 "), what="allowlist")
+        check(a.stop() == 0, "agent did not exit cleanly")
+        lines = [line for line in a.log().splitlines() if line.strip()]
+        check(lines, "no log lines")
+        stamp = re.compile(r"^time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+09:00 level=")
+        bad = [line for line in lines if not stamp.match(line)]
+        check(not bad, "lines without an RFC 3339 time with +09:00: %r" % bad[:3])
+
+
+def case_heartbeat(binary):
+    """With the heartbeat on and within hours, an idle agent posts its health (no taps) at most
+    once per interval, and a broken reader is seen at the server without any tap."""
+    with Harness(binary, REGISTERED) as h:
+        h.server.start()
+        a = h.agent(device="simulated-fifo:" + os.path.join(h.dir, "no-such.fifo"),
+                    uplink='heartbeat = "2s"\nheartbeat_hours = "00:00-24:00"\n'
+                           'heartbeat_days = "sun-sat"\n',
+                    extra='format = "json"\n')
+        a.start(env={"TZ": "UTC", "JOURNAL_STREAM": None})
+        wait_for(lambda: len(h.server.health_only_times) >= 3, timeout=20, what="3 heartbeats")
+        times = list(h.server.health_only_times)
+        gaps = [b - t for t, b in zip(times, times[1:])]
+        check(all(g >= 1.9 for g in gaps), "heartbeats closer than the interval: %r" % gaps)
+        check(h.server.committed_seqs() == [], "a heartbeat carried taps")
+        health = h.server.healths[-1]
+        check(health.get("reader_state") == "error", "health: %r" % health)
+        check("No such file" in health.get("reader_error", ""), "health: %r" % health)
+        check(a.stop() == 0, "agent did not exit cleanly")
+        events = [json.loads(line) for line in a.log().splitlines() if line.startswith("{")]
+        beats = [e for e in events if e.get("event") == "heartbeat"]
+        check(beats and beats[0].get("result") == "sent" and beats[0]["time"].endswith("+00:00"),
+              "heartbeat log records: %r" % beats[:2])
+
+
+def case_heartbeat_out_of_hours(binary):
+    """Outside the opening hours the heartbeat stays silent: no connection without a tap."""
+    hour = time.gmtime().tm_hour
+    hours = "20:00-22:00" if hour < 12 else "02:00-04:00"  # hours away from now, in UTC
+    with Harness(binary, REGISTERED) as h:
+        h.server.start()
+        a = start_fetched(h, uplink='heartbeat = "1s"\nheartbeat_hours = "%s"\n'
+                                    'heartbeat_days = "sun-sat"\n' % hours)
+        before = h.server.connection_count()
+        time.sleep(5)
+        check(h.server.connection_count() == before,
+              "%d connection(s) out of hours" % (h.server.connection_count() - before))
+        check(h.server.health_only_times == [], "heartbeats out of hours")
+        check(a.stop() == 0, "agent did not exit cleanly")
+
+
+def case_check_config(binary):
+    """--check-config: exit 0 with a summary for a good bundle; every problem listed, exit 1."""
+    import subprocess
+    with Harness(binary, REGISTERED) as h:
+        a = h.agent()
+        out = subprocess.run([binary, "--config", a.config, "--check-config"],
+                             capture_output=True, text=True, timeout=10)
+        check(out.returncode == 0 and "configuration OK" in out.stdout,
+              "good config: %d %r %r" % (out.returncode, out.stdout, out.stderr))
+        check("valid until" in out.stdout, "no certificate expiry: %r" % out.stdout)
+        bad = os.path.join(h.dir, "bad.toml")
+        with open(a.config) as f:
+            text = f.read()
+        text = text.replace('batch_size = 4', 'batch_sise = 4').replace(
+            'key = "%s"' % h.pki.agent_key, 'key = "%s"' % h.pki.server_key)
+        with open(bad, "w") as f:
+            f.write(text)
+        out = subprocess.run([binary, "--config", bad, "--check-config"],
+                             capture_output=True, text=True, timeout=10)
+        check(out.returncode == 1, "bad config: exit %d" % out.returncode)
+        check("2 problems" in out.stderr, "summary: %r" % out.stderr)
+        check('uplink.batch_sise: unknown key (did you mean "uplink.batch_size"?)' in out.stderr,
+              "misspelt key: %r" % out.stderr)
+        check("uplink.key:" in out.stderr and "does not match the certificate" in out.stderr,
+              "key mismatch: %r" % out.stderr)
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}

@@ -24,7 +24,6 @@ struct Fixture {
                             .batch_size = 3,
                             .backoff_min = Millis(10),
                             .backoff_max = Millis(50),
-                            .daily_health = false,
                             .agent_version = "9.9"};
   std::unique_ptr<Uplinker> uplinker;
 
@@ -176,10 +175,10 @@ TEST_CASE("first start fetches the allowlist once, retrying until it succeeds", 
   t.join();
 }
 
-TEST_CASE("the daily health contact posts an empty batch, only when enabled", "[uplinker]") {
+TEST_CASE("the daily health contact (a 24h heartbeat) posts an empty batch", "[uplinker]") {
   Fixture f;
   REQUIRE(f.store->ApplyAllowlist(f.uplink.allowlist, f.clock.Now()).ok());
-  f.options.daily_health = true;
+  f.options.heartbeat = HeartbeatSchedule::Daily();
   f.Make();
   StopSignal stop;
   std::thread t([&] { f.uplinker->Run(stop); });
