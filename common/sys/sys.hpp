@@ -13,6 +13,7 @@
 #include <toml++/toml.h>
 
 #include "common/status.hpp"
+#include "common/sys/time_zones.hpp"  // LoadTimeZone, TimeZones
 #include "common/time.hpp"
 
 namespace anshin::sys {
@@ -24,9 +25,6 @@ Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data,
                                                       std::filesystem::perms::owner_write |
                                                       std::filesystem::perms::group_read |
                                                       std::filesystem::perms::others_read);
-
-// Loads a zone ("Asia/Tokyo") from $TZDIR or /usr/share/zoneinfo.
-Result<std::shared_ptr<const TimeZone>> LoadTimeZone(const std::string& name);
 
 // Sets up spdlog: stderr, "[anshin-server] level message" without timestamps when running
 // under systemd (JOURNAL_STREAM set), with timestamps otherwise. `level`: trace..critical.
