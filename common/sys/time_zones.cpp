@@ -50,4 +50,17 @@ Result<std::shared_ptr<const TimeZone>> LoadTimeZone(const std::string& name) {
   return std::make_shared<const TimeZone>(name, zone);
 }
 
+TimeZones::TimeZones() : TimeZones(Loader(&LoadTimeZone)) {}
+
+TimeZones::TimeZones(Loader loader) : loader_(std::move(loader)) {}
+
+Result<std::shared_ptr<const TimeZone>> TimeZones::Get(std::string_view name) {
+  std::lock_guard lock(mu_);
+  auto it = zones_.find(name);
+  if (it != zones_.end()) return it->second;
+  ANSHIN_ASSIGN_OR_RETURN(std::shared_ptr<const TimeZone> zone, loader_(std::string(name)));
+  zones_.emplace(std::string(name), zone);
+  return zone;
+}
+
 }  // namespace anshin::sys

@@ -1,11 +1,16 @@
-// Loading zones from the system's tzdata (sys::LoadTimeZone).
+// Loading zones from the system's tzdata (sys::LoadTimeZone) and the shared cache
+// (sys::TimeZones).
 #include <catch2/catch.hpp>
 
 #include <stdlib.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "common/sys/time_zones.hpp"
 #include "tests/fakes/temp_dir.hpp"
@@ -82,6 +87,86 @@ TEST_CASE("zones are read from $TZDIR when it is set", "[tz][tzdata]") {
     CHECK(LoadTimeZone("Asia/Kolkata").status().code() == Status::Code::kNotFound);
   }
   CHECK(LoadTimeZone("Test/Somewhere").status().code() == Status::Code::kNotFound);
+}
+
+// A loader that hands out fixed zones and counts its calls; names starting with "bad" fail
+// the first `failures` times.
+struct CountingLoader {
+  std::map<std::string, int>* calls;
+  std::atomic<int>* failures;
+  Result<std::shared_ptr<const TimeZone>> operator()(const std::string& name) const {
+    ++(*calls)[name];
+    if (name.rfind("bad", 0) == 0 && failures->fetch_sub(1) > 0)
+      return Status::NotFound("no zone " + name);
+    return std::make_shared<const TimeZone>(TimeZone::Fixed(name, 9 * 3600));
+  }
+};
+
+TEST_CASE("TimeZones loads each name once and returns the same zone", "[tz]") {
+  std::map<std::string, int> calls;
+  std::atomic<int> failures = 0;
+  TimeZones zones(CountingLoader{&calls, &failures});
+  auto a = zones.Get("Asia/Tokyo");
+  auto b = zones.Get("Asia/Tokyo");
+  auto c = zones.Get("Europe/Berlin");
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  REQUIRE(c.ok());
+  CHECK(a->get() == b->get());
+  CHECK(a->get() != c->get());
+  CHECK((*c)->name() == "Europe/Berlin");
+  CHECK(calls == std::map<std::string, int>{{"Asia/Tokyo", 1}, {"Europe/Berlin", 1}});
+}
+
+TEST_CASE("TimeZones does not cache failures", "[tz]") {
+  std::map<std::string, int> calls;
+  std::atomic<int> failures = 1;
+  TimeZones zones(CountingLoader{&calls, &failures});
+  auto first = zones.Get("bad/Zone");
+  REQUIRE_FALSE(first.ok());
+  CHECK(first.status().code() == Status::Code::kNotFound);
+  auto second = zones.Get("bad/Zone");
+  REQUIRE(second.ok());
+  auto third = zones.Get("bad/Zone");
+  CHECK(third->get() == second->get());
+  CHECK(calls["bad/Zone"] == 2);
+}
+
+TEST_CASE("TimeZones is safe to share between threads", "[tz]") {
+  std::map<std::string, int> calls;  // the loader runs under TimeZones' mutex
+  std::atomic<int> failures = 0;
+  TimeZones zones(CountingLoader{&calls, &failures});
+  const std::vector<std::string> names = {"A/One", "B/Two", "C/Three", "D/Four"};
+  std::vector<std::vector<const TimeZone*>> seen(8);
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < seen.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 500; ++round) {
+        auto z = zones.Get(names[(t + round) % names.size()]);
+        seen[t].push_back(z.ok() ? z->get() : nullptr);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (const std::string& n : names) CHECK(calls[n] == 1);
+  std::map<std::string, const TimeZone*> by_name;
+  for (const auto& list : seen) {
+    for (const TimeZone* z : list) {
+      REQUIRE(z != nullptr);
+      auto [it, inserted] = by_name.emplace(z->name(), z);
+      CHECK(it->second == z);
+    }
+  }
+  CHECK(by_name.size() == names.size());
+}
+
+TEST_CASE("TimeZones loads real zones by default", "[tz][tzdata]") {
+  TimeZones zones;
+  auto z = zones.Get("Europe/Berlin");
+  REQUIRE(z.ok());
+  CHECK((*z)->OffsetAt(ParseRfc3339("2026-07-01T00:00:00Z").value()) == 2 * 3600);
+  CHECK(zones.Get("Europe/Berlin")->get() == z->get());
+  CHECK(zones.Get("Europe/Atlantis").status().code() == Status::Code::kNotFound);
 }
 
 }  // namespace
