@@ -115,13 +115,6 @@ Millis Mailer::Backoff(int attempts) {
   return Millis(jitter(rng_));
 }
 
-Result<std::shared_ptr<const TimeZone>> Mailer::Zone(const std::string& name) {
-  if (auto it = zones_.find(name); it != zones_.end()) return it->second;
-  ANSHIN_ASSIGN_OR_RETURN(std::shared_ptr<const TimeZone> zone, sys::LoadTimeZone(name));
-  zones_[name] = zone;
-  return zone;
-}
-
 std::string Mailer::MessageIdOf(const store::OutboxItem& item) const {
   // Stable across retries of the same row, so a duplicate after a crash is recognisable.
   auto id = anshin::mail::MakeMessageId(
@@ -132,7 +125,7 @@ std::string Mailer::MessageIdOf(const store::OutboxItem& item) const {
 
 Result<OutgoingMail> Mailer::Compose(const store::OutboxItem& item, const std::string& message_id,
                                      TimePoint now) {
-  ANSHIN_ASSIGN_OR_RETURN(std::shared_ptr<const TimeZone> zone, Zone(item.facility_tz));
+  ANSHIN_ASSIGN_OR_RETURN(std::shared_ptr<const TimeZone> zone, zones_.Get(item.facility_tz));
   anshin::mail::MailText text;
   switch (item.kind) {
     case OutboxKind::kArrival:

@@ -40,6 +40,7 @@
 
 #include "common/mail/templates.hpp"
 #include "common/status.hpp"
+#include "common/sys/time_zones.hpp"
 #include "common/time.hpp"
 #include "notify-server/mail/mail_config.hpp"
 #include "notify-server/mail/mail_transport.hpp"
@@ -99,7 +100,6 @@ class Mailer {
   Result<OutgoingMail> Compose(const store::OutboxItem& item, const std::string& message_id,
                                TimePoint now);
   std::string MessageIdOf(const store::OutboxItem& item) const;
-  Result<std::shared_ptr<const TimeZone>> Zone(const std::string& name);
   store::SendResult ResultOf(const store::OutboxItem& item, const SendOutcome& outcome,
                              const std::string& message_id, TimePoint now);
   void SenderLoop();
@@ -112,8 +112,8 @@ class Mailer {
   const Clock& clock_;
   const MailerOptions options_;
 
-  std::mt19937_64 rng_;                                           // sender thread only
-  std::map<std::string, std::shared_ptr<const TimeZone>> zones_;  // sender thread only
+  std::mt19937_64 rng_;        // sender thread only
+  sys::TimeZones zones_;       // facility zones, loaded once each (thread-safe)
   int monthly_test_done_ = 0;  // year * 12 + month last queued; scheduler thread only
 
   std::mutex mu_;
