@@ -1,16 +1,20 @@
 #include "common/day_codec.hpp"
 
 #include <charconv>
-#include <nlohmann/json.hpp>
+#include <cstdint>
+#include <limits>
 #include <optional>
+
+#include <nlohmann/json.hpp>
 
 namespace anshin {
 namespace {
 
-// The engine's ChildDay as a compact JSON document:
-// {"v":[[arrival_ms|null,departure_ms|null,flags],...],"t":[accepted tap ms,...],"c":0|1}
-// with flags bit 0 inferred, bit 1 corrected, bit 2 departure_unknown. Written and read by
-// hand on the ingest path (nlohmann::json reads anything else that is valid JSON).
+constexpr int kInferred = 1;
+constexpr int kCorrected = 2;
+constexpr int kDepartureUnknown = 4;
+constexpr std::int64_t kAllFlags = kInferred | kCorrected | kDepartureUnknown;
+
 void AppendInt(std::string& out, std::int64_t v) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
@@ -25,38 +29,21 @@ void AppendOptTime(std::string& out, const std::optional<TimePoint>& t) {
   }
 }
 
-}  // namespace
-
-std::string EncodeChildDay(const ChildDay& day) {
-  std::string out;
-  out.reserve(32 + day.visits.size() * 40 + day.accepted_taps.size() * 14);
-  out += "{\"v\":[";
-  for (std::size_t i = 0; i < day.visits.size(); ++i) {
-    const Visit& v = day.visits[i];
-    if (i > 0) out += ',';
-    out += '[';
-    AppendOptTime(out, v.arrival);
-    out += ',';
-    AppendOptTime(out, v.departure);
-    out += ',';
-    AppendInt(out, (v.inferred ? 1 : 0) | (v.corrected ? 2 : 0) | (v.departure_unknown ? 4 : 0));
-    out += ']';
-  }
-  out += "],\"t\":[";
-  for (std::size_t i = 0; i < day.accepted_taps.size(); ++i) {
-    if (i > 0) out += ',';
-    AppendInt(out, ToUnixMillis(day.accepted_taps[i]));
-  }
-  out += "],\"c\":";
-  out += day.closing_alerted ? '1' : '0';
-  out += '}';
-  return out;
+int FlagsOf(const Visit& v) {
+  return (v.inferred ? kInferred : 0) | (v.corrected ? kCorrected : 0) |
+         (v.departure_unknown ? kDepartureUnknown : 0);
 }
 
-// A strict reader of exactly what DayToJson writes.
-class DayScanner {
+void SetFlags(Visit& v, std::int64_t flags) {
+  v.inferred = (flags & kInferred) != 0;
+  v.corrected = (flags & kCorrected) != 0;
+  v.departure_unknown = (flags & kDepartureUnknown) != 0;
+}
+
+// A strict reader of exactly what EncodeChildDay writes.
+class Scanner {
  public:
-  explicit DayScanner(std::string_view s) : s_(s) {}
+  explicit Scanner(std::string_view s) : s_(s) {}
   bool Lit(std::string_view lit) {
     if (s_.substr(0, lit.size()) != lit) return false;
     s_.remove_prefix(lit.size());
@@ -82,22 +69,18 @@ class DayScanner {
   std::string_view s_;
 };
 
-namespace {
-
-bool FastDayFromJson(std::string_view text, ChildDay& day) {
-  DayScanner sc(text);
+bool ScanChildDay(std::string_view text, ChildDay& day) {
+  Scanner sc(text);
   if (!sc.Lit("{\"v\":[")) return false;
   while (!sc.Peek(']')) {
     if (!day.visits.empty() && !sc.Lit(",")) return false;
     Visit v;
     std::int64_t flags;
     if (!sc.Lit("[") || !sc.OptTime(v.arrival) || !sc.Lit(",") || !sc.OptTime(v.departure) ||
-        !sc.Lit(",") || !sc.Int(flags) || !sc.Lit("]")) {
+        !sc.Lit(",") || !sc.Int(flags) || !sc.Lit("]") || flags < 0 || flags > kAllFlags) {
       return false;
     }
-    v.inferred = (flags & 1) != 0;
-    v.corrected = (flags & 2) != 0;
-    v.departure_unknown = (flags & 4) != 0;
+    SetFlags(v, flags);
     day.visits.push_back(v);
   }
   if (!sc.Lit("],\"t\":[")) return false;
@@ -108,39 +91,121 @@ bool FastDayFromJson(std::string_view text, ChildDay& day) {
     day.accepted_taps.push_back(FromUnixMillis(t));
   }
   std::int64_t c;
-  if (!sc.Lit("],\"c\":") || !sc.Int(c) || !sc.Lit("}") || !sc.Done()) return false;
-  day.closing_alerted = c != 0;
+  if (!sc.Lit("],\"c\":") || !sc.Int(c) || !sc.Lit("}") || !sc.Done() || (c != 0 && c != 1))
+    return false;
+  day.closing_alerted = c == 1;
   return true;
 }
 
+// The general reader: the same document in any JSON spelling. Checks every type before reading
+// it, so that nlohmann::json never throws.
+class JsonReader {
+ public:
+  Status Read(const nlohmann::json& j, ChildDay& day) {
+    if (!j.is_object()) return Bad("not a JSON object");
+    const nlohmann::json* visits = Member(j, "v");
+    const nlohmann::json* taps = Member(j, "t");
+    const nlohmann::json* closing = Member(j, "c");
+    if (visits == nullptr || !visits->is_array()) return Bad("\"v\" is not an array");
+    if (taps == nullptr || !taps->is_array()) return Bad("\"t\" is not an array");
+    std::size_t n = 0;
+    for (const nlohmann::json& v : *visits) {
+      std::string where = "visit " + std::to_string(++n);
+      if (!v.is_array() || v.size() != 3) return Bad(where + " is not [arrival,departure,flags]");
+      Visit visit;
+      ANSHIN_RETURN_IF_ERROR(OptTime(v[0], where + " arrival", visit.arrival));
+      ANSHIN_RETURN_IF_ERROR(OptTime(v[1], where + " departure", visit.departure));
+      std::int64_t flags;
+      ANSHIN_RETURN_IF_ERROR(Int(v[2], where + " flags", flags));
+      if (flags < 0 || flags > kAllFlags) return Bad(where + " flags are not 0..7");
+      SetFlags(visit, flags);
+      day.visits.push_back(visit);
+    }
+    n = 0;
+    for (const nlohmann::json& t : *taps) {
+      std::int64_t ms;
+      ANSHIN_RETURN_IF_ERROR(Int(t, "tap " + std::to_string(++n), ms));
+      day.accepted_taps.push_back(FromUnixMillis(ms));
+    }
+    std::int64_t c;
+    if (closing == nullptr) return Bad("\"c\" is missing");
+    ANSHIN_RETURN_IF_ERROR(Int(*closing, "\"c\"", c));
+    if (c != 0 && c != 1) return Bad("\"c\" is not 0 or 1");
+    day.closing_alerted = c == 1;
+    return Status::Ok();
+  }
+
+ private:
+  static Status Bad(std::string_view what) {
+    return Status::InvalidArgument("day state: " + std::string(what));
+  }
+  static const nlohmann::json* Member(const nlohmann::json& j, const char* key) {
+    auto it = j.find(key);
+    return it == j.end() ? nullptr : &*it;
+  }
+  static Status Int(const nlohmann::json& j, const std::string& what, std::int64_t& out) {
+    if (j.is_number_unsigned()) {
+      auto u = j.get<std::uint64_t>();
+      if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        return Bad(what + " is out of range");
+      out = static_cast<std::int64_t>(u);
+      return Status::Ok();
+    }
+    if (!j.is_number_integer()) return Bad(what + " is not an integer");
+    out = j.get<std::int64_t>();
+    return Status::Ok();
+  }
+  static Status OptTime(const nlohmann::json& j, const std::string& what,
+                        std::optional<TimePoint>& out) {
+    if (j.is_null()) return Status::Ok();
+    std::int64_t ms;
+    ANSHIN_RETURN_IF_ERROR(Int(j, what, ms));
+    out = FromUnixMillis(ms);
+    return Status::Ok();
+  }
+};
+
 }  // namespace
+
+std::string EncodeChildDay(const ChildDay& day) {
+  std::string out;
+  out.reserve(32 + day.visits.size() * 40 + day.accepted_taps.size() * 14);
+  out += "{\"v\":[";
+  for (std::size_t i = 0; i < day.visits.size(); ++i) {
+    const Visit& v = day.visits[i];
+    if (i > 0) out += ',';
+    out += '[';
+    AppendOptTime(out, v.arrival);
+    out += ',';
+    AppendOptTime(out, v.departure);
+    out += ',';
+    AppendInt(out, FlagsOf(v));
+    out += ']';
+  }
+  out += "],\"t\":[";
+  for (std::size_t i = 0; i < day.accepted_taps.size(); ++i) {
+    if (i > 0) out += ',';
+    AppendInt(out, ToUnixMillis(day.accepted_taps[i]));
+  }
+  out += "],\"c\":";
+  out += day.closing_alerted ? '1' : '0';
+  out += '}';
+  return out;
+}
 
 Result<ChildDay> DecodeChildDay(const LocalDate& date, std::string_view text) {
   ChildDay day;
   day.date = date;
-  if (FastDayFromJson(text, day)) return day;
+  if (ScanChildDay(text, day)) return day;
   day = ChildDay{};
   day.date = date;
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object())
-    return Status::InvalidArgument("child_days.state: not a JSON object");
-  try {
-    for (const auto& v : j.at("v")) {
-      Visit visit;
-      if (!v.at(0).is_null()) visit.arrival = FromUnixMillis(v.at(0).get<std::int64_t>());
-      if (!v.at(1).is_null()) visit.departure = FromUnixMillis(v.at(1).get<std::int64_t>());
-      int flags = v.at(2).get<int>();
-      visit.inferred = (flags & 1) != 0;
-      visit.corrected = (flags & 2) != 0;
-      visit.departure_unknown = (flags & 4) != 0;
-      day.visits.push_back(visit);
-    }
-    for (const auto& t : j.at("t"))
-      day.accepted_taps.push_back(FromUnixMillis(t.get<std::int64_t>()));
-    day.closing_alerted = j.at("c").get<int>() != 0;
-  } catch (const nlohmann::json::exception& e) {
-    return Status::InvalidArgument(std::string("child_days.state: ") + e.what());
-  }
+  // nlohmann::json reads a NUL byte as the end of the input; the text ends where it ends.
+  if (text.find('\0') != std::string_view::npos)
+    return Status::InvalidArgument("day state: contains a NUL byte");
+  // allow_exceptions = false: invalid JSON gives a discarded value instead of throwing.
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Status::InvalidArgument("day state: not valid JSON");
+  ANSHIN_RETURN_IF_ERROR(JsonReader().Read(j, day));
   return day;
 }
 

@@ -3,8 +3,10 @@
 //
 // Instants are TimePoint (UTC, millisecond resolution). A facility works in its local time zone
 // (Asia/Tokyo by default); LocalDate / LocalTime are civil values in that zone. libstdc++ 12 has
-// no chrono time-zone database, so TimeZone parses the system's TZif data itself (the bytes are
-// read by common/sys; this file does no I/O). A TimeZone is immutable and thread-safe.
+// no chrono time-zone database, so TimeZone wraps Google's cctz (Debian libcctz-dev), which reads
+// the system's tzdata. Loading a zone is I/O and lives in common/sys (sys::LoadTimeZone,
+// sys::TimeZones); a TimeZone here only wraps an already-loaded cctz::time_zone, so this file
+// does no I/O. A TimeZone is immutable and thread-safe (cctz zones are).
 #pragma once
 
 #include <array>
@@ -14,6 +16,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <cctz/time_zone.h>
 
 #include "common/status.hpp"
 
@@ -74,39 +78,23 @@ class TimeZone {
  public:
   // UTC; also what a zone without transitions behaves like.
   TimeZone() = default;
-  // A fixed offset (tests, and zones that never change).
+  // Wraps a zone loaded by cctz (see sys::LoadTimeZone); `name` is the IANA name it was
+  // loaded under ("Asia/Tokyo").
+  TimeZone(std::string name, cctz::time_zone zone) : name_(std::move(name)), zone_(zone) {}
+  // A fixed offset (tests, and zones that never change). |offset| must be at most 24 hours.
   static TimeZone Fixed(std::string name, int utc_offset_seconds);
-  // Parses TZif (RFC 8536) bytes, versions 1 to 4, including the POSIX TZ footer that
-  // describes times after the last transition.
-  static Result<TimeZone> FromTzif(std::string name, std::string_view tzif);
 
   const std::string& name() const { return name_; }
   int OffsetAt(TimePoint t) const;  // seconds east of UTC in effect at t
   LocalDateTime ToLocal(TimePoint t) const;
-  LocalDate DateOf(TimePoint t) const { return ToLocal(t).date; }
+  LocalDate DateOf(TimePoint t) const;
   // The instant at which the wall clock shows `time` on `date`. In a gap (DST start) the time
   // is read with the offset before the gap; in an overlap the earlier instant is returned.
   TimePoint At(const LocalDate& date, LocalTime time) const;
 
  private:
-  struct Rule;  // POSIX TZ footer rule
-  struct Footer {
-    int std_offset = 0;
-    std::optional<int> dst_offset;
-    // "Mm.w.d/time" transition rules; only meaningful with dst_offset.
-    unsigned start_month = 0, start_week = 0, start_wday = 0;
-    int start_time = 7200;
-    unsigned end_month = 0, end_week = 0, end_wday = 0;
-    int end_time = 7200;
-  };
-  static Result<Footer> ParseFooter(std::string_view tz);
-  int FooterOffset(std::int64_t unix_seconds) const;
-
   std::string name_ = "UTC";
-  std::vector<std::int64_t> transitions_;  // unix seconds, ascending
-  std::vector<int> offsets_after_;         // offset in effect from transitions_[i]
-  int initial_offset_ = 0;                 // before the first transition
-  std::optional<Footer> footer_;
+  cctz::time_zone zone_;  // default: UTC
 };
 
 // RFC 3339 with a mandatory offset ("2026-11-26T15:02:00+09:00", "...Z", fractional seconds

@@ -42,22 +42,6 @@ namespace {
 
 constexpr Millis kClosingCheckPeriod{60'000};
 
-// Loads each zone once (the system's zone data), for ingest, the mailer and the checks.
-class ZoneCache {
- public:
-  Result<std::shared_ptr<const TimeZone>> Get(const std::string& name) {
-    std::lock_guard lock(mu_);
-    if (auto it = zones_.find(name); it != zones_.end()) return it->second;
-    ANSHIN_ASSIGN_OR_RETURN(std::shared_ptr<const TimeZone> zone, sys::LoadTimeZone(name));
-    zones_.emplace(name, zone);
-    return zone;
-  }
-
- private:
-  std::mutex mu_;
-  std::map<std::string, std::shared_ptr<const TimeZone>> zones_;  // guarded by mu_
-};
-
 int Fail(const Status& s) {
   std::fprintf(stderr, "anshin-server: %s\n", s.ToString().c_str());
   return 1;
@@ -126,7 +110,8 @@ int Run(const std::filesystem::path& config_path, const std::filesystem::path& r
   Result<std::unique_ptr<store::Store>> opened = store::OpenStore(store_options);
   if (!opened.ok()) return Fail(opened.status().WithContext(settings->database.string()));
   store::Store& store = **opened;
-  ZoneCache zone_cache;
+  // Each zone is loaded once, for ingest, the mailer and the checks.
+  sys::TimeZones zone_cache;
   services::ZoneLoader zones = [&zone_cache](const std::string& name) {
     return zone_cache.Get(name);
   };

@@ -172,7 +172,7 @@ Admin::Admin(fs::path home, std::string user, std::shared_ptr<const Clock> clock
       user_(std::move(user)),
       clock_(std::move(clock)),
       store_(std::move(store)),
-      facilities_(*store_, [](const std::string& name) { return sys::LoadTimeZone(name); }),
+      facilities_(*store_, [this](const std::string& name) { return zones_.Get(name); }),
       agents_(*store_),
       children_(*store_),
       cards_(*store_),

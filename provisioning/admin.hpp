@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "common/sys/time_zones.hpp"
 #include "common/time.hpp"
 #include "common/types.hpp"
 #include "services/agents.hpp"
@@ -126,6 +127,7 @@ class Admin {
   const std::string user_;
   const std::shared_ptr<const Clock> clock_;
   std::unique_ptr<store::Store> store_;
+  sys::TimeZones zones_;  // each zone loaded once
   services::Facilities facilities_;
   services::Agents agents_;
   services::Children children_;

@@ -1,5 +1,7 @@
 #include "common/mail/mime.hpp"
 
+#include "common/validate.hpp"
+
 #include <iconv.h>
 
 #include <array>
@@ -23,37 +25,6 @@ bool IsAtext(char c) {
   return std::string_view("!#$%&'*+-/=?^_`{|}~").find(c) != std::string_view::npos;
 }
 
-// Length in bytes of the UTF-8 character starting at text[i], or 0 when it is malformed.
-std::size_t Utf8CharLength(std::string_view text, std::size_t i) {
-  auto b = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  unsigned char c = b(i);
-  std::size_t n;
-  std::uint32_t cp;
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-    cp = c & 0x1F;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    cp = c & 0x0F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + n > text.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k) {
-    if ((b(i + k) & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b(i + k) & 0x3F);
-  }
-  if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-      (cp >= 0xD800 && cp <= 0xDFFF)) {
-    return 0;
-  }
-  return n;
-}
-
 // Splits valid UTF-8 into its characters.
 std::vector<std::string_view> Utf8Chars(std::string_view text) {
   std::vector<std::string_view> chars;
@@ -71,28 +42,6 @@ bool IsPrintableAscii(std::string_view s) {
     if (c < 0x20 || c > 0x7E) return false;
   }
   return true;
-}
-
-bool IsDomain(std::string_view domain) {
-  if (domain.empty() || domain.size() > 253) return false;
-  std::size_t labels = 0;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t dot = domain.find('.', start);
-    std::string_view label =
-        domain.substr(start, dot == std::string_view::npos ? domain.npos : dot - start);
-    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
-      return false;
-    for (char c : label) {
-      bool ok =
-          (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
-      if (!ok) return false;
-    }
-    ++labels;
-    if (dot == std::string_view::npos) break;
-    start = dot + 1;
-  }
-  return labels >= 2;
 }
 
 // Folds `tokens` after "Name:" into lines shorter than 78 characters, separated by CRLF SP.
@@ -230,49 +179,6 @@ std::string Utf8Base64Body(std::string_view body) {
 }
 
 }  // namespace
-
-bool IsValidUtf8(std::string_view text) {
-  for (std::size_t i = 0; i < text.size();) {
-    std::size_t n = Utf8CharLength(text, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
-
-Status ValidateMailAddress(std::string_view address) {
-  if (address.empty()) return Status::InvalidArgument("mail address is empty");
-  if (address.size() > 254)
-    return Status::InvalidArgument("mail address is longer than 254 characters");
-  for (char c : address) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F)
-      return Status::InvalidArgument("mail address contains a control character");
-    if (u > 0x7E) return Status::InvalidArgument("mail address contains a non-ASCII character");
-    if (c == ' ') return Status::InvalidArgument("mail address contains a space");
-  }
-  std::size_t at = address.find('@');
-  if (at == std::string_view::npos) return Status::InvalidArgument("mail address has no '@'");
-  if (address.find('@', at + 1) != std::string_view::npos) {
-    return Status::InvalidArgument("mail address has more than one '@'");
-  }
-  std::string_view local = address.substr(0, at);
-  std::string_view domain = address.substr(at + 1);
-  if (local.empty() || local.size() > 64)
-    return Status::InvalidArgument("mail address local part must be 1 to 64 characters");
-  bool has_atext = false;
-  for (char c : local) {
-    if (c == '.') continue;
-    if (!IsAtext(c)) {
-      return Status::InvalidArgument(std::string("mail address local part contains '") + c + "'");
-    }
-    has_atext = true;
-  }
-  if (!has_atext) return Status::InvalidArgument("mail address local part has only dots");
-  if (!IsDomain(domain))
-    return Status::InvalidArgument("mail address domain is not a valid host name");
-  return Status::Ok();
-}
 
 Status ValidateHeaderText(std::string_view field, std::string_view value) {
   if (!IsValidUtf8(value)) return Status::InvalidArgument(std::string(field) + ": not valid UTF-8");
@@ -423,15 +329,15 @@ Result<std::string> MakeMessageId(std::string_view unique, std::string_view doma
     if (c != '.' && !IsAtext(c))
       return Status::InvalidArgument("message id: bad character in unique part");
   }
-  if (!IsDomain(domain))
+  if (!IsDomainName(domain))
     return Status::InvalidArgument("message id: domain is not a valid host name");
   return "<" + std::string(unique) + "@" + std::string(domain) + ">";
 }
 
 Result<std::string> RenderMessage(const MailMessage& m, const TimeZone& zone) {
-  ANSHIN_RETURN_IF_ERROR(ValidateMailAddress(m.from_address).WithContext("from"));
-  ANSHIN_RETURN_IF_ERROR(ValidateMailAddress(m.to).WithContext("to"));
-  if (m.reply_to) ANSHIN_RETURN_IF_ERROR(ValidateMailAddress(*m.reply_to).WithContext("reply-to"));
+  ANSHIN_RETURN_IF_ERROR(CheckEmailAddress(m.from_address).WithContext("from"));
+  ANSHIN_RETURN_IF_ERROR(CheckEmailAddress(m.to).WithContext("to"));
+  if (m.reply_to) ANSHIN_RETURN_IF_ERROR(CheckEmailAddress(*m.reply_to).WithContext("reply-to"));
   ANSHIN_RETURN_IF_ERROR(ValidateHeaderText("from name", m.from_name));
   ANSHIN_RETURN_IF_ERROR(ValidateHeaderText("subject", m.subject));
   if (m.message_id.size() < 5 || m.message_id.front() != '<' || m.message_id.back() != '>' ||

@@ -9,7 +9,8 @@
 //   - Date (RFC 5322 form, in the given zone), Message-ID, MIME-Version, Content-Type and
 //     Content-Transfer-Encoding.
 // Header injection is impossible: every header value is checked for CR, LF and other control
-// characters and every address with ValidateMailAddress; a violation is an InvalidArgument.
+// characters and every address with CheckEmailAddress (common/validate.hpp, the rule also used
+// at registration); a violation is an InvalidArgument.
 // SMTP dot-stuffing is the transport's business (libcurl does it) and is not done here.
 //
 // All functions are thread-safe (each iconv conversion uses its own descriptor).
@@ -22,24 +23,18 @@
 
 #include "common/status.hpp"
 #include "common/time.hpp"
+#include "common/validate.hpp"
 
 namespace anshin::mail {
 
 enum class Charset { kUtf8, kIso2022Jp };
-
-// Checks an address as accepted at guardian registration and again at composition: one
-// "local@domain", ASCII only, no spaces, control characters or the specials <>()[],;:\"
-// in the local part, a domain of dot-separated labels (letters, digits, hyphens) with a dot,
-// at most 254 characters. Local parts with consecutive dots or a dot before '@' are accepted:
-// Japanese carriers issued such addresses for years and guardians still use them.
-Status ValidateMailAddress(std::string_view address);
 
 // Checks one header value: valid UTF-8, no CR, LF or other control characters (TAB included).
 // `field` names the value in the error ("subject: contains a control character").
 Status ValidateHeaderText(std::string_view field, std::string_view value);
 
 // True when `text` is well-formed UTF-8 (no overlongs, surrogates or values above U+10FFFF).
-bool IsValidUtf8(std::string_view text);
+using anshin::IsValidUtf8;
 
 std::string Base64Encode(std::string_view bytes);
 // Accepts line breaks between groups; anything else that is not base64 is an error.

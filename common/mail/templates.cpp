@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "common/mail/mime.hpp"
+#include "common/validate.hpp"
 
 namespace anshin::mail {
 namespace {
@@ -94,9 +95,10 @@ Status CheckTemplateText(std::string_view text) {
   return Status::Ok();
 }
 
-Status CheckName(std::string_view what, std::string_view name) {
-  if (name.empty()) return Status::InvalidArgument(std::string(what) + " is empty");
-  return ValidateHeaderText(what, name);
+// A value placed into a template that is not a name (verification code, link).
+Status CheckValue(std::string_view what, std::string_view value) {
+  if (value.empty()) return Status::InvalidArgument(std::string(what) + " is empty");
+  return ValidateHeaderText(what, value);
 }
 
 }  // namespace
@@ -294,6 +296,7 @@ std::string FormatMailTime(TimePoint t, const TimeZone& zone) {
 Result<MailText> ComposeNotice(const TemplateSet& templates, const Notice& notice,
                                std::string_view child_name, std::string_view facility_name,
                                const TimeZone& zone) {
+  // The same rule as where names enter (common/validate.hpp), so the two cannot disagree.
   ANSHIN_RETURN_IF_ERROR(CheckName("child name", child_name));
   ANSHIN_RETURN_IF_ERROR(CheckName("facility name", facility_name));
   std::map<std::string, std::string, std::less<>> values = {
@@ -333,8 +336,8 @@ Result<MailText> ComposeNotice(const TemplateSet& templates, const Notice& notic
 Result<MailText> ComposeVerification(const TemplateSet& templates, std::string_view code,
                                      std::string_view link, TimePoint expires,
                                      const TimeZone& zone) {
-  ANSHIN_RETURN_IF_ERROR(CheckName("verification code", code));
-  ANSHIN_RETURN_IF_ERROR(CheckName("verification link", link));
+  ANSHIN_RETURN_IF_ERROR(CheckValue("verification code", code));
+  ANSHIN_RETURN_IF_ERROR(CheckValue("verification link", link));
   std::map<std::string, std::string, std::less<>> values = {
       {"code", std::string(code)},
       {"link", std::string(link)},

@@ -97,7 +97,8 @@ std::string FormatMailTime(TimePoint t, const TimeZone& zone);
 
 // The mail for one attendance notice. Names are the child's display name and the facility's
 // name; times are shown in `zone` (the facility's). A late notice is wrapped in the "late"
-// template. Fails (InvalidArgument) when a name contains a control character or is not UTF-8.
+// template. Fails (InvalidArgument) when a name breaks CheckName (common/validate.hpp), the
+// rule every name must pass where it enters.
 Result<MailText> ComposeNotice(const TemplateSet& templates, const Notice& notice,
                                std::string_view child_name, std::string_view facility_name,
                                const TimeZone& zone);

@@ -54,23 +54,6 @@ Status WriteFileAtomic(const fs::path& path, std::string_view data, fs::perms pe
   return Status::Ok();
 }
 
-Result<std::shared_ptr<const TimeZone>> LoadTimeZone(const std::string& name) {
-  if (name.empty() || name.find("..") != std::string::npos || name.front() == '/') {
-    return Status::InvalidArgument("not a time zone name: \"" + name + "\"");
-  }
-  if (name == "UTC") return std::make_shared<const TimeZone>();
-  const char* dir = std::getenv("TZDIR");
-  fs::path path = fs::path(dir && *dir ? dir : "/usr/share/zoneinfo") / name;
-  auto data = ReadFile(path);
-  if (!data.ok()) {
-    return Status::NotFound("unknown time zone \"" + name + "\" (" + data.status().message() +
-                            "; is the tzdata package installed?)");
-  }
-  auto zone = TimeZone::FromTzif(name, *data);
-  if (!zone.ok()) return zone.status();
-  return std::make_shared<const TimeZone>(std::move(zone).value());
-}
-
 Result<Millis> ParseDuration(std::string_view text) {
   auto bad = [&]() {
     return Status::InvalidArgument("expected a duration such as 120s, 5m, 2h, 250ms, got \"" +

@@ -14,7 +14,8 @@
 #include <toml++/toml.h>
 
 #include "common/status.hpp"
-#include "common/sys/logging.hpp"  // InitLogging
+#include "common/sys/logging.hpp"     // InitLogging
+#include "common/sys/time_zones.hpp"  // LoadTimeZone, TimeZones
 #include "common/time.hpp"
 
 namespace anshin::sys {
@@ -27,8 +28,6 @@ Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data,
                                                       std::filesystem::perms::group_read |
                                                       std::filesystem::perms::others_read);
 
-// Loads a zone ("Asia/Tokyo") from $TZDIR or /usr/share/zoneinfo.
-Result<std::shared_ptr<const TimeZone>> LoadTimeZone(const std::string& name);
 
 // TOML configuration helpers. Every error names the key ("server.listen: expected a string").
 class Config {

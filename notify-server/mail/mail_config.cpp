@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "common/mail/mime.hpp"
+#include "common/validate.hpp"
 
 namespace anshin::server::mail {
 
@@ -61,13 +62,12 @@ Result<MailConfig> LoadMailConfig(const sys::Config& config) {
   }
   ANSHIN_ASSIGN_OR_RETURN(c.ca_file, config.Path("mail.ca_file", {}));
   ANSHIN_ASSIGN_OR_RETURN(c.from, config.String("mail.from", c.from));
-  ANSHIN_RETURN_IF_ERROR(anshin::mail::ValidateMailAddress(c.from).WithContext("mail.from"));
+  ANSHIN_RETURN_IF_ERROR(anshin::CheckEmailAddress(c.from).WithContext("mail.from"));
   ANSHIN_ASSIGN_OR_RETURN(c.from_name, config.String("mail.from_name", c.from_name));
   ANSHIN_RETURN_IF_ERROR(anshin::mail::ValidateHeaderText("mail.from_name", c.from_name));
   ANSHIN_ASSIGN_OR_RETURN(std::string reply_to, config.String("mail.reply_to", ""));
   if (!reply_to.empty()) {
-    ANSHIN_RETURN_IF_ERROR(
-        anshin::mail::ValidateMailAddress(reply_to).WithContext("mail.reply_to"));
+    ANSHIN_RETURN_IF_ERROR(anshin::CheckEmailAddress(reply_to).WithContext("mail.reply_to"));
     c.reply_to = reply_to;
   }
   ANSHIN_ASSIGN_OR_RETURN(c.message_id_domain, config.String("mail.message_id_domain",
