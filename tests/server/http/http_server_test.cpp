@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -302,6 +303,12 @@ int Uploads(Harness& h, int n) {
 // slot for the whole request timeout, so held connections locked the agents out.
 TEST_CASE("held connections on either listener do not lock enrolled agents out",
           "[http_server][hostile]") {
+  // 2 x 1200 client sockets plus as many on the server side, in this one process.
+  rlimit files{};
+  getrlimit(RLIMIT_NOFILE, &files);
+  files.rlim_cur = std::max<rlim_t>(files.rlim_cur, std::min<rlim_t>(files.rlim_max, 8192));
+  setrlimit(RLIMIT_NOFILE, &files);
+  REQUIRE(files.rlim_cur >= 5000);
   Harness h;  // the default limits, as shipped
   h.Start();
   constexpr int kHeld = 1200;
