@@ -26,8 +26,7 @@ void ConnectionBudget::Forget(std::map<Id, Entry>::iterator it) {
 
 ConnectionBudget::Admission ConnectionBudget::Admit(Id id, const std::string& address) {
   Admission result;
-  const bool limited =
-      limits_.max_per_address > 0 && limits_.unlimited_addresses.count(address) == 0;
+  const bool limited = limits_.max_per_address > 0 && limits_.trusted_proxies.count(address) == 0;
   if (limited && from(address) >= limits_.max_per_address) {
     result.refused_because = "per_address";
     return result;

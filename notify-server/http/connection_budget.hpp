@@ -15,8 +15,10 @@
 //   max_connections  every connection of the listener;
 //   max_pending      pending connections: however many connections a flood opens without
 //                    finishing a handshake, it holds at most this many slots;
-//   max_per_address  connections from one client address (0: no limit). Addresses listed in
-//                    `unlimited_addresses` (a trusted reverse proxy) are not limited.
+//   max_per_address  connections from one client address (0: no limit). `trusted_proxies`
+//                    (reverse proxies in front of the listener, which carry many clients) are
+//                    not limited; the HTTP layer takes their clients' addresses from
+//                    X-Forwarded-For.
 //
 // On accept, in this order:
 //   1. the address already holds max_per_address connections: the new one is refused (those the
@@ -46,8 +48,8 @@ namespace anshin::server {
 struct ListenerLimits {
   int max_connections = 1024;
   int max_pending = 256;
-  int max_per_address = 0;  // 0: no per-address limit
-  std::set<std::string> unlimited_addresses;
+  int max_per_address = 0;                // 0: no per-address limit
+  std::set<std::string> trusted_proxies;  // IP literals as asio prints them
 };
 
 class ConnectionBudget {

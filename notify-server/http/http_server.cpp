@@ -391,7 +391,8 @@ asio::awaitable<Response> HttpServer::Handle(const Request& req, Listener listen
                            MetricsText());
   }
   // PublicPageCall: the router only produces it when a handler was set.
-  co_return co_await CallPublicPage(req, conn.address);
+  co_return co_await CallPublicPage(
+      req, ClientAddress(req, conn.address, options_.public_limits.trusted_proxies));
 }
 
 // A refusal the client may read is logged at info; anything else gets an opaque id, and the full

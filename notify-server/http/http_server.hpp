@@ -21,13 +21,13 @@
 // all connections (max_connections), connections still in their TLS handshake or before their
 // first request (max_pending: the oldest gives way to a new one, so idle or slowloris
 // connections cannot fill the listener), and connections per client address
-// (max_per_address; the public listener's default limits one address to a few connections, and
-// a later staff listener gets its own budget the same way). The agents listener has no
-// per-address limit by default (a facility's PCs may share one NAT address); there a flood is
-// held off by max_pending and handshake_timeout, and the slots of enrolled agents, which finish
-// their handshake at once, stay free: this is the reserve that keeps uploads going while the
-// public side or the agents port itself is flooded by clients without a certificate.
-// Beyond a limit the new socket is closed right after accept.
+// (max_per_address; the public listener's default limits one address to a few connections,
+// trusted reverse proxies excepted, and a later staff listener gets its own budget the same way).
+// The agents listener has no per-address limit by default (a facility's PCs may share one NAT
+// address); there a flood is held off by max_pending and handshake_timeout, and the slots of
+// enrolled agents, which finish their handshake at once, stay free: this is the reserve that keeps
+// uploads going while the public side or the agents port itself is flooded by clients without a
+// certificate. Beyond a limit the new socket is closed right after accept.
 //
 // Errors from Services are answered with ServiceErrorResponse: internal text (SQL, paths) never
 // reaches a client; the full Status is logged under the opaque error id the client sees.
@@ -74,7 +74,9 @@ struct HttpServerOptions {
 };
 
 // Serves the extra public routes. Called on the network thread with a complete request and the
-// client's address (the TCP peer's IP, e.g. "192.0.2.7"); must call `respond` exactly once,
+// client's address (the TCP peer's IP, e.g. "192.0.2.7", or for a request through one of
+// public_limits.trusted_proxies, the trusted reverse proxies, the address it forwarded for:
+// router.hpp ClientAddress); must call `respond` exactly once,
 // from any thread (the answer is posted back to the network thread).
 using PublicPageHandler = std::function<void(const Request& req, const std::string& client_address,
                                              std::function<void(Response)> respond)>;

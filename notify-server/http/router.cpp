@@ -64,6 +64,18 @@ Routed RouteAgents(const Request& req, std::string_view path) {
 
 }  // namespace
 
+std::string ClientAddress(const Request& req, const std::string& peer,
+                          const std::set<std::string>& trusted_proxies) {
+  if (trusted_proxies.count(peer) == 0) return peer;
+  std::string_view forwarded = ToStd(req["X-Forwarded-For"]);
+  std::string_view last = forwarded.substr(forwarded.rfind(',') + 1);  // npos + 1 == 0
+  while (!last.empty() && (last.front() == ' ' || last.front() == '\t')) last.remove_prefix(1);
+  while (!last.empty() && (last.back() == ' ' || last.back() == '\t')) last.remove_suffix(1);
+  boost::system::error_code ec;
+  const asio::ip::address address = asio::ip::make_address(std::string(last), ec);
+  return ec ? peer : address.to_string();
+}
+
 Result<std::uint64_t> ParseSinceQuery(std::string_view target) {
   std::string_view query = QueryOf(target);
   std::uint64_t since = 0;

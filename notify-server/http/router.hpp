@@ -11,6 +11,7 @@
 #include "notify-server/http/net.hpp"
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -70,6 +71,13 @@ Response ServiceErrorResponse(const Request& req, const Status& status, std::str
 // X-Frame-Options: DENY, X-Content-Type-Options: nosniff and Referrer-Policy: no-referrer (a
 // verification link's token must not leak to another site by Referer).
 void AddBrowserSecurityHeaders(Response& res);
+
+// The client of a public request: `peer` (the TCP peer's IP), or, when the peer is one of the
+// `trusted_proxies`, the last address of its X-Forwarded-For header (the one the proxy itself
+// appended; anything before it came from the client and may be forged). A header that is absent
+// or whose last entry is no IP literal leaves `peer`.
+std::string ClientAddress(const Request& req, const std::string& peer,
+                          const std::set<std::string>& trusted_proxies);
 
 // "since" from "/v1/allowlist?since=12"; absent means 0.
 Result<std::uint64_t> ParseSinceQuery(std::string_view target);

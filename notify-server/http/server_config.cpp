@@ -1,5 +1,7 @@
 #include "notify-server/http/server_config.hpp"
 
+#include "notify-server/http/net.hpp"
+
 #include <charconv>
 #include <vector>
 
@@ -49,6 +51,7 @@ Status RejectUnknownServerKeys(const sys::Config& config,
       "server.public_max_connections",
       "server.public_max_pending",
       "server.public_max_per_address",
+      "server.public_trusted_proxies",
       "server.handshake_timeout",
       "server.idle_timeout",
       "server.request_timeout",
@@ -84,6 +87,27 @@ Result<ListenerLimits> LoadLimits(const sys::Config& config, const std::string& 
   return l;
 }
 
+// "127.0.0.1, ::1" -> each normalized as the network layer prints peer addresses.
+Result<std::set<std::string>> ParseAddressList(const std::string& key, std::string_view text) {
+  std::set<std::string> out;
+  while (!text.empty()) {
+    const std::size_t comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.empty()) continue;
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(std::string(item), ec);
+    if (ec) {
+      return Status::InvalidArgument(key + ": \"" + std::string(item) +
+                                     "\" is not an IP address (a comma-separated list of IPs)");
+    }
+    out.insert(address.to_string());
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<ServerConfig> LoadServerConfig(const sys::Config& config) {
@@ -108,6 +132,9 @@ Result<ServerConfig> LoadServerConfig(const sys::Config& config) {
   c.workers = static_cast<int>(workers);
   ANSHIN_ASSIGN_OR_RETURN(c.agents_limits, LoadLimits(config, "agents", c.agents_limits));
   ANSHIN_ASSIGN_OR_RETURN(c.public_limits, LoadLimits(config, "public", c.public_limits));
+  ANSHIN_ASSIGN_OR_RETURN(std::string proxies, config.String("server.public_trusted_proxies", ""));
+  ANSHIN_ASSIGN_OR_RETURN(c.public_limits.trusted_proxies,
+                          ParseAddressList("server.public_trusted_proxies", proxies));
   ANSHIN_ASSIGN_OR_RETURN(c.handshake_timeout,
                           config.Duration("server.handshake_timeout", Millis(5'000)));
   if (c.handshake_timeout <= Millis(0)) {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -35,7 +36,9 @@ struct ServerConfig {
   std::string log_level = "info";
   int workers = 2;  // store worker threads
   // Each listener's own connection limits (connection_budget.hpp): server.agents_max_* and
-  // server.public_max_{connections,pending,per_address}.
+  // server.public_max_{connections,pending,per_address}; server.public_trusted_proxies fills
+  // public_limits.trusted_proxies (exempt from the per-address limit; their requests' client
+  // address comes from X-Forwarded-For, router.hpp ClientAddress).
   ListenerLimits agents_limits{.max_connections = 1024, .max_pending = 256, .max_per_address = 0};
   ListenerLimits public_limits{.max_connections = 256, .max_pending = 64, .max_per_address = 8};
   Millis handshake_timeout{5'000};  // accept to end of TLS handshake / first byte of a request

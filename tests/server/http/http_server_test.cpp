@@ -396,6 +396,40 @@ TEST_CASE("pending connections give way to new ones; established agents keep the
   for (int fd : silent) close(fd);
 }
 
+TEST_CASE("a trusted reverse proxy is not limited per address and forwards the client address",
+          "[http_server][hostile]") {
+  HttpServerOptions options;
+  options.public_limits = {.max_connections = 100,
+                           .max_pending = 100,
+                           .max_per_address = 2,
+                           .trusted_proxies = {"127.0.0.1"}};
+  Harness h(options);
+  std::mutex mu;
+  std::string seen;
+  h.server->SetPublicPages({"/verify"}, [&](const Request& req, const std::string& address,
+                                            std::function<void(Response)> respond) {
+    {
+      std::lock_guard lock(mu);
+      seen = address;
+    }
+    respond(TextResponse(req, http::status::ok, "text/plain", "ok"));
+  });
+  h.Start();
+  std::vector<int> held;
+  for (int i = 0; i < 5; ++i) held.push_back(ConnectTcp(h.server->public_port()));
+  Request req{http::verb::get, "/verify", 11};
+  req.set("X-Forwarded-For", "203.0.113.9");
+  CHECK(h.Public(req).result() == http::status::ok);
+  {
+    std::lock_guard lock(mu);
+    CHECK(seen == "203.0.113.9");
+  }
+  CHECK(Metric(*h.server,
+               "anshin_http_listener_refused_total{listener=\"public\",reason=\"per_address\"}") ==
+        0);
+  for (int fd : held) close(fd);
+}
+
 // Defect 3: a Status from the store carries SQL text; it must never reach a client.
 TEST_CASE("internal and store errors reach the client only as an opaque id",
           "[http_server][hostile]") {

@@ -157,6 +157,20 @@ TEST_CASE("allowlist since above 2^53 - 1 is 400 naming since", "[router]") {
   }
 }
 
+TEST_CASE("the client address is the peer's unless a trusted proxy forwarded it", "[router]") {
+  Request req = Make(http::verb::post, "/verify");
+  req.set("X-Forwarded-For", "10.0.0.1, 203.0.113.9");
+  const std::set<std::string> proxies = {"127.0.0.1"};
+  CHECK(ClientAddress(req, "127.0.0.1", proxies) == "203.0.113.9");      // the proxy's own entry
+  CHECK(ClientAddress(req, "198.51.100.4", proxies) == "198.51.100.4");  // not a proxy: ignored
+  req.set("X-Forwarded-For", "2001:db8::1");
+  CHECK(ClientAddress(req, "127.0.0.1", proxies) == "2001:db8::1");
+  req.set("X-Forwarded-For", "unknown");
+  CHECK(ClientAddress(req, "127.0.0.1", proxies) == "127.0.0.1");
+  req.erase("X-Forwarded-For");
+  CHECK(ClientAddress(req, "127.0.0.1", proxies) == "127.0.0.1");
+}
+
 TEST_CASE("service errors: client-facing messages pass, internal ones become an id", "[router]") {
   Request req = Make(http::verb::post, "/v1/taps");
   Response refused = ServiceErrorResponse(req, Status::Conflict("agent: another facility"), "");

@@ -57,6 +57,17 @@ TEST_CASE("each listener has its own connection limits", "[config]") {
   CHECK(c->public_limits.max_pending == 16);
   CHECK(c->public_limits.max_per_address == 4);
   CHECK(c->handshake_timeout == Millis(2'000));
+  CHECK(c->public_limits.trusted_proxies.empty());
+  auto proxied = sys::Config::Parse("[server]\npublic_trusted_proxies = \"127.0.0.1, ::1\"\n");
+  REQUIRE(proxied.ok());
+  auto p = LoadServerConfig(*proxied);
+  REQUIRE(p.ok());
+  CHECK(p->public_limits.trusted_proxies == std::set<std::string>{"127.0.0.1", "::1"});
+  auto bad = sys::Config::Parse("[server]\npublic_trusted_proxies = \"127.0.0.1, proxy\"\n");
+  REQUIRE(bad.ok());
+  auto b = LoadServerConfig(*bad);
+  REQUIRE_FALSE(b.ok());
+  CHECK(b.status().message().find("server.public_trusted_proxies: \"proxy\"") == 0);
 }
 
 TEST_CASE("bad values and unknown keys name the key", "[config]") {
