@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <set>
+
 namespace anshin::wire {
 namespace {
 
@@ -46,7 +48,12 @@ class Obj {
     if (!it->is_number_unsigned() && !(it->is_number_integer() && it->get<std::int64_t>() >= 0)) {
       return FieldError(Path(key), "expected a non-negative integer");
     }
-    return it->get<std::uint64_t>();
+    const std::uint64_t value = it->get<std::uint64_t>();
+    if (value > kMaxInteger) {
+      return FieldError(Path(key),
+                        "must be at most " + std::to_string(kMaxInteger) + " (2^53 - 1)");
+    }
+    return value;
   }
 
   Result<TimePoint> Time(std::string_view key) const {
@@ -71,9 +78,121 @@ class Obj {
   std::string path_;
 };
 
+// Follows the parser's callbacks to refuse what nlohmann's DOM parser would accept silently: a
+// key given twice in one object (the last one would win) and deep nesting. It also keeps the
+// path of the current value so the error names where the duplicate is.
+class DocumentChecker {
+ public:
+  bool operator()(int depth, json::parse_event_t event, json& parsed) {
+    if (!error_.empty()) return false;
+    switch (event) {
+      case json::parse_event_t::object_start:
+      case json::parse_event_t::array_start:
+        if (depth >= kMaxJsonDepth) {
+          error_ = "body: nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+          return false;
+        }
+        frames_.push_back(Frame{event == json::parse_event_t::array_start, 0, {}, {}});
+        return true;
+      case json::parse_event_t::key: {
+        Frame& top = frames_.back();
+        top.key = parsed.get<std::string>();
+        if (!top.keys.insert(top.key).second) {
+          error_ = "body: duplicate key \"" + top.key + "\" at " + PathHere();
+          return false;
+        }
+        return true;
+      }
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        frames_.pop_back();
+        ElementDone();
+        return true;
+      case json::parse_event_t::value:
+        ElementDone();
+        return true;
+    }
+    return true;
+  }
+  const std::string& error() const { return error_; }
+
+ private:
+  struct Frame {
+    bool array = false;
+    std::size_t index = 0;  // of the element being parsed, in an array
+    std::string key;        // of the member being parsed, in an object
+    std::set<std::string> keys;
+  };
+  void ElementDone() {
+    if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+  }
+  // "taps[0].seq": the path of the member or element being parsed.
+  std::string PathHere() const {
+    std::string path;
+    for (const Frame& f : frames_) {
+      if (f.array) {
+        path += "[" + std::to_string(f.index) + "]";
+      } else {
+        if (!path.empty()) path += ".";
+        path += f.key;
+      }
+    }
+    return path.empty() ? "body" : path;
+  }
+
+  std::vector<Frame> frames_;
+  std::string error_;
+};
+
+// Only consulted after a failed parse: keeps the parser's own diagnosis.
+struct ErrorSax : json::json_sax_t {
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return true; }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t position, const std::string& last_token,
+                   const nlohmann::detail::exception& ex) override {
+    byte = position;
+    token = last_token;
+    what = ex.what();
+    return false;
+  }
+  std::size_t byte = 0;
+  std::string token;
+  std::string what;
+};
+
+Status SyntaxError(std::string_view text) {
+  ErrorSax sax;
+  json::sax_parse(text, &sax);
+  if (sax.what.find("; expected end of input") != std::string::npos) {
+    return Status::InvalidArgument("body: unexpected bytes after the JSON document at byte " +
+                                   std::to_string(sax.byte));
+  }
+  return Status::InvalidArgument("body: not valid JSON (at byte " + std::to_string(sax.byte) + ")");
+}
+
 Result<json> ParseObject(std::string_view text) {
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Status::InvalidArgument("body: not valid JSON");
+  // nlohmann's lexer takes a NUL byte for the end of the input, so "{...}\0garbage" would pass.
+  // JSON text never holds a raw NUL (inside strings it must be escaped).
+  if (auto nul = text.find('\0'); nul != std::string_view::npos) {
+    return Status::InvalidArgument("body: unexpected bytes after the JSON document at byte " +
+                                   std::to_string(nul));
+  }
+  DocumentChecker checker;
+  json j = json::parse(
+      text, [&checker](int depth, json::parse_event_t e, json& v) { return checker(depth, e, v); },
+      /*allow_exceptions=*/false);
+  if (!checker.error().empty()) return Status::InvalidArgument(checker.error());
+  if (j.is_discarded()) return SyntaxError(text);
   if (!j.is_object()) return Status::InvalidArgument("body: expected a JSON object");
   return j;
 }
@@ -272,6 +391,15 @@ std::string ErrorJson(const Status& s) {
     if (colon != std::string::npos && msg.find(' ') > colon) j["field"] = msg.substr(0, colon);
   }
   j["status"] = std::string(CodeName(s.code()));
+  return j.dump();
+}
+
+std::string OpaqueErrorJson(Status::Code code, std::string_view public_message,
+                            std::string_view error_id) {
+  json j;
+  j["error"] = public_message;
+  j["status"] = std::string(CodeName(code));
+  j["error_id"] = error_id;
   return j.dump();
 }
 

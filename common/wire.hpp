@@ -1,6 +1,10 @@
 // Protocol v1 between reader-agent and notify-server (DESIGN.md §5, docs/protocol.md):
 // the JSON bodies as value types, with strict parsers whose errors name the offending field
 // ("taps[3].at: not an RFC 3339 time ..."). Pure; no I/O.
+//
+// Every body must be exactly one JSON object: nothing may follow it (not even a NUL byte), no
+// object may hold a key twice ("body: duplicate key \"seq\" at taps[0].seq"), nesting is at
+// most kMaxJsonDepth, and every integer is at most kMaxInteger.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +23,13 @@ inline constexpr std::size_t kMaxBodyBytes = 1 << 20;  // 1 MiB per request body
 inline constexpr std::size_t kMaxTapsPerBatch = 5000;
 inline constexpr std::size_t kMaxReaderNameBytes = 64;
 inline constexpr std::size_t kMaxAgentNameBytes = 64;
+// Every integer of the protocol (seq, since, versions, health figures) is at most 2^53 - 1: the
+// store keeps them as SQLite INTEGER (int64), and every JSON implementation (JavaScript's
+// doubles included) reads such an integer exactly. Larger values are refused (400 naming the
+// field) rather than wrapped.
+inline constexpr std::uint64_t kMaxInteger = (std::uint64_t{1} << 53) - 1;
+// Objects and arrays nest at most this deep in a body (the real documents nest 3 levels).
+inline constexpr int kMaxJsonDepth = 16;
 
 struct Tap {
   std::uint64_t seq = 0;  // > 0, increasing per agent; (agent, seq) is the idempotency key
@@ -70,12 +81,6 @@ struct AllowlistDelta {
   std::vector<CardToken> removed;
 };
 
-// An error body: {"error": "...", "field": "..."}.
-struct ErrorBody {
-  std::string error;
-  std::string field;
-};
-
 Result<TapBatch> ParseTapBatch(std::string_view json);
 std::string Serialize(const TapBatch& b);
 
@@ -88,8 +93,13 @@ std::string Serialize(const AllowlistDelta& d);
 std::string Serialize(const Health& h);
 Result<Health> ParseHealth(std::string_view json);
 
-// Builds the error body for a failed Status; InvalidArgument messages of the form
-// "field: reason" fill both members.
+// Builds the error body {"error": "...", "field": "...", "status": "..."} for a failed Status;
+// InvalidArgument, TooLarge and Conflict messages of the form "field: reason" fill "field".
 std::string ErrorJson(const Status& s);
+// The body of an error whose text must not reach the client (internal, store-originated):
+// {"error": <public_message>, "status": "...", "error_id": <error_id>}; the server logs the
+// full text under the same id.
+std::string OpaqueErrorJson(Status::Code code, std::string_view public_message,
+                            std::string_view error_id);
 
 }  // namespace anshin::wire

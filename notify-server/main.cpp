@@ -149,20 +149,24 @@ int Run(const std::filesystem::path& config_path, const std::filesystem::path& r
   HttpServerOptions options;
   options.agents_listen = settings->agents_listen;
   options.public_listen = settings->public_listen;
-  options.max_connections = settings->max_connections;
+  options.agents_limits = settings->agents_limits;
+  options.public_limits = settings->public_limits;
+  options.handshake_timeout = settings->handshake_timeout;
   options.idle_timeout = settings->idle_timeout;
   options.request_timeout = settings->request_timeout;
   options.shutdown_grace = settings->request_timeout;
   HttpServer server(ioc, **tls, agent_api, *clock, options);
   server.AddMetricsSource([&mailer] { return mailer.MetricsText(); });
   server.SetPublicPages(
-      {"/verify"},
-      [&verification, &page_pool](const Request& req, std::function<void(Response)> respond) {
-        asio::post(page_pool, [&verification, req, respond = std::move(respond)] {
-          mail::PageReply reply =
-              verification.Handle(ToStd(req.method_string()), ToStd(req.target()), req.body());
-          respond(TextResponse(req, static_cast<http::status>(reply.status), reply.content_type,
-                               std::move(reply.body)));
+      {"/verify"}, [&verification, &page_pool](const Request& req, const std::string& client,
+                                               std::function<void(Response)> respond) {
+        asio::post(page_pool, [&verification, req, client, respond = std::move(respond)] {
+          mail::PageReply reply = verification.Handle(ToStd(req.method_string()),
+                                                      ToStd(req.target()), req.body(), client);
+          Response res = TextResponse(req, static_cast<http::status>(reply.status),
+                                      reply.content_type, std::move(reply.body));
+          for (const auto& [name, value] : reply.headers) res.set(name, value);
+          respond(std::move(res));
         });
       });
   if (Status s = server.Start(); !s.ok()) return Fail(s);

@@ -26,9 +26,14 @@ void HttpMetrics::ConnectionClosed() {
   std::lock_guard lock(mu_);
   --open_;
 }
-void HttpMetrics::ConnectionRefused() {
+void HttpMetrics::ConnectionRefused(const std::string& listener, const std::string& reason) {
   std::lock_guard lock(mu_);
   ++refused_;
+  ++refused_by_[{listener, reason}];
+}
+void HttpMetrics::ConnectionEvicted(const std::string& listener) {
+  std::lock_guard lock(mu_);
+  ++evicted_[listener];
 }
 void HttpMetrics::Handshake(bool resumed) {
   std::lock_guard lock(mu_);
@@ -82,10 +87,25 @@ std::string HttpMetrics::Text() const {
   out += "# TYPE anshin_http_connections_accepted_total counter\n";
   out += fmt::format("anshin_http_connections_accepted_total {}\n", accepted_);
   out +=
-      "# HELP anshin_http_connections_refused_total Connections closed at once: over "
-      "max_connections.\n";
+      "# HELP anshin_http_connections_refused_total Connections closed at accept: over a "
+      "listener's limits.\n";
   out += "# TYPE anshin_http_connections_refused_total counter\n";
   out += fmt::format("anshin_http_connections_refused_total {}\n", refused_);
+  out +=
+      "# HELP anshin_http_listener_refused_total Connections closed at accept, by listener and "
+      "limit (per_address, full).\n";
+  out += "# TYPE anshin_http_listener_refused_total counter\n";
+  for (const auto& [key, n] : refused_by_) {
+    out += fmt::format("anshin_http_listener_refused_total{{listener=\"{}\",reason=\"{}\"}} {}\n",
+                       key.first, key.second, n);
+  }
+  out +=
+      "# HELP anshin_http_listener_evicted_total Older pending or idle connections closed to "
+      "make room for new ones.\n";
+  out += "# TYPE anshin_http_listener_evicted_total counter\n";
+  for (const auto& [listener, n] : evicted_) {
+    out += fmt::format("anshin_http_listener_evicted_total{{listener=\"{}\"}} {}\n", listener, n);
+  }
   out += "# HELP anshin_tls_handshakes_total Completed TLS handshakes on the agents listener.\n";
   out += "# TYPE anshin_tls_handshakes_total counter\n";
   out += fmt::format("anshin_tls_handshakes_total{{kind=\"full\"}} {}\n", full_handshakes_);

@@ -25,7 +25,10 @@ class HttpMetrics {
   void RequestDone(const std::string& route, int status, std::chrono::nanoseconds latency);
   void ConnectionOpened();
   void ConnectionClosed();
-  void ConnectionRefused();  // over max_connections
+  // Closed at accept: over a limit of its listener's budget ("per_address" or "full").
+  void ConnectionRefused(const std::string& listener, const std::string& reason);
+  // An older connection closed to make room (connection_budget.hpp).
+  void ConnectionEvicted(const std::string& listener);
   void Handshake(bool resumed);
   void HandshakeFailed();
 
@@ -41,14 +44,16 @@ class HttpMetrics {
     double sum = 0;
   };
   mutable std::mutex mu_;
-  std::map<std::pair<std::string, int>, std::uint64_t> requests_;  // GUARDED_BY(mu_)
-  std::map<std::string, Histogram> latency_;                       // GUARDED_BY(mu_)
-  std::int64_t open_ = 0;                                          // GUARDED_BY(mu_)
-  std::uint64_t accepted_ = 0;                                     // GUARDED_BY(mu_)
-  std::uint64_t refused_ = 0;                                      // GUARDED_BY(mu_)
-  std::uint64_t full_handshakes_ = 0;                              // GUARDED_BY(mu_)
-  std::uint64_t resumed_handshakes_ = 0;                           // GUARDED_BY(mu_)
-  std::uint64_t failed_handshakes_ = 0;                            // GUARDED_BY(mu_)
+  std::map<std::pair<std::string, int>, std::uint64_t> requests_;            // GUARDED_BY(mu_)
+  std::map<std::string, Histogram> latency_;                                 // GUARDED_BY(mu_)
+  std::int64_t open_ = 0;                                                    // GUARDED_BY(mu_)
+  std::uint64_t accepted_ = 0;                                               // GUARDED_BY(mu_)
+  std::uint64_t refused_ = 0;                                                // GUARDED_BY(mu_)
+  std::map<std::pair<std::string, std::string>, std::uint64_t> refused_by_;  // GUARDED_BY(mu_)
+  std::map<std::string, std::uint64_t> evicted_;                             // GUARDED_BY(mu_)
+  std::uint64_t full_handshakes_ = 0;                                        // GUARDED_BY(mu_)
+  std::uint64_t resumed_handshakes_ = 0;                                     // GUARDED_BY(mu_)
+  std::uint64_t failed_handshakes_ = 0;                                      // GUARDED_BY(mu_)
 };
 
 }  // namespace anshin::server

@@ -2,8 +2,10 @@
 
 #include <array>
 
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <chrono>
 
@@ -63,25 +65,56 @@ asio::awaitable<void> DrainInput(Stream& stream) {
   }
 }
 
+// Every connection is a descriptor: both budgets, plus a margin for the database, the logs and
+// the mailer's connections, must fit under RLIMIT_NOFILE, or accept() fails with EMFILE for
+// everyone, enrolled agents included. Raises the soft limit as far as the hard limit allows.
+void EnsureDescriptors(rlim_t needed) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= needed) return;
+  const rlim_t wanted = limit.rlim_max == RLIM_INFINITY ? needed : std::min(needed, limit.rlim_max);
+  if (wanted > limit.rlim_cur) {
+    limit.rlim_cur = wanted;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  if (limit.rlim_cur < needed) {
+    spdlog::warn(
+        "open files limit {} is below the {} the connection limits need (raise LimitNOFILE)",
+        static_cast<unsigned long long>(limit.rlim_cur), static_cast<unsigned long long>(needed));
+  }
+}
+
 }  // namespace
 
+// A session's registration: in connections_ (for shutdown and eviction) and in its listener's
+// budget, from the start of the session coroutine to its end.
 struct HttpServer::Connection {
-  Connection(HttpServer& s, std::function<void()> close_fn)
-      : server(s), id(++s.next_connection_id_), close(std::move(close_fn)) {
+  Connection(HttpServer& s, Listener l, std::uint64_t connection_id, std::string peer_address,
+             std::function<void()> close_fn)
+      : server(s),
+        listener(l),
+        id(connection_id),
+        address(std::move(peer_address)),
+        close(std::move(close_fn)) {
     server.connections_[id] = this;
     server.metrics_.ConnectionOpened();
   }
   ~Connection() {
     server.connections_.erase(id);
-    --server.active_connections_;
+    server.BudgetOf(listener).Release(id);
     server.metrics_.ConnectionClosed();
     if (server.stopping_ && server.connections_.empty()) server.grace_timer_.cancel();
   }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
+  void SetPhase(ConnectionBudget::Phase phase) const {
+    server.BudgetOf(listener).SetPhase(id, phase);
+  }
+
   HttpServer& server;
+  const Listener listener;
   const std::uint64_t id;
+  const std::string address;  // the client's IP
   bool idle = true;  // waiting for a handshake or the next request: safe to close on shutdown
   std::function<void()> close;
 };
@@ -95,7 +128,9 @@ HttpServer::HttpServer(asio::io_context& ioc, asio::ssl::context& agents_tls, Se
       options_(std::move(options)),
       agents_acceptor_(ioc),
       public_acceptor_(ioc),
-      grace_timer_(ioc) {}
+      grace_timer_(ioc),
+      agents_budget_(options_.agents_limits),
+      public_budget_(options_.public_limits) {}
 
 HttpServer::~HttpServer() = default;
 
@@ -132,6 +167,8 @@ Result<std::uint16_t> HttpServer::Bind(tcp::acceptor& acceptor, const ListenAddr
 }
 
 Status HttpServer::Start() {
+  EnsureDescriptors(static_cast<rlim_t>(options_.agents_limits.max_connections) +
+                    static_cast<rlim_t>(options_.public_limits.max_connections) + 128);
   ANSHIN_ASSIGN_OR_RETURN(agents_port_, Bind(agents_acceptor_, options_.agents_listen, "agents"));
   ANSHIN_ASSIGN_OR_RETURN(public_port_, Bind(public_acceptor_, options_.public_listen, "public"));
   asio::co_spawn(ioc_, Accept(agents_acceptor_, Listener::kAgents), asio::detached);
@@ -155,54 +192,96 @@ asio::awaitable<void> HttpServer::Accept(tcp::acceptor& acceptor, Listener liste
       co_await backoff.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
-    if (active_connections_ >= options_.max_connections) {
-      metrics_.ConnectionRefused();
-      socket.close(ec);
-      continue;
-    }
-    ++active_connections_;
-    socket.set_option(tcp::no_delay(true), ec);
-    if (listener == Listener::kAgents) {
-      asio::co_spawn(ioc_, AgentSession(std::move(socket)), asio::detached);
-    } else {
-      asio::co_spawn(ioc_, PublicSession(std::move(socket)), asio::detached);
-    }
+    Admit(std::move(socket), listener);
   }
 }
 
-asio::awaitable<void> HttpServer::AgentSession(tcp::socket socket) {
+ConnectionBudget& HttpServer::BudgetOf(Listener listener) {
+  return listener == Listener::kAgents ? agents_budget_ : public_budget_;
+}
+
+void HttpServer::Admit(tcp::socket socket, Listener listener) {
+  error_code ec;
+  const tcp::endpoint remote = socket.remote_endpoint(ec);
+  if (ec) return;  // already gone
+  std::string address = remote.address().to_string();
+  const std::uint64_t id = ++next_connection_id_;
+  ConnectionBudget::Admission admission = BudgetOf(listener).Admit(id, address);
+  for (std::uint64_t victim : admission.evicted) {
+    metrics_.ConnectionEvicted(listener == Listener::kAgents ? "agents" : "public");
+    // A victim whose session has not started yet is not registered; it sees that the budget no
+    // longer holds it and ends at once.
+    if (auto it = connections_.find(victim); it != connections_.end()) it->second->close();
+  }
+  if (!admission.admitted) {
+    metrics_.ConnectionRefused(listener == Listener::kAgents ? "agents" : "public",
+                               admission.refused_because);
+    socket.close(ec);
+    return;
+  }
+  socket.set_option(tcp::no_delay(true), ec);
+  if (listener == Listener::kAgents) {
+    asio::co_spawn(ioc_, AgentSession(std::move(socket), id), asio::detached);
+  } else {
+    asio::co_spawn(ioc_, PublicSession(std::move(socket), id, std::move(address)), asio::detached);
+  }
+}
+
+asio::awaitable<void> HttpServer::AgentSession(tcp::socket socket, std::uint64_t id) {
+  if (!agents_budget_.Holds(id)) co_return;  // evicted before it started
   beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), agents_tls_);
   auto& lowest = beast::get_lowest_layer(stream);
-  Connection conn(*this, [&lowest] { lowest.close(); });
+  Connection conn(*this, Listener::kAgents, id, {}, [&lowest] { lowest.close(); });
   error_code ec;
 
-  lowest.expires_after(options_.request_timeout);
-  co_await stream.async_handshake(asio::ssl::stream_base::server,
-                                  asio::redirect_error(asio::use_awaitable, ec));
+  // One deadline for the first byte and the whole handshake. The first bytes are read here
+  // (then handed to OpenSSL) so the budget knows a silent connection from one that started.
+  lowest.expires_after(options_.handshake_timeout);
+  std::array<char, 1024> first;
+  const std::size_t n = co_await lowest.async_read_some(
+      asio::buffer(first), asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec) {
+    conn.SetPhase(ConnectionBudget::Phase::kHandshake);
+    co_await stream.async_handshake(asio::ssl::stream_base::server, asio::buffer(first.data(), n),
+                                    asio::redirect_error(asio::use_awaitable, ec));
+  }
   if (ec) {
     metrics_.HandshakeFailed();
     spdlog::debug("agents: TLS handshake failed: {}", ec.message());
     co_return;
   }
+  conn.SetPhase(ConnectionBudget::Phase::kIdle);
   metrics_.Handshake(SSL_session_reused(stream.native_handle()) == 1);
   Result<Peer> peer = PeerOf(stream.native_handle());
   if (!peer.ok()) {
     spdlog::warn("agents: {}", peer.status().ToString());
     co_return;
   }
-  const bool clean = co_await ServeRequests(stream, Listener::kAgents, &*peer, conn);
+  beast::flat_buffer buffer;
+  const bool clean = co_await ServeRequests(stream, Listener::kAgents, &*peer, conn, buffer);
   if (clean && lowest.socket().is_open()) {
     lowest.expires_after(options_.request_timeout);
     co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
   }
 }
 
-asio::awaitable<void> HttpServer::PublicSession(tcp::socket socket) {
+asio::awaitable<void> HttpServer::PublicSession(tcp::socket socket, std::uint64_t id,
+                                                std::string address) {
+  if (!public_budget_.Holds(id)) co_return;  // evicted before it started
   beast::tcp_stream stream(std::move(socket));
-  Connection conn(*this, [&stream] { stream.close(); });
-  const bool clean = co_await ServeRequests(stream, Listener::kPublic, nullptr, conn);
+  Connection conn(*this, Listener::kPublic, id, std::move(address), [&stream] { stream.close(); });
+  // The first byte must come within handshake_timeout; the rest of the header within
+  // request_timeout (ServeRequests). Until the header is complete the connection is pending.
+  beast::flat_buffer buffer;
+  error_code ec;
+  stream.expires_after(options_.handshake_timeout);
+  const std::size_t n = co_await stream.async_read_some(
+      buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return;
+  buffer.commit(n);
+  conn.SetPhase(ConnectionBudget::Phase::kHandshake);
+  const bool clean = co_await ServeRequests(stream, Listener::kPublic, nullptr, conn, buffer);
   if (clean && stream.socket().is_open()) {
-    error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   }
 }
@@ -211,9 +290,8 @@ asio::awaitable<void> HttpServer::PublicSession(tcp::socket socket) {
 // TLS session politely), false on a read or write error.
 template <class Stream>
 asio::awaitable<bool> HttpServer::ServeRequests(Stream& stream, Listener listener, const Peer* peer,
-                                                Connection& conn) {
+                                                Connection& conn, beast::flat_buffer& buffer) {
   auto& lowest = beast::get_lowest_layer(stream);
-  beast::flat_buffer buffer;
   bool first = true;
   while (!stopping_) {
     error_code ec;
@@ -224,11 +302,13 @@ asio::awaitable<bool> HttpServer::ServeRequests(Stream& stream, Listener listene
     // Waiting for a request: the first one right after connecting must come within
     // request_timeout, later ones on a keep-alive connection within idle_timeout.
     conn.idle = true;
+    if (!first) conn.SetPhase(ConnectionBudget::Phase::kIdle);
     lowest.expires_after(first ? options_.request_timeout : options_.idle_timeout);
     first = false;
     co_await http::async_read_header(stream, buffer, parser,
                                      asio::redirect_error(asio::use_awaitable, ec));
     conn.idle = false;
+    conn.SetPhase(ConnectionBudget::Phase::kBusy);
     if (!ec && !parser.is_done()) {
       if (ExpectsContinue(parser.get())) {
         http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};
@@ -257,6 +337,7 @@ asio::awaitable<bool> HttpServer::ServeRequests(Stream& stream, Listener listene
     }
     if (early) {
       // The request could not be read whole: answer and close (the rest of it is unread).
+      if (listener == Listener::kPublic) AddBrowserSecurityHeaders(*early);
       lowest.expires_after(options_.request_timeout);
       co_await http::async_write(stream, *early, asio::redirect_error(asio::use_awaitable, ec));
       metrics_.RequestDone("invalid", early->result_int(), std::chrono::nanoseconds(0));
@@ -267,7 +348,8 @@ asio::awaitable<bool> HttpServer::ServeRequests(Stream& stream, Listener listene
     Request req = parser.release();
     const auto started = std::chrono::steady_clock::now();
     std::string route;
-    Response res = co_await Handle(req, listener, peer, route);
+    Response res = co_await Handle(req, listener, peer, conn, route);
+    if (listener == Listener::kPublic) AddBrowserSecurityHeaders(res);
     const bool keep_alive = res.keep_alive() && !stopping_;
     res.keep_alive(keep_alive);
     if (req.method() == http::verb::head) res.body().clear();  // Content-Length stays
@@ -285,24 +367,22 @@ asio::awaitable<bool> HttpServer::ServeRequests(Stream& stream, Listener listene
 }
 
 asio::awaitable<Response> HttpServer::Handle(const Request& req, Listener listener,
-                                             const Peer* peer, std::string& route) {
+                                             const Peer* peer, const Connection& conn,
+                                             std::string& route) {
   Routed routed = Route(req, listener, router_options_);
   route = std::move(routed.route);
   if (auto* res = std::get_if<Response>(&routed.action)) co_return std::move(*res);
 
   if (auto* call = std::get_if<IngestCall>(&routed.action)) {
     Result<wire::TapAck> ack = co_await CallIngest(*peer, std::move(call->batch));
-    if (!ack.ok()) {
-      spdlog::info("agent {}: taps refused: {}", peer->agent_name, ack.status().ToString());
-      co_return ErrorResponse(req, ack.status());
-    }
+    if (!ack.ok())
+      co_return ServiceError(req, ack.status(), "agent " + peer->agent_name + ": taps");
     co_return JsonResponse(req, http::status::ok, wire::Serialize(*ack));
   }
   if (auto* call = std::get_if<AllowlistCall>(&routed.action)) {
     Result<wire::AllowlistDelta> delta = co_await CallAllowlist(*peer, call->since);
     if (!delta.ok()) {
-      spdlog::info("agent {}: allowlist refused: {}", peer->agent_name, delta.status().ToString());
-      co_return ErrorResponse(req, delta.status());
+      co_return ServiceError(req, delta.status(), "agent " + peer->agent_name + ": allowlist");
     }
     co_return JsonResponse(req, http::status::ok, wire::Serialize(*delta));
   }
@@ -312,7 +392,34 @@ asio::awaitable<Response> HttpServer::Handle(const Request& req, Listener listen
                            std::move(text));
   }
   // PublicPageCall: the router only produces it when a handler was set.
-  co_return co_await CallPublicPage(req);
+  co_return co_await CallPublicPage(
+      req, ClientAddress(req, conn.address, options_.public_limits.trusted_proxies));
+}
+
+// A refusal the client may read is logged at info; anything else gets an opaque id, and the full
+// text (which may hold SQL or paths) goes only to the log, under that id.
+Response HttpServer::ServiceError(const Request& req, const Status& status,
+                                  const std::string& who) {
+  if (IsClientFacing(status.code())) {
+    spdlog::info("{} refused: {}", who, status.ToString());
+    return ServiceErrorResponse(req, status, {});
+  }
+  std::array<unsigned char, 8> random{};
+  if (RAND_bytes(random.data(), static_cast<int>(random.size())) != 1) {
+    // Without randomness the id is still unique within this process.
+    random.fill(0);
+    for (std::size_t i = 0; i < random.size(); ++i) {
+      random[i] = static_cast<unsigned char>(next_connection_id_ >> (8 * i));
+    }
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (unsigned char b : random) {
+    id += kHex[b >> 4];
+    id += kHex[b & 0xf];
+  }
+  spdlog::error("{} failed: error id {}: {}", who, id, status.ToString());
+  return ServiceErrorResponse(req, status, id);
 }
 
 // CallIngest and CallAllowlist are plain functions returning the awaitable (not coroutines), and
@@ -340,10 +447,11 @@ asio::awaitable<Result<wire::AllowlistDelta>> HttpServer::CallAllowlist(Peer pee
       });
 }
 
-asio::awaitable<Response> HttpServer::CallPublicPage(const Request& req) {
+asio::awaitable<Response> HttpServer::CallPublicPage(const Request& req,
+                                                     const std::string& address) {
   Result<Response> res = co_await AwaitCallback<Response>(
-      ioc_, [this, &req](std::function<void(Result<Response>)> done) {
-        public_pages_(req, [done = std::move(done)](Response r) { done(std::move(r)); });
+      ioc_, [this, &req, &address](std::function<void(Result<Response>)> done) {
+        public_pages_(req, address, [done = std::move(done)](Response r) { done(std::move(r)); });
       });
   Response out = std::move(res).value();
   out.keep_alive(out.keep_alive() && req.keep_alive());

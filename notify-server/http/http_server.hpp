@@ -2,15 +2,35 @@
 //
 //  - agents: mutual TLS (tls.hpp), POST /v1/taps, GET /v1/allowlist, GET /healthz;
 //  - public: plain HTTP (127.0.0.1 by default), GET /healthz, GET /metrics and the extra public
-//    pages (mail address verification) of an optional PublicPageHandler.
+//    pages (mail address verification) of an optional PublicPageHandler. Every public response
+//    carries the browser security headers (router.hpp AddBrowserSecurityHeaders).
 //
 // Each connection is one linear coroutine (handshake, then read request / route / call / write
 // response, until the peer or the server ends it) on the io_context's single thread. Every
-// handshake, read and write has a deadline: the TLS handshake, reading the rest of a request once
-// its first byte arrived, and writing a response get `request_timeout`; a keep-alive connection
-// waiting for its next request gets `idle_timeout`. Request headers are limited to 16 KiB and
-// bodies to wire::kMaxBodyBytes (413). Connections beyond `max_connections` (both listeners
-// together) are closed at once after accept.
+// handshake, read and write has a deadline:
+//   - `handshake_timeout` (a few seconds): from accept to the end of the TLS handshake (agents),
+//     or to the first byte of the first request (public). A connection that never sends a
+//     ClientHello or a byte is gone after it;
+//   - `request_timeout`: reading a request once it started (the first request's header on the
+//     public listener included), and writing a response;
+//   - `idle_timeout`: a keep-alive connection waiting for its next request.
+// Request headers are limited to 16 KiB and bodies to wire::kMaxBodyBytes (413).
+//
+// Connection limits (connection_budget.hpp has the rules): each listener has its own
+// ConnectionBudget, so a flood of one listener never takes the other's slots. The budget counts
+// all connections (max_connections), connections still in their TLS handshake or before their
+// first request (max_pending: the oldest gives way to a new one, so idle or slowloris
+// connections cannot fill the listener), and connections per client address
+// (max_per_address; the public listener's default limits one address to a few connections,
+// trusted reverse proxies excepted, and a later staff listener gets its own budget the same way).
+// The agents listener has no per-address limit by default (a facility's PCs may share one NAT
+// address); there a flood is held off by max_pending and handshake_timeout, and the slots of
+// enrolled agents, which finish their handshake at once, stay free: this is the reserve that keeps
+// uploads going while the public side or the agents port itself is flooded by clients without a
+// certificate. Beyond a limit the new socket is closed right after accept.
+//
+// Errors from Services are answered with ServiceErrorResponse: internal text (SQL, paths) never
+// reaches a client; the full Status is logged under the opaque error id the client sees.
 //
 // Ownership and threads: the server borrows the io_context, the TLS context, the Services, the
 // Clock and the handler, which must outlive it; every method is called on the io_context's
@@ -33,6 +53,7 @@
 
 #include "common/status.hpp"
 #include "common/time.hpp"
+#include "notify-server/http/connection_budget.hpp"
 #include "notify-server/http/http_metrics.hpp"
 #include "notify-server/http/router.hpp"
 #include "notify-server/http/server_config.hpp"
@@ -43,17 +64,22 @@ namespace anshin::server {
 struct HttpServerOptions {
   ListenAddress agents_listen{"127.0.0.1", 0};
   ListenAddress public_listen{"127.0.0.1", 0};
-  int max_connections = 1024;
+  ListenerLimits agents_limits{.max_connections = 1024, .max_pending = 256, .max_per_address = 0};
+  ListenerLimits public_limits{.max_connections = 256, .max_pending = 64, .max_per_address = 8};
+  Millis handshake_timeout{5'000};
   Millis idle_timeout{30'000};
   Millis request_timeout{10'000};
   Millis shutdown_grace{10'000};
   std::size_t header_limit = 16 * 1024;
 };
 
-// Serves the extra public routes. Called on the network thread with a complete request; must call
-// `respond` exactly once, from any thread (the answer is posted back to the network thread).
-using PublicPageHandler =
-    std::function<void(const Request& req, std::function<void(Response)> respond)>;
+// Serves the extra public routes. Called on the network thread with a complete request and the
+// client's address (the TCP peer's IP, e.g. "192.0.2.7", or for a request through one of
+// public_limits.trusted_proxies, the trusted reverse proxies, the address it forwarded for:
+// router.hpp ClientAddress); must call `respond` exactly once,
+// from any thread (the answer is posted back to the network thread).
+using PublicPageHandler = std::function<void(const Request& req, const std::string& client_address,
+                                             std::function<void(Response)> respond)>;
 
 // More Prometheus text for /metrics (e.g. the mailer's counters). Runs on the network thread:
 // must be thread-safe and cheap, and must not touch the store.
@@ -87,16 +113,19 @@ class HttpServer {
   Result<std::uint16_t> Bind(tcp::acceptor& acceptor, const ListenAddress& address,
                              const char* name);
   asio::awaitable<void> Accept(tcp::acceptor& acceptor, Listener listener);
-  asio::awaitable<void> AgentSession(tcp::socket socket);
-  asio::awaitable<void> PublicSession(tcp::socket socket);
+  void Admit(tcp::socket socket, Listener listener);
+  asio::awaitable<void> AgentSession(tcp::socket socket, std::uint64_t id);
+  asio::awaitable<void> PublicSession(tcp::socket socket, std::uint64_t id, std::string address);
   template <class Stream>
   asio::awaitable<bool> ServeRequests(Stream& stream, Listener listener, const Peer* peer,
-                                      Connection& conn);
+                                      Connection& conn, beast::flat_buffer& buffer);
   asio::awaitable<Response> Handle(const Request& req, Listener listener, const Peer* peer,
-                                   std::string& route);
+                                   const Connection& conn, std::string& route);
+  ConnectionBudget& BudgetOf(Listener listener);
   asio::awaitable<Result<wire::TapAck>> CallIngest(Peer peer, wire::TapBatch batch);
   asio::awaitable<Result<wire::AllowlistDelta>> CallAllowlist(Peer peer, std::uint64_t since);
-  asio::awaitable<Response> CallPublicPage(const Request& req);
+  asio::awaitable<Response> CallPublicPage(const Request& req, const std::string& address);
+  Response ServiceError(const Request& req, const Status& status, const std::string& who);
   asio::awaitable<std::string> CallMetrics();
   void CloseIdleConnections();
   void CloseAllConnections();
@@ -118,8 +147,9 @@ class HttpServer {
   asio::steady_timer grace_timer_;
   bool stopping_ = false;
   std::uint64_t next_connection_id_ = 0;
-  int active_connections_ = 0;  // accepted, not yet closed (counted before the session runs)
-  std::map<std::uint64_t, Connection*> connections_;
+  ConnectionBudget agents_budget_;
+  ConnectionBudget public_budget_;
+  std::map<std::uint64_t, Connection*> connections_;  // sessions running, by id
 };
 
 }  // namespace anshin::server

@@ -6,6 +6,9 @@ namespace anshin::server {
 namespace {
 
 constexpr std::string_view kServerName = "anshin-server";
+// Nothing may load, frame or be framed; forms may only post back here.
+constexpr std::string_view kStrictCsp =
+    "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 std::string_view PathOf(std::string_view target) { return target.substr(0, target.find('?')); }
 
@@ -61,6 +64,18 @@ Routed RouteAgents(const Request& req, std::string_view path) {
 
 }  // namespace
 
+std::string ClientAddress(const Request& req, const std::string& peer,
+                          const std::set<std::string>& trusted_proxies) {
+  if (trusted_proxies.count(peer) == 0) return peer;
+  std::string_view forwarded = ToStd(req["X-Forwarded-For"]);
+  std::string_view last = forwarded.substr(forwarded.rfind(',') + 1);  // npos + 1 == 0
+  while (!last.empty() && (last.front() == ' ' || last.front() == '\t')) last.remove_prefix(1);
+  while (!last.empty() && (last.back() == ' ' || last.back() == '\t')) last.remove_suffix(1);
+  boost::system::error_code ec;
+  const asio::ip::address address = asio::ip::make_address(std::string(last), ec);
+  return ec ? peer : address.to_string();
+}
+
 Result<std::uint64_t> ParseSinceQuery(std::string_view target) {
   std::string_view query = QueryOf(target);
   std::uint64_t since = 0;
@@ -77,6 +92,10 @@ Result<std::uint64_t> ParseSinceQuery(std::string_view target) {
     std::string_view value =
         eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), since);
+    if (ec == std::errc::result_out_of_range || (ec == std::errc() && since > wire::kMaxInteger)) {
+      return Status::InvalidArgument("since: must be at most " + std::to_string(wire::kMaxInteger) +
+                                     " (2^53 - 1)");
+    }
     if (value.empty() || ec != std::errc() || end != value.data() + value.size()) {
       return Status::InvalidArgument("since: expected a non-negative integer version");
     }
@@ -105,6 +124,42 @@ Response ErrorResponse(const Request& req, const Status& status) {
                               wire::ErrorJson(status));
   if (status.code() == Status::Code::kUnavailable) res.set(http::field::retry_after, "1");
   return res;
+}
+
+bool IsClientFacing(Status::Code code) {
+  switch (code) {
+    case Status::Code::kInvalidArgument:
+    case Status::Code::kUnauthenticated:
+    case Status::Code::kPermissionDenied:
+    case Status::Code::kConflict:
+    case Status::Code::kTooLarge:
+    case Status::Code::kResourceExhausted:
+      return true;
+    default:
+      return false;
+  }
+}
+
+Response ServiceErrorResponse(const Request& req, const Status& status, std::string_view error_id) {
+  if (IsClientFacing(status.code())) return ErrorResponse(req, status);
+  if (status.code() == Status::Code::kUnavailable) {
+    Response res = JsonResponse(
+        req, http::status::service_unavailable,
+        wire::OpaqueErrorJson(status.code(), "temporarily unavailable; retry later", error_id));
+    res.set(http::field::retry_after, "1");
+    return res;
+  }
+  return JsonResponse(req, http::status::internal_server_error,
+                      wire::OpaqueErrorJson(Status::Code::kInternal, "internal error", error_id));
+}
+
+void AddBrowserSecurityHeaders(Response& res) {
+  if (res.find("Content-Security-Policy") == res.end()) {
+    res.set("Content-Security-Policy", ToBeast(kStrictCsp));
+  }
+  res.set(http::field::x_frame_options, "DENY");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("Referrer-Policy", "no-referrer");
 }
 
 Response ErrorResponse(unsigned version, const Status& status) {

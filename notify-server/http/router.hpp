@@ -11,6 +11,7 @@
 #include "notify-server/http/net.hpp"
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -53,6 +54,30 @@ Response TextResponse(const Request& req, http::status status, std::string_view 
 Response ErrorResponse(const Request& req, const Status& status);
 // For errors found before a complete request exists (over the header or body limit).
 Response ErrorResponse(unsigned version, const Status& status);
+
+// Whether a Status's message is meant for the client: the codes Services documents for
+// refusals (InvalidArgument, Unauthenticated, PermissionDenied, Conflict, TooLarge,
+// ResourceExhausted), whose messages name the field or the reason.
+bool IsClientFacing(Status::Code code);
+// The answer to a failed call into Services (or any layer that may carry SQL or other internal
+// text). Client-facing codes are answered as ErrorResponse; Unavailable is 503 (Retry-After) and
+// every other code 500, both with a generic message and `error_id` only
+// (wire::OpaqueErrorJson). The caller logs the full Status under the same id.
+Response ServiceErrorResponse(const Request& req, const Status& status, std::string_view error_id);
+
+// The headers every response to a browser-facing listener (public; later staff) carries:
+// Content-Security-Policy (the strict default "default-src 'none'; form-action 'self';
+// frame-ancestors 'none'; base-uri 'none'" unless the handler set a policy of its own),
+// X-Frame-Options: DENY, X-Content-Type-Options: nosniff and Referrer-Policy: no-referrer (a
+// verification link's token must not leak to another site by Referer).
+void AddBrowserSecurityHeaders(Response& res);
+
+// The client of a public request: `peer` (the TCP peer's IP), or, when the peer is one of the
+// `trusted_proxies`, the last address of its X-Forwarded-For header (the one the proxy itself
+// appended; anything before it came from the client and may be forged). A header that is absent
+// or whose last entry is no IP literal leaves `peer`.
+std::string ClientAddress(const Request& req, const std::string& peer,
+                          const std::set<std::string>& trusted_proxies);
 
 // "since" from "/v1/allowlist?since=12"; absent means 0.
 Result<std::uint64_t> ParseSinceQuery(std::string_view target);

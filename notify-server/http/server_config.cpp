@@ -1,5 +1,7 @@
 #include "notify-server/http/server_config.hpp"
 
+#include "notify-server/http/net.hpp"
+
 #include <charconv>
 #include <vector>
 
@@ -44,7 +46,14 @@ Status RejectUnknownServerKeys(const sys::Config& config,
       "server.log_level",
       "server.log_format",
       "server.workers",
-      "server.max_connections",
+      "server.agents_max_connections",
+      "server.agents_max_pending",
+      "server.agents_max_per_address",
+      "server.public_max_connections",
+      "server.public_max_pending",
+      "server.public_max_per_address",
+      "server.public_trusted_proxies",
+      "server.handshake_timeout",
       "server.idle_timeout",
       "server.request_timeout",
       "server.synchronous",
@@ -55,6 +64,52 @@ Status RejectUnknownServerKeys(const sys::Config& config,
   known.insert(known.end(), other_keys.begin(), other_keys.end());
   return config.RejectUnknownKeys(std::span<const std::string_view>(known));
 }
+
+namespace {
+
+// server.<listener>_max_connections, _max_pending, _max_per_address.
+Result<ListenerLimits> LoadLimits(const sys::Config& config, const std::string& listener,
+                                  const ListenerLimits& defaults) {
+  ListenerLimits l = defaults;
+  const std::string prefix = "server." + listener + "_max_";
+  ANSHIN_ASSIGN_OR_RETURN(std::int64_t connections,
+                          config.Int(prefix + "connections", l.max_connections, 1, 1'000'000));
+  ANSHIN_ASSIGN_OR_RETURN(std::int64_t pending,
+                          config.Int(prefix + "pending", l.max_pending, 1, 1'000'000));
+  ANSHIN_ASSIGN_OR_RETURN(std::int64_t per_address,
+                          config.Int(prefix + "per_address", l.max_per_address, 0, 1'000'000));
+  if (pending > connections) {
+    return Status::InvalidArgument(prefix + "pending: must not exceed " + prefix + "connections (" +
+                                   std::to_string(connections) + ")");
+  }
+  l.max_connections = static_cast<int>(connections);
+  l.max_pending = static_cast<int>(pending);
+  l.max_per_address = static_cast<int>(per_address);
+  return l;
+}
+
+// "127.0.0.1, ::1" -> each normalized as the network layer prints peer addresses.
+Result<std::set<std::string>> ParseAddressList(const std::string& key, std::string_view text) {
+  std::set<std::string> out;
+  while (!text.empty()) {
+    const std::size_t comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.empty()) continue;
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(std::string(item), ec);
+    if (ec) {
+      return Status::InvalidArgument(key + ": \"" + std::string(item) +
+                                     "\" is not an IP address (a comma-separated list of IPs)");
+    }
+    out.insert(address.to_string());
+  }
+  return out;
+}
+
+}  // namespace
 
 Result<ServerConfig> LoadServerConfig(const sys::Config& config) {
   ServerConfig c;
@@ -78,9 +133,16 @@ Result<ServerConfig> LoadServerConfig(const sys::Config& config) {
   ANSHIN_ASSIGN_OR_RETURN(c.log_format, sys::ParseLogFormat("server.log_format", log_format));
   ANSHIN_ASSIGN_OR_RETURN(std::int64_t workers, config.Int("server.workers", 2, 1, 64));
   c.workers = static_cast<int>(workers);
-  ANSHIN_ASSIGN_OR_RETURN(std::int64_t max_conn,
-                          config.Int("server.max_connections", 1024, 1, 1'000'000));
-  c.max_connections = static_cast<int>(max_conn);
+  ANSHIN_ASSIGN_OR_RETURN(c.agents_limits, LoadLimits(config, "agents", c.agents_limits));
+  ANSHIN_ASSIGN_OR_RETURN(c.public_limits, LoadLimits(config, "public", c.public_limits));
+  ANSHIN_ASSIGN_OR_RETURN(std::string proxies, config.String("server.public_trusted_proxies", ""));
+  ANSHIN_ASSIGN_OR_RETURN(c.public_limits.trusted_proxies,
+                          ParseAddressList("server.public_trusted_proxies", proxies));
+  ANSHIN_ASSIGN_OR_RETURN(c.handshake_timeout,
+                          config.Duration("server.handshake_timeout", Millis(5'000)));
+  if (c.handshake_timeout <= Millis(0)) {
+    return Status::InvalidArgument("server.handshake_timeout: must be positive");
+  }
   ANSHIN_ASSIGN_OR_RETURN(c.idle_timeout, config.Duration("server.idle_timeout", Millis(30'000)));
   ANSHIN_ASSIGN_OR_RETURN(c.request_timeout,
                           config.Duration("server.request_timeout", Millis(10'000)));

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -15,6 +16,7 @@
 #include "common/status.hpp"
 #include "common/sys/sys.hpp"
 #include "common/time.hpp"
+#include "notify-server/http/connection_budget.hpp"
 
 namespace anshin::server {
 
@@ -34,11 +36,17 @@ struct ServerConfig {
   std::string log_level = "info";
   // server.log_format: "text" (logfmt) or "json" (common/sys/logging.hpp).
   sys::LogFormat log_format = sys::LogFormat::kText;
-  int workers = 2;                 // store worker threads
-  int max_connections = 1024;      // both listeners together; beyond it new sockets are closed
-  Millis idle_timeout{30'000};     // a keep-alive connection waiting for its next request
-  Millis request_timeout{10'000};  // a TLS handshake, reading one request, writing one response
-  bool synchronous_full = true;    // SQLite synchronous=FULL (true) or NORMAL
+  int workers = 2;  // store worker threads
+  // Each listener's own connection limits (connection_budget.hpp): server.agents_max_* and
+  // server.public_max_{connections,pending,per_address}; server.public_trusted_proxies fills
+  // public_limits.trusted_proxies (exempt from the per-address limit; their requests' client
+  // address comes from X-Forwarded-For, router.hpp ClientAddress).
+  ListenerLimits agents_limits{.max_connections = 1024, .max_pending = 256, .max_per_address = 0};
+  ListenerLimits public_limits{.max_connections = 256, .max_pending = 64, .max_per_address = 8};
+  Millis handshake_timeout{5'000};  // accept to end of TLS handshake / first byte of a request
+  Millis idle_timeout{30'000};      // a keep-alive connection waiting for its next request
+  Millis request_timeout{10'000};   // reading one request, writing one response
+  bool synchronous_full = true;     // SQLite synchronous=FULL (true) or NORMAL
   std::filesystem::path tls_cert;
   std::filesystem::path tls_key;
   std::filesystem::path tls_client_ca;

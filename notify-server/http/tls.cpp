@@ -45,7 +45,22 @@ std::string OpenSslError() {
   return buf.data();
 }
 
-Result<std::unique_ptr<asio::ssl::context>> MakeAgentTlsContext(const TlsFiles& files) {
+namespace {
+
+Status CheckFiles(std::initializer_list<std::pair<const char*, std::filesystem::path>> files) {
+  for (const auto& [key, path] : files) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+      return Status::FailedPrecondition(std::string(key) + " " + path.string() + ": no such file");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<asio::ssl::context>> MakeServerTlsContext(
+    const std::filesystem::path& cert_file, const std::filesystem::path& key_file) {
   auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
   SSL_CTX* native = ctx->native_handle();
   auto fail = [&](const std::string& what) {
@@ -56,18 +71,9 @@ Result<std::unique_ptr<asio::ssl::context>> MakeAgentTlsContext(const TlsFiles& 
       native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   if (SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) return fail("TLS 1.2 ciphers");
   if (SSL_CTX_set1_groups_list(native, kGroups) != 1) return fail("TLS groups");
-
-  for (const auto& [key, path] :
-       {std::pair{"tls.cert", files.cert}, std::pair{"tls.key", files.key},
-        std::pair{"tls.client_ca", files.client_ca}}) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec)) {
-      return Status::FailedPrecondition(std::string(key) + " " + path.string() + ": no such file");
-    }
-  }
-  const std::string cert = files.cert.string();
-  const std::string key = files.key.string();
-  const std::string ca = files.client_ca.string();
+  ANSHIN_RETURN_IF_ERROR(CheckFiles({{"tls.cert", cert_file}, {"tls.key", key_file}}));
+  const std::string cert = cert_file.string();
+  const std::string key = key_file.string();
   if (SSL_CTX_use_certificate_chain_file(native, cert.c_str()) != 1) {
     return fail("tls.cert " + cert);
   }
@@ -75,15 +81,6 @@ Result<std::unique_ptr<asio::ssl::context>> MakeAgentTlsContext(const TlsFiles& 
     return fail("tls.key " + key);
   }
   if (SSL_CTX_check_private_key(native) != 1) return fail("tls.key does not match tls.cert");
-  if (SSL_CTX_load_verify_locations(native, ca.c_str(), nullptr) != 1) {
-    return fail("tls.client_ca " + ca);
-  }
-  // Tell clients which CA we accept (curl and OpenSSL pick their certificate by it).
-  STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(ca.c_str());
-  if (names == nullptr) return fail("tls.client_ca " + ca);
-  SSL_CTX_set_client_CA_list(native, names);
-  SSL_CTX_set_verify(native, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
-  SSL_CTX_set_verify_depth(native, 3);
 
   // Resumption: server-side cache for session IDs, plus tickets (enabled by OpenSSL's default).
   SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_SERVER);
@@ -95,6 +92,27 @@ Result<std::unique_ptr<asio::ssl::context>> MakeAgentTlsContext(const TlsFiles& 
   }
   // One TLS 1.3 ticket per handshake is enough for an agent that reconnects serially.
   SSL_CTX_set_num_tickets(native, 1);
+  return ctx;
+}
+
+Result<std::unique_ptr<asio::ssl::context>> MakeAgentTlsContext(const TlsFiles& files) {
+  ANSHIN_ASSIGN_OR_RETURN(std::unique_ptr<asio::ssl::context> ctx,
+                          MakeServerTlsContext(files.cert, files.key));
+  SSL_CTX* native = ctx->native_handle();
+  auto fail = [&](const std::string& what) {
+    return Status::FailedPrecondition(what + ": " + OpenSslError());
+  };
+  ANSHIN_RETURN_IF_ERROR(CheckFiles({{"tls.client_ca", files.client_ca}}));
+  const std::string ca = files.client_ca.string();
+  if (SSL_CTX_load_verify_locations(native, ca.c_str(), nullptr) != 1) {
+    return fail("tls.client_ca " + ca);
+  }
+  // Tell clients which CA we accept (curl and OpenSSL pick their certificate by it).
+  STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(ca.c_str());
+  if (names == nullptr) return fail("tls.client_ca " + ca);
+  SSL_CTX_set_client_CA_list(native, names);
+  SSL_CTX_set_verify(native, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  SSL_CTX_set_verify_depth(native, 3);
   return ctx;
 }
 

@@ -27,6 +27,14 @@ struct TlsFiles {
   std::filesystem::path client_ca;  // the deployment CA that signs agent certificates
 };
 
+// The server side of anshin's TLS policy, without client authentication: TLS 1.2/1.3, the AEAD
+// ECDHE suites and groups above, no compression or renegotiation, session resumption. For a
+// listener whose clients have no certificate (a later staff console; the testssl scan of the
+// policy in tests/hostile/). Fails with the file and OpenSSL's message.
+Result<std::unique_ptr<asio::ssl::context>> MakeServerTlsContext(const std::filesystem::path& cert,
+                                                                 const std::filesystem::path& key);
+
+// MakeServerTlsContext plus mutual TLS: a client certificate chaining to `client_ca` is required.
 // Fails with the file and OpenSSL's message when a file is missing or does not match.
 Result<std::unique_ptr<asio::ssl::context>> MakeAgentTlsContext(const TlsFiles& files);
 

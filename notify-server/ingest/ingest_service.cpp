@@ -28,6 +28,20 @@ std::string DifferingFields(const store::TapRecord& stored, const wire::Tap& sen
   return out;
 }
 
+// A failure of the store is the server's, never the agent's: whatever code the store gave it
+// (a constraint is InvalidArgument there), the agent hears "internal" (500) or, when the
+// store is busy or the disk failing, "unavailable" (503, retry). The text, which may quote
+// SQL, stays in the log (the HTTP layer logs it under an error id).
+Status StoreFailure(const Status& s) {
+  if (s.ok() || s.code() == Status::Code::kUnavailable) return s;
+  return Status::Internal("store: " + s.ToString());
+}
+template <typename T>
+Result<T> StoreFailure(Result<T> r) {
+  if (r.ok()) return r;
+  return StoreFailure(r.status());
+}
+
 }  // namespace
 
 IngestService::IngestService(store::Store& store, IngestOptions options)
@@ -168,7 +182,8 @@ Result<wire::TapAck> IngestService::ProcessJob(store::WriteTxn& txn, const Job& 
                                                std::uint64_t allowlist_version, JobStats& stats) {
   const server::Peer& peer = job.peer;
   const wire::TapBatch& batch = job.batch;
-  ANSHIN_ASSIGN_OR_RETURN(std::optional<store::Agent> agent, txn.agents().Find(peer.agent_name));
+  ANSHIN_ASSIGN_OR_RETURN(std::optional<store::Agent> agent,
+                          StoreFailure(txn.agents().Find(peer.agent_name)));
   ANSHIN_RETURN_IF_ERROR(CheckAgentIdentity(agent, peer));
   if (batch.agent != peer.agent_name) {
     // One answer whether or not the named agent exists, and wherever it is enrolled.
@@ -197,7 +212,7 @@ Result<wire::TapAck> IngestService::ProcessJob(store::WriteTxn& txn, const Job& 
     // common case. With a gap, taps after the gap are stored too, so every seq is looked up.
     if (tap.seq <= agent->acked_through || agent->gap) {
       ANSHIN_ASSIGN_OR_RETURN(std::optional<store::TapRecord> stored,
-                              txn.attendance().FindTap(agent->id, tap.seq));
+                              StoreFailure(txn.attendance().FindTap(agent->id, tap.seq)));
       if (stored) {
         if (std::string differs = DifferingFields(*stored, tap); !differs.empty()) {
           // Not a retry: the agent's queue was reset (reinstall, restored backup). Refusing
@@ -216,20 +231,22 @@ Result<wire::TapAck> IngestService::ProcessJob(store::WriteTxn& txn, const Job& 
       }
     }
     Result<AppliedTap> applied = ApplyTap(txn, ctx, tap);
-    if (!applied.ok()) return applied.status().WithContext("seq " + std::to_string(tap.seq));
+    if (!applied.ok()) {
+      return StoreFailure(applied.status().WithContext("seq " + std::to_string(tap.seq)));
+    }
     ++stats.by_reason[kReasonNames.Index(applied->reason)];
     stats.outbox_rows += applied->outbox_rows;
   }
 
-  ANSHIN_ASSIGN_OR_RETURN(auto through,
-                          txn.attendance().ContiguousThrough(agent->id, agent->acked_through));
+  ANSHIN_ASSIGN_OR_RETURN(auto through, StoreFailure(txn.attendance().ContiguousThrough(
+                                            agent->id, agent->acked_through)));
   store::AgentContact contact;
   contact.at = job.received_at;
   contact.skew_ms = ctx.skew.count();
   if (batch.health) contact.health_json = wire::Serialize(*batch.health);
   contact.acked_through = through.first;
   contact.gap = through.second;
-  ANSHIN_RETURN_IF_ERROR(txn.agents().RecordContact(agent->id, contact));
+  ANSHIN_RETURN_IF_ERROR(StoreFailure(txn.agents().RecordContact(agent->id, contact)));
 
   wire::TapAck ack;
   ack.acked_through = through.first;
@@ -243,7 +260,7 @@ Result<const IngestService::FacilityContext*> IngestService::Facility(store::Wri
                                                                       FacilityId id) {
   auto it = facilities_.find(id.value);
   if (it != facilities_.end()) return &it->second;
-  ANSHIN_ASSIGN_OR_RETURN(store::Facility f, txn.facilities().Get(id));
+  ANSHIN_ASSIGN_OR_RETURN(store::Facility f, StoreFailure(txn.facilities().Get(id)));
   FacilityContext fc;
   fc.rules = f.rules;
   Result<std::shared_ptr<const TimeZone>> zone = options_.zones(f.tz_name);

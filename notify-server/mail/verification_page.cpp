@@ -1,8 +1,11 @@
 #include "notify-server/mail/verification_page.hpp"
 
+#include <arpa/inet.h>
+#include <sodium.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 
 namespace anshin::server::mail {
 namespace {
@@ -29,22 +32,42 @@ std::string_view FormValue(std::string_view form, std::string_view name) {
   return {};
 }
 
+constexpr std::string_view kStyle =
+    "body{font-family:sans-serif;max-width:32em;margin:2em auto;padding:0 1em;line-height:1.6}"
+    "button{font-size:1.2em;padding:.5em 2em}";
+
+// Nothing but the page's own inline style; the form may only post back here; no framing.
+const std::string& ContentSecurityPolicy() {
+  static const std::string policy = [] {
+    std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
+    crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(kStyle.data()),
+                       kStyle.size());
+    std::array<char,
+               sodium_base64_ENCODED_LEN(crypto_hash_sha256_BYTES, sodium_base64_VARIANT_ORIGINAL)>
+        b64{};
+    sodium_bin2base64(b64.data(), b64.size(), digest.data(), digest.size(),
+                      sodium_base64_VARIANT_ORIGINAL);
+    return "default-src 'none'; style-src 'sha256-" + std::string(b64.data()) +
+           "'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+  }();
+  return policy;
+}
+
 PageReply Page(int status, std::string_view title, std::string_view message,
                std::string_view extra = {}) {
   PageReply r;
   r.status = status;
+  r.headers.emplace_back("Content-Security-Policy", ContentSecurityPolicy());
+  if (status == 405) r.headers.emplace_back("Allow", "GET, HEAD, POST");
   r.body =
       "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
       "<meta name=\"robots\" content=\"noindex\">"
+      "<meta name=\"referrer\" content=\"no-referrer\">"
       "<title>" +
-      std::string(title) +
-      " - キッズ安心メール</title>"
-      "<style>body{font-family:sans-serif;max-width:32em;margin:2em auto;padding:0 "
-      "1em;line-height:1.6}"
-      "button{font-size:1.2em;padding:.5em 2em}</style></head>\n<body><h1>" +
-      std::string(title) + "</h1>\n<p>" + std::string(message) + "</p>\n" + std::string(extra) +
-      "</body></html>\n";
+      std::string(title) + " - キッズ安心メール</title><style>" + std::string(kStyle) +
+      "</style></head>\n<body><h1>" + std::string(title) + "</h1>\n<p>" + std::string(message) +
+      "</p>\n" + std::string(extra) + "</body></html>\n";
   return r;
 }
 
@@ -55,26 +78,77 @@ bool VerificationPage::Owns(std::string_view target) {
   return path == kPath;
 }
 
-bool VerificationPage::OverLimit() {
-  std::lock_guard lock(mu_);
-  TimePoint now = clock_.Now();
-  if (last_refill_ != TimePoint{}) {
-    tokens_ = std::min<double>(
-        kFailureBurst, tokens_ + double((now - last_refill_).count()) / kFailureRefill.count());
+FailureBuckets::Bucket& FailureBuckets::Refilled(const std::string& key, TimePoint now) {
+  auto [it, fresh] = buckets_.try_emplace(key, Bucket{burst_, now});
+  Bucket& b = it->second;
+  if (!fresh && now > b.last) {
+    b.tokens = std::min(burst_, b.tokens + double((now - b.last).count()) / refill_.count());
+    b.last = now;
   }
-  last_refill_ = now;
-  return tokens_ < 1.0;
+  return b;
 }
 
-bool VerificationPage::TakeFailureToken() {
+bool FailureBuckets::Exhausted(const std::string& key, TimePoint now) {
+  auto it = buckets_.find(key);
+  if (it == buckets_.end()) return false;
+  return Refilled(key, now).tokens < 1.0;
+}
+
+void FailureBuckets::Fail(const std::string& key, TimePoint now) {
+  if (buckets_.size() >= max_keys_ && buckets_.count(key) == 0) Prune(now);
+  Bucket& b = Refilled(key, now);
+  if (b.tokens >= 1.0) b.tokens -= 1.0;
+}
+
+// Forgets full buckets (they are as good as new), then, if still over the bound, the half that
+// has been quiet longest: a flood of fresh keys can only make the limiter forget, never lock
+// anyone out.
+void FailureBuckets::Prune(TimePoint now) {
+  for (auto it = buckets_.begin(); it != buckets_.end();) {
+    const Bucket& b = it->second;
+    const double tokens = b.tokens + double((now - b.last).count()) / refill_.count();
+    it = tokens >= burst_ ? buckets_.erase(it) : std::next(it);
+  }
+  if (buckets_.size() < max_keys_) return;
+  std::vector<std::pair<TimePoint, std::string>> by_age;
+  by_age.reserve(buckets_.size());
+  for (const auto& [key, b] : buckets_) by_age.emplace_back(b.last, key);
+  std::sort(by_age.begin(), by_age.end());
+  for (std::size_t i = 0; i < by_age.size() / 2; ++i) buckets_.erase(by_age[i].second);
+}
+
+std::string VerificationPage::AddressKey(std::string_view address) {
+  const std::string text(address);
+  std::array<unsigned char, 16> v6{};
+  if (inet_pton(AF_INET6, text.c_str(), v6.data()) != 1) return text;
+  const bool v4_mapped = std::all_of(v6.begin(), v6.begin() + 10, [](auto b) { return b == 0; }) &&
+                         v6[10] == 0xff && v6[11] == 0xff;
+  if (v4_mapped) {
+    return std::to_string(v6[12]) + "." + std::to_string(v6[13]) + "." + std::to_string(v6[14]) +
+           "." + std::to_string(v6[15]);
+  }
+  std::fill(v6.begin() + 8, v6.end(), 0);
+  std::array<char, INET6_ADDRSTRLEN> out{};
+  inet_ntop(AF_INET6, v6.data(), out.data(), out.size());
+  return std::string(out.data()) + "/64";
+}
+
+bool VerificationPage::OverLimit(const std::string& address, std::string_view token) {
   std::lock_guard lock(mu_);
-  if (tokens_ < 1.0) return false;
-  tokens_ -= 1.0;
-  return true;
+  const TimePoint now = clock_.Now();
+  return by_address_.Exhausted(address, now) ||
+         (!token.empty() && by_token_.Exhausted(std::string(token), now));
+}
+
+void VerificationPage::Failed(const std::string& address, std::string_view token) {
+  std::lock_guard lock(mu_);
+  const TimePoint now = clock_.Now();
+  by_address_.Fail(address, now);
+  if (!token.empty()) by_token_.Fail(std::string(token), now);
 }
 
 PageReply VerificationPage::Handle(std::string_view method, std::string_view target,
-                                   std::string_view body) {
+                                   std::string_view body, std::string_view client_address) {
   std::size_t q = target.find('?');
   std::string_view path = target.substr(0, q);
   std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
@@ -103,14 +177,17 @@ PageReply VerificationPage::Handle(std::string_view method, std::string_view tar
     PageReply r = Page(405, "操作できません", "この操作には対応していません。");
     return r;
   }
-  if (OverLimit()) {
+  const std::string address = AddressKey(client_address);
+  std::string_view token = FormValue(body, "token");
+  if (!IsToken(token)) token = {};
+  if (OverLimit(address, token)) {
+    spdlog::info("verify: {} over the failure limit", address);
     return Page(429, "しばらくお待ちください",
                 "確認の失敗が続いたため、一時的に受け付けを停止しています。しばらくしてからもう一度"
                 "お試しください。");
   }
-  std::string_view token = FormValue(body, "token");
-  if (!IsToken(token)) {
-    (void)TakeFailureToken();
+  if (token.empty()) {
+    Failed(address, {});
     return Page(400, "無効なリンクです",
                 "リンクが正しくありません。メールに記載されたリンクをそのまま開いてください。");
   }
@@ -124,7 +201,7 @@ PageReply VerificationPage::Handle(std::string_view method, std::string_view tar
   const Status& s = verified.status();
   switch (s.code()) {
     case Status::Code::kNotFound:
-      (void)TakeFailureToken();
+      Failed(address, token);
       return Page(404, "無効なリンクです",
                   "このリンクは無効か、すでに使われています。確認が済んでいない場合は、コールセンタ"
                   "ーにご連絡ください。");

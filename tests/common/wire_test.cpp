@@ -90,5 +90,104 @@ TEST_CASE("acks and allowlist deltas round-trip", "[wire]") {
   CHECK_FALSE(ParseAllowlistDelta(R"({"version":1,"added":["nope"]})").ok());
 }
 
+// Issue 12, defect 3: an integer the store cannot hold (SQLite INTEGER is int64) used to wrap
+// negative; every protocol integer is now bounded by kMaxInteger (2^53 - 1).
+TEST_CASE("integers above 2^53 - 1 are refused naming the field", "[wire]") {
+  const std::string max = std::to_string(kMaxInteger);
+  const std::string over = std::to_string(kMaxInteger + 1);
+  auto at_max = ParseTapBatch(Batch(R"({"seq":)" + max + R"(,"card":")" + kToken +
+                                    R"(","at":"2026-11-26T15:02:00+09:00","reader":"e"})"));
+  INFO(at_max.status().ToString());
+  REQUIRE(at_max.ok());
+  CHECK(at_max->taps[0].seq == kMaxInteger);
+  struct Case {
+    std::string body, field;
+  } cases[] = {
+      {Batch(R"({"seq":9223372036854775808,"card":")" + std::string(kToken) +
+             R"(","at":"2026-11-26T15:02:00+09:00","reader":"e"})"),
+       "taps[0].seq"},
+      {Batch(R"({"seq":)" + over + R"(,"card":")" + kToken +
+             R"(","at":"2026-11-26T15:02:00+09:00","reader":"e"})"),
+       "taps[0].seq"},
+      {Batch(R"({"seq":18446744073709551615,"card":")" + std::string(kToken) +
+             R"(","at":"2026-11-26T15:02:00+09:00","reader":"e"})"),
+       "taps[0].seq"},
+      {Batch(TapJson(1), R"(,"health":{"queue_depth":)" + over + "}"), "health.queue_depth"},
+      {Batch(TapJson(1), R"(,"health":{"oldest_unsent_s":9223372036854775808})"),
+       "health.oldest_unsent_s"},
+      {Batch(TapJson(1), R"(,"health":{"unknown_taps":)" + over + "}"), "health.unknown_taps"},
+      {Batch(TapJson(1), R"(,"health":{"rejected_batches":)" + over + "}"),
+       "health.rejected_batches"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.body);
+    auto b = ParseTapBatch(c.body);
+    REQUIRE_FALSE(b.ok());
+    CHECK(b.status().code() == Status::Code::kInvalidArgument);
+    CHECK_THAT(b.status().message(), Catch::Matchers::StartsWith(c.field + ":"));
+  }
+  CHECK_FALSE(ParseTapAck(R"({"acked_through":)" + over +
+                          R"(,"allowlist_version":1,"server_time":"2026-11-26T06:00:00Z"})")
+                  .ok());
+  CHECK_FALSE(ParseAllowlistDelta(R"({"version":)" + over + "}").ok());
+}
+
+// Issue 12, defect 8: nlohmann's DOM parser keeps the last of two equal keys and stops at a NUL
+// byte, so both used to pass.
+TEST_CASE("duplicate keys are refused naming the key and where it is", "[wire]") {
+  struct Case {
+    std::string body, message;
+  } cases[] = {
+      {R"({"agent":"a","agent":"b","sent_at":"2026-11-26T15:02:05Z","taps":[]})",
+       "body: duplicate key \"agent\" at agent"},
+      {Batch(R"({"seq":1,"seq":2,"card":")" + std::string(kToken) +
+             R"(","at":"2026-11-26T15:02:00+09:00","reader":"e"})"),
+       "body: duplicate key \"seq\" at taps[0].seq"},
+      {Batch(TapJson(1) + R"(,{"seq":2,"card":")" + std::string(kToken) + R"(","card":")" +
+             std::string(kToken) + R"(","at":"2026-11-26T15:02:00+09:00","reader":"e"})"),
+       "body: duplicate key \"card\" at taps[1].card"},
+      {Batch(TapJson(1), R"(,"health":{"queue_depth":1,"queue_depth":2})"),
+       "body: duplicate key \"queue_depth\" at health.queue_depth"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.body);
+    auto b = ParseTapBatch(c.body);
+    REQUIRE_FALSE(b.ok());
+    CHECK(b.status().code() == Status::Code::kInvalidArgument);
+    CHECK(b.status().message() == c.message);
+    CHECK_THAT(ErrorJson(b.status()), Catch::Matchers::Contains(R"("field":"body")"));
+  }
+  CHECK_FALSE(ParseTapAck(R"({"acked_through":1,"acked_through":2,"allowlist_version":1,)"
+                          R"("server_time":"2026-11-26T06:00:00Z"})")
+                  .ok());
+}
+
+TEST_CASE("bytes after the JSON document are refused", "[wire]") {
+  const std::string good = Batch(TapJson(1));
+  REQUIRE(ParseTapBatch(good).ok());
+  REQUIRE(ParseTapBatch(good + "\r\n\t ").ok());  // trailing whitespace is part of JSON text
+  for (const std::string& tail :
+       {std::string("x"), std::string("{}"), std::string(" []"), std::string("\0", 1),
+        std::string("\0{\"agent\":\"evil\"}", 17), std::string(",")}) {
+    INFO(tail);
+    auto b = ParseTapBatch(good + tail);
+    REQUIRE_FALSE(b.ok());
+    CHECK(b.status().code() == Status::Code::kInvalidArgument);
+    CHECK_THAT(b.status().message(),
+               Catch::Matchers::StartsWith("body: unexpected bytes after the JSON document"));
+  }
+  auto nested = ParseTapBatch(std::string(2000, '[') + std::string(2000, ']'));
+  REQUIRE_FALSE(nested.ok());
+  CHECK_THAT(nested.status().message(), Catch::Matchers::StartsWith("body: nested deeper"));
+  auto broken = ParseTapBatch(R"({"agent": "a", "taps": [)");
+  REQUIRE_FALSE(broken.ok());
+  CHECK_THAT(broken.status().message(), Catch::Matchers::StartsWith("body: not valid JSON"));
+}
+
+TEST_CASE("opaque error bodies carry the id and no internal text", "[wire]") {
+  std::string body = OpaqueErrorJson(Status::Code::kInternal, "internal error", "e-1f2e");
+  CHECK(body == R"({"error":"internal error","error_id":"e-1f2e","status":"internal"})");
+}
+
 }  // namespace
 }  // namespace anshin::wire

@@ -135,6 +135,7 @@ fs::path Deployment::WriteServerConfig(const std::string& extra_server_keys) con
        "log_level = \"info\"\n"
        "idle_timeout = \"3s\"\n"
        "request_timeout = \"1s\"\n"
+       "handshake_timeout = \"1s\"\n"
     << extra_server_keys
     << "[tls]\n"
        "cert = \"pki/server.crt\"\n"

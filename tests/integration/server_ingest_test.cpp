@@ -258,11 +258,11 @@ TEST_CASE("slow clients are timed out while others are served", "[integration]")
   CHECK(f.server.Stop() == 0);
 }
 
-TEST_CASE("connections beyond max_connections are refused", "[integration]") {
+TEST_CASE("connections beyond public_max_per_address are refused", "[integration]") {
   Deployment dep;
   dep.AddFacility("F1");
   ServerProcess server;
-  server.Start(dep.WriteServerConfig("max_connections = 2\n"), dep.home() / "server.log");
+  server.Start(dep.WriteServerConfig("public_max_per_address = 2\n"), dep.home() / "server.log");
   int c1 = ConnectTcp(server.public_port());
   int c2 = ConnectTcp(server.public_port());
   std::this_thread::sleep_for(200ms);

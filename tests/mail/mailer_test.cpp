@@ -30,6 +30,8 @@ using store::SendResult;
 
 TimePoint T(const char* rfc3339) { return ParseRfc3339(rfc3339).value(); }
 
+constexpr char kClient[] = "192.0.2.10";
+
 MailConfig TestConfig() {
   MailConfig c;
   c.from = "noreply@kids.example.jp";
@@ -415,19 +417,19 @@ TEST_CASE("verification mail carries code and link; the page confirms with POST 
   VerificationPage page(fx.seed.guardians, fx.clock);
   CHECK(VerificationPage::Owns("/verify?token=x"));
   CHECK_FALSE(VerificationPage::Owns("/v1/taps"));
-  PageReply get = page.Handle("GET", "/verify?token=" + t.link_token, "");
+  PageReply get = page.Handle("GET", "/verify?token=" + t.link_token, "", kClient);
   CHECK(get.status == 200);
   CHECK(get.content_type == "text/html; charset=utf-8");
   CHECK(get.body.find("name=\"token\" value=\"" + t.link_token + "\"") != std::string::npos);
   CHECK_FALSE(fx.GuardianRow(t.guardian).verified);  // GET changes nothing
 
-  CHECK(page.Handle("GET", "/verify?token=<script>", "").status == 404);
-  CHECK(page.Handle("PUT", "/verify", "").status == 405);
-  PageReply post = page.Handle("POST", "/verify", "token=" + t.link_token);
+  CHECK(page.Handle("GET", "/verify?token=<script>", "", kClient).status == 404);
+  CHECK(page.Handle("PUT", "/verify", "", kClient).status == 405);
+  PageReply post = page.Handle("POST", "/verify", "token=" + t.link_token, kClient);
   CHECK(post.status == 200);
   CHECK(post.body.find("確認が完了しました") != std::string::npos);
   CHECK(fx.GuardianRow(t.guardian).verified);
-  CHECK(page.Handle("POST", "/verify", "token=" + t.link_token).status == 404);  // used
+  CHECK(page.Handle("POST", "/verify", "token=" + t.link_token, kClient).status == 404);  // used
 }
 
 TEST_CASE("verification links expire and failures are rate-limited", "[mail]") {
@@ -438,14 +440,83 @@ TEST_CASE("verification links expire and failures are rate-limited", "[mail]") {
   services::VerificationTicket t = fx.seed.guardians.Add(g, fx.who).value();
   VerificationPage page(fx.seed.guardians, fx.clock);
   fx.clock.Set(t.expires_at + Millis(1));
-  CHECK(page.Handle("POST", "/verify", "token=" + t.link_token).status == 410);
+  CHECK(page.Handle("POST", "/verify", "token=" + t.link_token, kClient).status == 410);
   int limited = 0;
   for (int i = 0; i < VerificationPage::kFailureBurst + 5; ++i) {
-    if (page.Handle("POST", "/verify", "token=" + std::string(32, 'a')).status == 429) ++limited;
+    if (page.Handle("POST", "/verify", "token=" + std::string(32, 'a'), kClient).status == 429)
+      ++limited;
   }
   CHECK(limited >= 5);
   fx.clock.Advance(VerificationPage::kFailureRefill * 2);
-  CHECK(page.Handle("POST", "/verify", "token=" + std::string(32, 'b')).status == 404);
+  CHECK(page.Handle("POST", "/verify", "token=" + std::string(32, 'b'), kClient).status == 404);
+}
+
+// Issue 12, defect 4: one global bucket let any client shut verification for every guardian.
+TEST_CASE("verification failures are limited per address and per token, not globally", "[mail]") {
+  Fixture fx;
+  store::Guardian g;
+  g.child = fx.child;
+  g.email = "b@example.jp";
+  services::VerificationTicket b = fx.seed.guardians.Add(g, fx.who).value();
+  VerificationPage page(fx.seed.guardians, fx.clock);
+  const std::string attacker = "198.51.100.7";
+  int limited = 0;
+  for (int i = 0; i < VerificationPage::kFailureBurst + 10; ++i) {
+    char guess[33];
+    std::snprintf(guess, sizeof guess, "%032x", i);
+    if (page.Handle("POST", "/verify", std::string("token=") + guess, attacker).status == 429) {
+      ++limited;
+    }
+  }
+  CHECK(limited == 10);  // the attacker's address is limited...
+  // ...while guardian B, from another address, verifies at once.
+  PageReply ok = page.Handle("POST", "/verify", "token=" + b.link_token, "203.0.113.5");
+  CHECK(ok.status == 200);
+  CHECK(fx.GuardianRow(b.guardian).verified);
+  // An IPv6 client is limited by its /64: changing the interface id does not help.
+  for (int i = 0; i < VerificationPage::kFailureBurst; ++i) {
+    char guess[33];
+    std::snprintf(guess, sizeof guess, "c%031x", i);
+    (void)page.Handle("POST", "/verify", std::string("token=") + guess,
+                      "2001:db8:1:2::" + std::to_string(i + 1));
+  }
+  CHECK(page.Handle("POST", "/verify", "token=" + std::string(32, 'd'), "2001:db8:1:2::ffff")
+            .status == 429);
+  CHECK(page.Handle("POST", "/verify", "token=" + std::string(32, 'd'), "2001:db8:1:3::1").status ==
+        404);
+  // One token hammered from many addresses is limited too.
+  int token_limited = 0;
+  for (int i = 0; i < VerificationPage::kTokenFailureBurst + 3; ++i) {
+    if (page.Handle("POST", "/verify", "token=" + std::string(32, 'e'),
+                    "192.0.2." + std::to_string(100 + i))
+            .status == 429) {
+      ++token_limited;
+    }
+  }
+  CHECK(token_limited == 3);
+  CHECK(VerificationPage::AddressKey("::ffff:192.0.2.1") == "192.0.2.1");
+  CHECK(VerificationPage::AddressKey("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64");
+}
+
+TEST_CASE("verification pages carry a strict CSP and 405 carries Allow", "[mail]") {
+  Fixture fx;
+  VerificationPage page(fx.seed.guardians, fx.clock);
+  auto header = [](const PageReply& r, const std::string& name) {
+    for (const auto& [n, v] : r.headers) {
+      if (n == name) return v;
+    }
+    return std::string();
+  };
+  PageReply get = page.Handle("GET", "/verify?token=" + std::string(32, 'a'), "", kClient);
+  const std::string csp = header(get, "Content-Security-Policy");
+  CHECK_THAT(csp, Catch::Matchers::StartsWith("default-src 'none'; style-src 'sha256-"));
+  CHECK(csp.find("form-action 'self'") != std::string::npos);
+  CHECK(csp.find("frame-ancestors 'none'") != std::string::npos);
+  CHECK(csp.find("script-src") == std::string::npos);
+  CHECK(get.body.find("<script") == std::string::npos);
+  PageReply put = page.Handle("PUT", "/verify", "", kClient);
+  CHECK(put.status == 405);
+  CHECK(header(put, "Allow") == "GET, HEAD, POST");
 }
 
 TEST_CASE("the monthly test mail goes to verified addresses once a month when enabled", "[mail]") {

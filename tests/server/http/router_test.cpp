@@ -119,5 +119,73 @@ TEST_CASE("error responses follow the status codes and keep-alive", "[router]") 
   CHECK(ErrorResponse(req, Status::TooLarge("body: x")).result_int() == 413);
 }
 
+TEST_CASE("every route answers a wrong method with 405 and Allow", "[router]") {
+  struct Case {
+    Listener listener;
+    const char* target;
+    const char* allow;
+  } cases[] = {
+      {Listener::kAgents, "/v1/taps", "POST"},      {Listener::kAgents, "/v1/allowlist", "GET"},
+      {Listener::kAgents, "/healthz", "GET, HEAD"}, {Listener::kPublic, "/healthz", "GET, HEAD"},
+      {Listener::kPublic, "/metrics", "GET"},
+  };
+  for (const Case& c : cases) {
+    for (http::verb verb : {http::verb::get, http::verb::post, http::verb::put, http::verb::delete_,
+                            http::verb::options, http::verb::patch}) {
+      Routed r = Route(Make(verb, c.target, kBatch), c.listener, {});
+      auto* res = std::get_if<Response>(&r.action);
+      if (res == nullptr || res->result() != http::status::method_not_allowed) continue;
+      INFO(c.target << " " << http::to_string(verb));
+      CHECK((*res)[http::field::allow] == c.allow);
+      CHECK(std::string(c.allow).find(std::string(http::to_string(verb))) == std::string::npos);
+    }
+  }
+}
+
+// Defect 3: since is bounded like every protocol integer (2^53 - 1).
+TEST_CASE("allowlist since above 2^53 - 1 is 400 naming since", "[router]") {
+  Routed ok =
+      Route(Make(http::verb::get, "/v1/allowlist?since=9007199254740991"), Listener::kAgents, {});
+  REQUIRE(std::holds_alternative<AllowlistCall>(ok.action));
+  for (const char* target :
+       {"/v1/allowlist?since=9007199254740992", "/v1/allowlist?since=9223372036854775808",
+        "/v1/allowlist?since=18446744073709551615"}) {
+    INFO(target);
+    Response res = ResponseOf(Route(Make(http::verb::get, target), Listener::kAgents, {}));
+    CHECK(res.result() == http::status::bad_request);
+    CHECK(res.body().find("\"field\":\"since\"") != std::string::npos);
+  }
+}
+
+TEST_CASE("the client address is the peer's unless a trusted proxy forwarded it", "[router]") {
+  Request req = Make(http::verb::post, "/verify");
+  req.set("X-Forwarded-For", "10.0.0.1, 203.0.113.9");
+  const std::set<std::string> proxies = {"127.0.0.1"};
+  CHECK(ClientAddress(req, "127.0.0.1", proxies) == "203.0.113.9");      // the proxy's own entry
+  CHECK(ClientAddress(req, "198.51.100.4", proxies) == "198.51.100.4");  // not a proxy: ignored
+  req.set("X-Forwarded-For", "2001:db8::1");
+  CHECK(ClientAddress(req, "127.0.0.1", proxies) == "2001:db8::1");
+  req.set("X-Forwarded-For", "unknown");
+  CHECK(ClientAddress(req, "127.0.0.1", proxies) == "127.0.0.1");
+  req.erase("X-Forwarded-For");
+  CHECK(ClientAddress(req, "127.0.0.1", proxies) == "127.0.0.1");
+}
+
+TEST_CASE("service errors: client-facing messages pass, internal ones become an id", "[router]") {
+  Request req = Make(http::verb::post, "/v1/taps");
+  Response refused = ServiceErrorResponse(req, Status::Conflict("agent: another facility"), "");
+  CHECK(refused.result_int() == 409);
+  CHECK(refused.body().find("another facility") != std::string::npos);
+  Response internal = ServiceErrorResponse(
+      req, Status::Internal("SELECT * FROM taps: disk image is malformed"), "0123abcd");
+  CHECK(internal.result_int() == 500);
+  CHECK(internal.body() ==
+        R"({"error":"internal error","error_id":"0123abcd","status":"internal"})");
+  Response busy = ServiceErrorResponse(req, Status::Unavailable("database is locked"), "ff");
+  CHECK(busy.result_int() == 503);
+  CHECK(busy[http::field::retry_after] == "1");
+  CHECK(busy.body().find("locked") == std::string::npos);
+}
+
 }  // namespace
 }  // namespace anshin::server

@@ -27,11 +27,47 @@ TEST_CASE("defaults and relative paths", "[config]") {
   CHECK(c->agents_listen == ListenAddress{"0.0.0.0", 8443});
   CHECK(c->public_listen == ListenAddress{"127.0.0.1", 8080});
   CHECK(c->workers == 3);
-  CHECK(c->max_connections == 1024);
+  CHECK(c->agents_limits.max_connections == 1024);
+  CHECK(c->agents_limits.max_pending == 256);
+  CHECK(c->agents_limits.max_per_address == 0);
+  CHECK(c->public_limits.max_connections == 256);
+  CHECK(c->public_limits.max_pending == 64);
+  CHECK(c->public_limits.max_per_address == 8);
+  CHECK(c->handshake_timeout == Millis(5'000));
   CHECK(c->idle_timeout == Millis(30'000));
   CHECK(c->request_timeout == Millis(10'000));
   CHECK(c->synchronous_full);
   CHECK(c->tls_cert.filename() == "server.crt");
+}
+
+TEST_CASE("each listener has its own connection limits", "[config]") {
+  auto config = sys::Config::Parse(
+      "[server]\nagents_max_connections = 2000\nagents_max_pending = 300\n"
+      "agents_max_per_address = 50\npublic_max_connections = 64\npublic_max_pending = 16\n"
+      "public_max_per_address = 4\nhandshake_timeout = \"2s\"\n");
+  REQUIRE(config.ok());
+  const std::vector<std::string_view> none;
+  CHECK(RejectUnknownServerKeys(*config, none).ok());
+  auto c = LoadServerConfig(*config);
+  REQUIRE(c.ok());
+  CHECK(c->agents_limits.max_connections == 2000);
+  CHECK(c->agents_limits.max_pending == 300);
+  CHECK(c->agents_limits.max_per_address == 50);
+  CHECK(c->public_limits.max_connections == 64);
+  CHECK(c->public_limits.max_pending == 16);
+  CHECK(c->public_limits.max_per_address == 4);
+  CHECK(c->handshake_timeout == Millis(2'000));
+  CHECK(c->public_limits.trusted_proxies.empty());
+  auto proxied = sys::Config::Parse("[server]\npublic_trusted_proxies = \"127.0.0.1, ::1\"\n");
+  REQUIRE(proxied.ok());
+  auto p = LoadServerConfig(*proxied);
+  REQUIRE(p.ok());
+  CHECK(p->public_limits.trusted_proxies == std::set<std::string>{"127.0.0.1", "::1"});
+  auto bad = sys::Config::Parse("[server]\npublic_trusted_proxies = \"127.0.0.1, proxy\"\n");
+  REQUIRE(bad.ok());
+  auto b = LoadServerConfig(*bad);
+  REQUIRE_FALSE(b.ok());
+  CHECK(b.status().message().find("server.public_trusted_proxies: \"proxy\"") == 0);
 }
 
 TEST_CASE("bad values and unknown keys name the key", "[config]") {
@@ -43,6 +79,11 @@ TEST_CASE("bad values and unknown keys name the key", "[config]") {
                  Case{"[server]\nlog_level = \"loud\"\n", "server.log_level"},
                  Case{"[server]\nworkers = 0\n", "server.workers"},
                  Case{"[server]\nidle_timeout = \"soon\"\n", "server.idle_timeout"},
+                 Case{"[server]\nhandshake_timeout = \"0s\"\n", "server.handshake_timeout"},
+                 Case{"[server]\npublic_max_per_address = -1\n", "server.public_max_per_address"},
+                 Case{"[server]\nagents_max_connections = 0\n", "server.agents_max_connections"},
+                 Case{"[server]\nagents_max_connections = 10\nagents_max_pending = 20\n",
+                      "server.agents_max_pending"},
                  Case{"[server]\npublic_listen = 8080\n", "server.public_listen"}}) {
     auto config = sys::Config::Parse(k.text);
     REQUIRE(config.ok());
