@@ -1,0 +1,61 @@
+// The anshin-admin command line, one file per command family (cli_<family>.cpp). Each family
+// adds its subcommands to the app through Add<Family>Commands(Cli&); the callbacks parse,
+// call Admin (admin.hpp) and print. Option storage lives in Cli::Keep<T>() until parse ends.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "common/status.hpp"
+#include "provisioning/admin.hpp"
+
+namespace anshin::admin {
+
+class Cli {
+ public:
+  Cli(CLI::App& app, std::ostream& out, std::ostream& err) : app_(app), out_(out), err_(err) {}
+
+  CLI::App& app() { return app_; }
+  std::ostream& out() { return out_; }
+  std::ostream& err() { return err_; }
+  const std::string& home() const { return home_; }
+  std::string& home_option() { return home_; }
+
+  // The command's outcome; RunCli turns it into the exit code and message.
+  void Run(Status s) { status_ = std::move(s); }
+  const Status& status() const { return status_; }
+  bool ok() const { return status_.ok(); }
+
+  // Opens the deployment home as the operator.
+  Result<std::unique_ptr<Admin>> Open() const { return Admin::Open(home_, OperatorName()); }
+
+  // Storage for a family's option values that outlives the callbacks' registration.
+  template <typename T>
+  T& Keep() {
+    auto p = std::make_shared<T>();
+    T& ref = *p;
+    kept_.push_back(std::move(p));
+    return ref;
+  }
+
+ private:
+  CLI::App& app_;
+  std::ostream& out_;
+  std::ostream& err_;
+  std::string home_;
+  Status status_;
+  std::vector<std::shared_ptr<void>> kept_;
+};
+
+void AddInitCommands(Cli& cli);
+void AddFacilityCommands(Cli& cli);
+void AddAgentCommands(Cli& cli);
+void AddChildCommands(Cli& cli);
+void AddCardCommands(Cli& cli);
+void AddGuardianCommands(Cli& cli);
+void AddAuditCommands(Cli& cli);
+
+}  // namespace anshin::admin
