@@ -20,9 +20,11 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "common/sys/instance_lock.hpp"
 #include "common/sys/sys.hpp"
 #include "common/time.hpp"
 #include "notify-server/agent_api.hpp"
+#include "notify-server/config_check.hpp"
 #include "notify-server/http/http_server.hpp"
 #include "notify-server/http/server_config.hpp"
 #include "notify-server/http/tls.hpp"
@@ -32,6 +34,7 @@
 #include "notify-server/mail/curl_smtp_transport.hpp"
 #include "notify-server/mail/mail_config.hpp"
 #include "notify-server/mail/mailer.hpp"
+#include "notify-server/mail/relay_probe.hpp"
 #include "notify-server/mail/template_files.hpp"
 #include "notify-server/mail/verification_page.hpp"
 #include "services/guardians.hpp"
@@ -78,6 +81,21 @@ Status WriteReadyFile(const std::filesystem::path& path, const HttpServer& serve
   return sys::WriteFileAtomic(path, json).WithContext("--ready-file");
 }
 
+// --check-config: every problem of the configuration, its files and the relay, one a line;
+// exit 1 if any.
+int RunCheckConfig(const std::filesystem::path& config_path) {
+  ServerConfigCheck check = CheckServerConfig(config_path, SystemClock().Now(), &mail::ProbeRelay);
+  if (!check.problems.empty()) {
+    std::fprintf(stderr, "anshin-server: %s: %zu problem%s:\n", config_path.c_str(),
+                 check.problems.size(), check.problems.size() == 1 ? "" : "s");
+    for (const std::string& p : check.problems) std::fprintf(stderr, "  %s\n", p.c_str());
+    return 1;
+  }
+  std::printf("anshin-server: %s: configuration OK\n", config_path.c_str());
+  for (const std::string& n : check.notes) std::printf("  %s\n", n.c_str());
+  return 0;
+}
+
 int Run(const std::filesystem::path& config_path, const std::filesystem::path& ready_file) {
   Result<sys::Config> config = sys::Config::Load(config_path);
   if (!config.ok()) return Fail(config.status());
@@ -107,6 +125,11 @@ int Run(const std::filesystem::path& config_path, const std::filesystem::path& r
   store_options.synchronous_full = settings->synchronous_full;
   // One read connection per allowlist worker, one for metrics, one for the verification page.
   store_options.readers = settings->workers + 2;
+  // One server per database: a second one would run a second mailer beside the first.
+  Result<sys::InstanceLock> instance = sys::InstanceLock::Acquire(
+      sys::InstanceLock::ForDatabase(settings->database),
+      "the database " + settings->database.string() + " (is another anshin-server running?)");
+  if (!instance.ok()) return Fail(instance.status());
   Result<std::unique_ptr<store::Store>> opened = store::OpenStore(store_options);
   if (!opened.ok()) return Fail(opened.status().WithContext(settings->database.string()));
   store::Store& store = **opened;
@@ -212,7 +235,12 @@ int main(int argc, char** argv) {
   app.add_option("--ready-file", ready_file,
                  "once both listeners are bound, write {\"agents_port\":N,\"public_port\":M} "
                  "atomically to this file");
+  bool check_config = false;
+  app.add_flag("--check-config", check_config,
+               "check every key, the TLS files, the public URL and the relay, list every "
+               "problem, and exit (1 if any)");
   CLI11_PARSE(app, argc, argv);
+  if (check_config) return anshin::server::RunCheckConfig(config_path);
   // A peer closing mid-write must not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
   try {

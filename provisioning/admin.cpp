@@ -18,26 +18,6 @@ namespace fs = std::filesystem;
 constexpr fs::perms kPrivate = fs::perms::owner_read | fs::perms::owner_write;
 constexpr fs::perms kPublic = kPrivate | fs::perms::group_read | fs::perms::others_read;
 
-constexpr const char* kServerToml =
-    R"(# anshin-server configuration, written by `anshin-admin init`.
-# Relative paths are resolved against this file's folder.
-
-[server]
-agents_listen = "0.0.0.0:8443"   # mutual TLS: /v1/*, /healthz
-public_listen = "127.0.0.1:8080" # plain HTTP: /healthz, /metrics, /verify
-database = "anshin.db"
-log_level = "info"
-
-[tls]
-cert = "pki/server.crt"
-key = "pki/server.key"
-client_ca = "pki/ca.crt"
-
-[mail]
-relay = "smtp://127.0.0.1:25"
-from = "anshin@kids-anshin.example.jp"
-)";
-
 std::string Trim(std::string_view s) {
   while (!s.empty() &&
          (s.front() == ' ' || s.front() == '\n' || s.front() == '\r' || s.front() == '\t')) {
@@ -99,6 +79,7 @@ Status Init(const fs::path& home, const InitOptions& options, const std::string&
             TimePoint now) {
   if (options.server_sans.empty())
     return Status::InvalidArgument("server-san: at least one is required");
+  ANSHIN_ASSIGN_OR_RETURN(std::string server_toml, ServerToml(options));
   const fs::path db = home / "anshin.db", pki = home / "pki";
   std::error_code ec;
   if (!options.force && (fs::exists(db, ec) || fs::exists(pki / "ca.key", ec))) {
@@ -133,7 +114,7 @@ Status Init(const fs::path& home, const InitOptions& options, const std::string&
   ANSHIN_RETURN_IF_ERROR(sys::WriteFileAtomic(pki / "server.crt", server_pem, kPublic));
   ANSHIN_RETURN_IF_ERROR(
       sys::WriteFileAtomic(home / "card.key", CardKey::Generate().ToHex() + "\n", kPrivate));
-  ANSHIN_RETURN_IF_ERROR(sys::WriteFileAtomic(home / "server.toml", kServerToml, kPublic));
+  ANSHIN_RETURN_IF_ERROR(sys::WriteFileAtomic(home / "server.toml", server_toml, kPublic));
 
   store::OpenOptions so;
   so.database = db;

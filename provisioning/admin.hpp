@@ -39,10 +39,25 @@ std::filesystem::path DefaultHome();
 // The operator's OS user name (getpwuid(geteuid())), for the audit log.
 std::string OperatorName();
 
+// What init writes into server.toml beside the PKI. Empty fields get the documented
+// placeholder (InitPlaceholders lists which), so a deployment can be created first and its
+// mail settings completed before going live (`anshin-server --check-config` names what is left).
 struct InitOptions {
   std::vector<std::string> server_sans;  // at least one
-  bool force = false;  // replace an existing deployment (database, PKI, card key, config)
+  bool force = false;            // replace an existing deployment (database, PKI, card key, config)
+  std::string relay;             // smtp://host:port (STARTTLS) or smtps://host:port
+  std::string starttls;          // "required" (default) | "none"
+  std::string sender_domain;     // mail.from = noreply@<domain>
+  std::string public_url;        // base of the guardians' verification links
+  std::string callcenter_phone;  // shown to guardians
 };
+
+// The settings of `options` that init will fill with a placeholder, by flag name.
+std::vector<std::string> InitPlaceholders(const InitOptions& options);
+
+// The complete server.toml init writes (every key, with its value or default, commented).
+// InvalidArgument naming the flag for a bad relay URL, STARTTLS mode, domain, URL or number.
+Result<std::string> ServerToml(const InitOptions& options);
 
 // Creates the database (migrations), the CA, the server certificate, the card key and
 // server.toml. Refuses (AlreadyExists) when the home already holds a deployment, unless force.

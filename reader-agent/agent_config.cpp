@@ -80,34 +80,6 @@ Status RequireReadable(std::string_view key, const std::filesystem::path& path) 
   return Status::Ok();
 }
 
-// The known key closest to a misspelt one, when it is close enough to be a typo.
-std::string Suggestion(std::string_view unknown) {
-  auto distance = [](std::string_view a, std::string_view b) {
-    std::vector<std::size_t> row(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-      std::size_t diag = row[0];
-      row[0] = i;
-      for (std::size_t j = 1; j <= b.size(); ++j) {
-        std::size_t up = row[j];
-        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-        diag = up;
-      }
-    }
-    return row[b.size()];
-  };
-  std::string best;
-  std::size_t best_distance = 4;  // at most 3 edits
-  for (std::string_view k : kKnownKeys) {
-    std::size_t d = distance(unknown, k);
-    if (d < best_distance) {
-      best_distance = d;
-      best = std::string(k);
-    }
-  }
-  return best;
-}
-
 void LoadAgentSection(const sys::Config& c, ConfigUse use, AgentConfig& out, Problems& p) {
   p.Get(c.Path("agent.database", out.database), out.database);
   if (use == ConfigUse::kStatus) return;
@@ -223,7 +195,7 @@ std::vector<std::string> UnknownAgentKeys(const sys::Config& c) {
   std::vector<std::string> out;
   for (const std::string& key : c.UnknownKeys(kKnownKeys)) {
     std::string message = key + ": unknown key";
-    if (std::string near = Suggestion(key); !near.empty()) {
+    if (std::string near = sys::NearestKey(key, kKnownKeys); !near.empty()) {
       message += " (did you mean \"" + near + "\"?)";
     }
     out.push_back(std::move(message));

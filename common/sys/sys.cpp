@@ -1,5 +1,7 @@
 #include "common/sys/sys.hpp"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -179,10 +181,48 @@ Status Config::RejectUnknownKeys(std::initializer_list<std::string_view> known) 
 }
 
 Status Config::RejectUnknownKeys(std::span<const std::string_view> known) const {
-  std::vector<std::string> unknown = UnknownKeys(known);
-  if (!unknown.empty())
-    return Status::InvalidArgument(source_ + ": unknown key \"" + unknown.front() + "\"");
+  std::vector<std::string> unknown = UnknownKeyProblems(known);
+  if (!unknown.empty()) return Status::InvalidArgument(source_ + ": " + unknown.front());
   return Status::Ok();
+}
+
+std::vector<std::string> Config::UnknownKeyProblems(std::span<const std::string_view> known) const {
+  std::vector<std::string> out;
+  for (const std::string& key : UnknownKeys(known)) {
+    std::string message = "unknown key \"" + key + "\"";
+    if (std::string near = NearestKey(key, known); !near.empty()) {
+      message += " (did you mean \"" + near + "\"?)";
+    }
+    out.push_back(std::move(message));
+  }
+  return out;
+}
+
+std::string NearestKey(std::string_view unknown, std::span<const std::string_view> known) {
+  auto distance = [](std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+      std::size_t diag = row[0];
+      row[0] = i;
+      for (std::size_t j = 1; j <= b.size(); ++j) {
+        std::size_t up = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        diag = up;
+      }
+    }
+    return row[b.size()];
+  };
+  std::string best;
+  std::size_t best_distance = 4;  // at most 3 edits
+  for (std::string_view k : known) {
+    std::size_t d = distance(unknown, k);
+    if (d < best_distance) {
+      best_distance = d;
+      best = std::string(k);
+    }
+  }
+  return best;
 }
 
 std::vector<std::string> Config::UnknownKeys(std::span<const std::string_view> known) const {

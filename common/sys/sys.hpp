@@ -28,7 +28,6 @@ Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data,
                                                       std::filesystem::perms::group_read |
                                                       std::filesystem::perms::others_read);
 
-
 // TOML configuration helpers. Every error names the key ("server.listen: expected a string").
 class Config {
  public:
@@ -53,6 +52,8 @@ class Config {
   Status RejectUnknownKeys(std::span<const std::string_view> known) const;
   // Every key (or table) of the file that is not in `known`, in key order.
   std::vector<std::string> UnknownKeys(std::span<const std::string_view> known) const;
+  // The same as messages: unknown key "mail.relya" (did you mean "mail.relay"?).
+  std::vector<std::string> UnknownKeyProblems(std::span<const std::string_view> known) const;
 
   const std::filesystem::path& dir() const { return dir_; }
   const std::string& source() const { return source_; }
@@ -62,6 +63,9 @@ class Config {
   std::filesystem::path dir_;
   std::string source_;
 };
+
+// The key of `known` closest to a misspelt one (at most 3 edits away), or "".
+std::string NearestKey(std::string_view unknown, std::span<const std::string_view> known);
 
 // Parses "120s", "5m", "2h", "250ms", "1d" or a bare number of seconds.
 Result<Millis> ParseDuration(std::string_view text);

@@ -37,9 +37,8 @@ Result<ListenAddress> ParseListenAddress(std::string_view key, std::string_view 
   return ListenAddress{std::string(host), static_cast<std::uint16_t>(value)};
 }
 
-Status RejectUnknownServerKeys(const sys::Config& config,
-                               std::span<const std::string_view> other_keys) {
-  std::vector<std::string_view> known = {
+const std::vector<std::string_view>& ServerConfigKeys() {
+  static const std::vector<std::string_view> kKeys = {
       "server.agents_listen",
       "server.public_listen",
       "server.database",
@@ -61,6 +60,12 @@ Status RejectUnknownServerKeys(const sys::Config& config,
       "tls.key",
       "tls.client_ca",
   };
+  return kKeys;
+}
+
+Status RejectUnknownServerKeys(const sys::Config& config,
+                               std::span<const std::string_view> other_keys) {
+  std::vector<std::string_view> known = ServerConfigKeys();
   known.insert(known.end(), other_keys.begin(), other_keys.end());
   return config.RejectUnknownKeys(std::span<const std::string_view>(known));
 }

@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.hpp"
 #include "common/sys/sys.hpp"
@@ -51,6 +52,9 @@ struct ServerConfig {
   std::filesystem::path tls_key;
   std::filesystem::path tls_client_ca;
 };
+
+// Every key of [server] and [tls] (docs/configuration.md documents each; a test checks it).
+const std::vector<std::string_view>& ServerConfigKeys();
 
 // Fails naming the first key of the file that is neither one of [server] / [tls] (as documented
 // above) nor in `other_keys` (the mailer's "mail.relay", ...).

@@ -26,7 +26,8 @@ const std::vector<std::string_view>& MailConfigKeys() {
                                                       "mail.public_url",
                                                       "mail.templates_dir",
                                                       "mail.monthly_test",
-                                                      "mail.iso2022jp_default"};
+                                                      "mail.iso2022jp_default",
+                                                      "mail.callcenter_phone"};
   return kKeys;
 }
 
@@ -98,6 +99,16 @@ Result<MailConfig> LoadMailConfig(const sys::Config& config) {
   ANSHIN_ASSIGN_OR_RETURN(c.templates_dir, config.Path("mail.templates_dir", {}));
   ANSHIN_ASSIGN_OR_RETURN(c.monthly_test, config.Bool("mail.monthly_test", false));
   ANSHIN_ASSIGN_OR_RETURN(c.iso2022jp_default, config.Bool("mail.iso2022jp_default", false));
+  ANSHIN_ASSIGN_OR_RETURN(c.callcenter_phone, config.String("mail.callcenter_phone", ""));
+  for (char ch : c.callcenter_phone) {
+    const bool ok =
+        (ch >= '0' && ch <= '9') || ch == '-' || ch == '+' || ch == '(' || ch == ')' || ch == ' ';
+    if (!ok || c.callcenter_phone.size() > 24) {
+      return Status::InvalidArgument(
+          "mail.callcenter_phone: expected a phone number such as \"03-1234-5678\", got \"" +
+          c.callcenter_phone + "\"");
+    }
+  }
   return c;
 }
 

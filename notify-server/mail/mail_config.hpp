@@ -18,6 +18,7 @@
 //   templates_dir = ""                     # override files <kind>.txt (see common/mail)
 //   monthly_test = false
 //   iso2022jp_default = false              # charset of newly registered guardians
+//   callcenter_phone = "03-1234-5678"      # shown to guardians (letters, mail footers)
 //
 // LoadMailConfig validates every key (errors name it) and reads the password; the password
 // is held only in MailConfig::password and never logged.
@@ -55,6 +56,8 @@ struct MailConfig {
   std::filesystem::path templates_dir;
   bool monthly_test = false;
   bool iso2022jp_default = false;
+  // The call centre's number for guardians' questions ("03-1234-5678"; empty: not given).
+  std::string callcenter_phone;
 };
 
 // The keys of the [mail] table, for the server's RejectUnknownKeys.
