@@ -305,11 +305,23 @@ Result<ChildSchedule> ParseExpectedDeparture(std::string_view text) {
 
 Result<ChildId> Admin::ChildAdd(const std::string& facility_code, const std::string& name,
                                 const std::string& expected_departure) {
-  ANSHIN_ASSIGN_OR_RETURN(store::Facility f, facilities_.ByCode(facility_code));
+  ChildInput in;
+  in.facility_code = facility_code;
+  in.name = name;
+  in.expected_departure = expected_departure;
+  return ChildAdd(in);
+}
+
+Result<ChildId> Admin::ChildAdd(const ChildInput& in) {
+  ANSHIN_ASSIGN_OR_RETURN(store::Facility f, facilities_.ByCode(in.facility_code));
   store::Child c;
-  c.name = name;
+  c.name = in.name;
   c.facility = f.id;
-  ANSHIN_ASSIGN_OR_RETURN(c.schedule, ParseExpectedDeparture(expected_departure));
+  ANSHIN_ASSIGN_OR_RETURN(c.schedule, ParseExpectedDeparture(in.expected_departure));
+  c.number = in.number;
+  c.kana = in.kana;
+  c.grade = in.grade;
+  ANSHIN_ASSIGN_OR_RETURN(c.attend_days, services::ParseWeekdays(in.attends));
   return children_.Add(c, Who());
 }
 

@@ -93,6 +93,17 @@ struct EnrollResult {
   std::string cert_sha256;
 };
 
+// A child as typed on the command line; optional fields left unset are not recorded.
+struct ChildInput {
+  std::string facility_code;
+  std::string name;
+  std::string expected_departure;     // "mon=17:30,wed=18:00"
+  std::optional<std::string> number;  // the ward's child number
+  std::string kana;
+  std::optional<int> grade;
+  std::string attends;  // "mon,tue,fri"
+};
+
 struct GuardianOptions {
   ChildId child;
   std::string email;
@@ -121,6 +132,7 @@ class Admin {
   // expected_departure: "mon=17:30,wed=18:00".
   Result<ChildId> ChildAdd(const std::string& facility_code, const std::string& name,
                            const std::string& expected_departure);
+  Result<ChildId> ChildAdd(const ChildInput& in);
   // Computes the token from the IDm with the home's card key; the IDm is not stored.
   Result<CardToken> CardAssign(ChildId child, const std::string& idm_hex);
   Status CardLost(const CardToken& token);

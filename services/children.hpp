@@ -1,18 +1,46 @@
-// Children: registering children and reading their records. A child's name is a display name
-// (CheckName: it goes into guardians' mail); the facility must exist. Every change is
-// audited in its own transaction. Thread-safe; blocks on the store.
+// Children: registering children, changing their records and reading them. Rules:
+//   name         a display name (CheckName: it goes into guardians' mail);
+//   facility     must exist;
+//   number       the ward's child number (児童番号), optional: 1 to 32 ASCII letters, digits,
+//                '-' or '_', unique in the deployment (AlreadyExists names the child holding it);
+//   kana         the reading of the name, optional: hiragana, katakana (full or half width),
+//                the long-vowel mark, middle dot and spaces, at most kMaxNameChars;
+//   grade        optional, 1 to 6;
+//   attend_days  any set of weekdays (empty: not recorded).
+// Every change is audited in its own transaction (IDs and changed field names only).
+// Thread-safe; blocks on the store.
 #pragma once
+
+#include <string>
+#include <string_view>
 
 #include "common/status.hpp"
 #include "store/store.hpp"
 
 namespace anshin::services {
 
+inline constexpr std::size_t kMaxChildNumberChars = 32;
+
+Status CheckChildNumber(std::string_view number);
+Status CheckKana(std::string_view kana);
+Status CheckGrade(int grade);
+// Every field rule above that needs no store (the facility and the number's uniqueness apart).
+Status CheckChildFields(const store::Child& c);
+
+// "mon,tue,fri" (sun mon tue wed thu fri sat, any order, "" for none) and back, in week order
+// from Monday.
+Result<store::Weekdays> ParseWeekdays(std::string_view text);
+std::string FormatWeekdays(store::Weekdays days);
+
 class Children {
  public:
   explicit Children(store::Store& store) : store_(store) {}
 
+  // Registers an enrolled child (c.id, c.status and c.withdrawn_at are ignored).
   Result<ChildId> Add(const store::Child& c, const store::Actor& who);
+  // Changes the record of child c.id: name, facility, schedule, number, kana, grade and days
+  // (its status and withdrawal are kept as stored).
+  Status Update(const store::Child& c, const store::Actor& who);
   Result<store::Child> Get(ChildId id);
 
  private:

@@ -44,6 +44,15 @@ inline constexpr EnumNames<ChildStatus, 2> kChildStatusNames{
     {{{ChildStatus::kEnrolled, "enrolled"}, {ChildStatus::kWithdrawn, "withdrawn"}}}};
 static_assert(kChildStatusNames.IsDense());
 
+// A set of weekdays, bit d for day d (0 = Sunday .. 6 = Saturday, as in ChildSchedule).
+struct Weekdays {
+  std::uint8_t bits = 0;
+  bool Has(int day) const { return ((bits >> day) & 1u) != 0; }
+  void Add(int day) { bits = static_cast<std::uint8_t>(bits | (1u << day)); }
+  bool empty() const { return bits == 0; }
+  friend bool operator==(Weekdays, Weekdays) = default;
+};
+
 struct Child {
   ChildId id;
   std::string name;  // display name used in mails ("練馬 さくら")
@@ -51,6 +60,12 @@ struct Child {
   ChildSchedule schedule;
   ChildStatus status = ChildStatus::kEnrolled;
   std::optional<TimePoint> withdrawn_at;
+  // The ward's child number (児童番号), unique in the deployment; none on rows from before it
+  // was recorded.
+  std::optional<std::string> number;
+  std::string kana;          // reading of the name (ふりがな); empty when not recorded
+  std::optional<int> grade;  // school grade, 1..6
+  Weekdays attend_days;      // days the child is registered to attend; empty: not recorded
 };
 
 enum class Charset { kUtf8, kIso2022Jp };

@@ -68,10 +68,14 @@ class ChildView {
   virtual ~ChildView() = default;
   virtual Result<Child> Get(ChildId id) = 0;
   virtual Result<ChildSchedule> Schedule(ChildId id) = 0;  // the engine's part of Get()
+  // The child with this child number, or nullopt.
+  virtual Result<std::optional<ChildId>> FindByNumber(std::string_view number) = 0;
 };
 class ChildTable : public ChildView {
  public:
   virtual Result<ChildId> Insert(const Child& c, TimePoint created_at) = 0;
+  // Writes every field of the row c.id (NotFound when there is none).
+  virtual Status Update(const Child& c) = 0;
 };
 
 class GuardianView {

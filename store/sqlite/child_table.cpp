@@ -4,6 +4,11 @@
 namespace anshin::store::sqlite_impl {
 namespace {
 
+// Get() reads and Insert()/Update() write these columns in this order (id and created_at
+// apart): name, facility_id, dep_sun_s .. dep_sat_s, status, withdrawn_at, child_number, kana,
+// grade, attend_days. The statements are literals because the connection caches them by text.
+constexpr int kColumnCount = 15;
+
 // Columns dep_sun_s .. dep_sat_s starting at `first`.
 ChildSchedule ReadSchedule(const Query& q, int first) {
   ChildSchedule s;
@@ -13,23 +18,46 @@ ChildSchedule ReadSchedule(const Query& q, int first) {
   return s;
 }
 
+// Binds kColumns from parameter `first` on.
+void BindChild(Query& q, int first, const Child& c) {
+  q.Bind(first, c.name).Bind(first + 1, c.facility.value);
+  for (int d = 0; d < 7; ++d) {
+    const auto& t = c.schedule.expected_departure[d];
+    if (t) {
+      q.Bind(first + 2 + d, t->seconds);
+    } else {
+      q.BindNull(first + 2 + d);
+    }
+  }
+  q.Bind(first + 9, kChildStatusNames.Name(c.status));
+  BindTime(q, first + 10, c.withdrawn_at);
+  q.Bind(first + 11, c.number);
+  q.Bind(first + 12, c.kana);
+  q.Bind(first + 13, c.grade);
+  q.Bind(first + 14, static_cast<int>(c.attend_days.bits));
+}
+
 }  // namespace
 
 Result<Child> SqliteChildren::Get(ChildId id) {
   ANSHIN_ASSIGN_OR_RETURN(
-      Query q, db_.Prepare("SELECT id, name, facility_id, dep_sun_s, dep_mon_s, dep_tue_s, "
-                           "dep_wed_s, dep_thu_s, dep_fri_s, dep_sat_s, status, withdrawn_at "
-                           "FROM children WHERE id = ?"));
+      Query q, db_.Prepare("SELECT name, facility_id, dep_sun_s, dep_mon_s, dep_tue_s, dep_wed_s, "
+                           "dep_thu_s, dep_fri_s, dep_sat_s, status, withdrawn_at, child_number, "
+                           "kana, grade, attend_days FROM children WHERE id = ?"));
   q.Bind(1, id.value);
   ANSHIN_ASSIGN_OR_RETURN(bool row, q.Step());
   ANSHIN_RETURN_IF_ERROR(NotFoundUnless(row, "child " + id.ToString()));
   Child c;
   c.id = id;
-  c.name = q.Text(1);
-  c.facility = FacilityId{q.Int(2)};
-  c.schedule = ReadSchedule(q, 3);
-  ANSHIN_ASSIGN_OR_RETURN(c.status, kChildStatusNames.Parse(q.TextView(10)));
-  c.withdrawn_at = OptTime(q, 11);
+  c.name = q.Text(0);
+  c.facility = FacilityId{q.Int(1)};
+  c.schedule = ReadSchedule(q, 2);
+  ANSHIN_ASSIGN_OR_RETURN(c.status, kChildStatusNames.Parse(q.TextView(9)));
+  c.withdrawn_at = OptTime(q, 10);
+  if (!q.IsNull(11)) c.number = q.Text(11);
+  c.kana = q.Text(12);
+  if (auto g = q.OptInt(13)) c.grade = static_cast<int>(*g);
+  c.attend_days.bits = static_cast<std::uint8_t>(q.Int(14));
   return c;
 }
 
@@ -43,26 +71,37 @@ Result<ChildSchedule> SqliteChildren::Schedule(ChildId id) {
   return ReadSchedule(q, 0);
 }
 
+Result<std::optional<ChildId>> SqliteChildren::FindByNumber(std::string_view number) {
+  ANSHIN_ASSIGN_OR_RETURN(Query q, db_.Prepare("SELECT id FROM children WHERE child_number = ?"));
+  q.Bind(1, number);
+  ANSHIN_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<ChildId>();
+  return std::optional<ChildId>(ChildId{q.Int(0)});
+}
+
 Result<ChildId> SqliteChildren::Insert(const Child& c, TimePoint created_at) {
   ANSHIN_ASSIGN_OR_RETURN(
       Query q,
-      db_.Prepare("INSERT INTO children(name, facility_id, dep_sun_s, dep_mon_s, "
-                  "dep_tue_s, dep_wed_s, dep_thu_s, dep_fri_s, dep_sat_s, status, "
-                  "withdrawn_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-  q.Bind(1, c.name).Bind(2, c.facility.value);
-  for (int d = 0; d < 7; ++d) {
-    const auto& t = c.schedule.expected_departure[d];
-    if (t) {
-      q.Bind(3 + d, t->seconds);
-    } else {
-      q.BindNull(3 + d);
-    }
-  }
-  q.Bind(10, kChildStatusNames.Name(c.status));
-  BindTime(q, 11, c.withdrawn_at);
-  q.Bind(12, ToUnixMillis(created_at));
+      db_.Prepare("INSERT INTO children(name, facility_id, dep_sun_s, dep_mon_s, dep_tue_s, "
+                  "dep_wed_s, dep_thu_s, dep_fri_s, dep_sat_s, status, withdrawn_at, "
+                  "child_number, kana, grade, attend_days, created_at) VALUES "
+                  "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  BindChild(q, 1, c);
+  q.Bind(kColumnCount + 1, ToUnixMillis(created_at));
   ANSHIN_RETURN_IF_ERROR(q.Run().WithContext("child"));
   return ChildId{db_.LastInsertRowid()};
+}
+
+Status SqliteChildren::Update(const Child& c) {
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("UPDATE children SET name = ?, facility_id = ?, dep_sun_s = ?, "
+                           "dep_mon_s = ?, dep_tue_s = ?, dep_wed_s = ?, dep_thu_s = ?, "
+                           "dep_fri_s = ?, dep_sat_s = ?, status = ?, withdrawn_at = ?, "
+                           "child_number = ?, kana = ?, grade = ?, attend_days = ? WHERE id = ?"));
+  BindChild(q, 1, c);
+  q.Bind(kColumnCount + 1, c.id.value);
+  ANSHIN_RETURN_IF_ERROR(q.Run().WithContext("child " + c.id.ToString()));
+  return NotFoundUnless(db_.Changes() > 0, "child " + c.id.ToString());
 }
 
 }  // namespace anshin::store::sqlite_impl

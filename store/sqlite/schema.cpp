@@ -197,9 +197,22 @@ CREATE TABLE job_runs (
 ) WITHOUT ROWID;
 )sql";
 
+// v3: what the ward's application form records of a child: the child number (unique when
+// given; rows from before have none), the reading of the name, the school grade and the days
+// of attendance (bit d for weekday d, 0 = Sunday).
+constexpr const char* kV3 = R"sql(
+ALTER TABLE children ADD COLUMN child_number TEXT;
+ALTER TABLE children ADD COLUMN kana TEXT NOT NULL DEFAULT '';
+ALTER TABLE children ADD COLUMN grade INTEGER CHECK (grade BETWEEN 1 AND 6);
+ALTER TABLE children ADD COLUMN attend_days INTEGER NOT NULL DEFAULT 0
+  CHECK (attend_days BETWEEN 0 AND 127);
+CREATE UNIQUE INDEX children_number ON children(child_number) WHERE child_number IS NOT NULL;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kV1},
     {2, kV2},
+    {3, kV3},
 };
 
 }  // namespace

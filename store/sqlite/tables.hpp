@@ -29,7 +29,9 @@ class SqliteChildren final : public ChildTable {
   explicit SqliteChildren(Db& db) : db_(db) {}
   Result<Child> Get(ChildId id) override;
   Result<ChildSchedule> Schedule(ChildId id) override;
+  Result<std::optional<ChildId>> FindByNumber(std::string_view number) override;
   Result<ChildId> Insert(const Child& c, TimePoint created_at) override;
+  Status Update(const Child& c) override;
 
  private:
   Db& db_;
