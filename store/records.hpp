@@ -104,6 +104,12 @@ struct Card {
   std::optional<TimePoint> retired_at;
 };
 
+// One entry of a card's status history: the status it had from `at` on.
+struct CardStatusChange {
+  CardStatus status = CardStatus::kActive;
+  TimePoint at;
+};
+
 // ---- agents ------------------------------------------------------------------------------
 
 enum class AgentStatus { kActive, kDisabled, kRevoked };

@@ -110,13 +110,23 @@ class CardView {
   virtual Result<std::vector<CardToken>> AllowlistTokens() = 0;
   virtual Result<std::vector<std::pair<CardToken, AllowlistOp>>> AllowlistChangesSince(
       std::uint64_t since) = 0;
+  // The card's status changes, oldest first; the first is its issue (empty: no such card).
+  virtual Result<std::vector<CardStatusChange>> StatusHistory(const CardToken& token) = 0;
+  // Cards with this status (every card when nullopt), by child, then issue time.
+  virtual Result<std::vector<Card>> List(std::optional<CardStatus> status) = 0;
+  // Of the tokens AllowlistChangesSince(since) reports added, those whose latest change listed
+  // them as lost (since = 0: every lost token of the list).
+  virtual Result<std::vector<CardToken>> AllowlistLostSince(std::uint64_t since) = 0;
 };
 class CardTable : public CardView {
  public:
+  // Insert and SetStatus also append to the card's status history (issue: c.issued_at).
   virtual Status Insert(const Card& c) = 0;
   // Sets the status; `retired_at` is written when it becomes kRetired.
   virtual Status SetStatus(const CardToken& token, CardStatus status, TimePoint at) = 0;
   virtual Status RecordAllowlistChange(const CardToken& token, AllowlistOp op, TimePoint at) = 0;
+  // A change that keeps the token listed and says whether it is lost (the agents' feedback).
+  virtual Status RecordAllowlistLost(const CardToken& token, bool lost, TimePoint at) = 0;
 };
 
 // ---- agents ------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 #include "notify-server/ingest/apply_tap.hpp"
 
+#include "services/cards.hpp"
+
 namespace anshin::ingest {
 
 Result<AppliedTap> ApplyTap(store::WriteTxn& txn, const TapContext& ctx, const wire::Tap& tap) {
@@ -19,7 +21,12 @@ Result<AppliedTap> ApplyTap(store::WriteTxn& txn, const TapContext& ctx, const w
   ChildDay day;
   day.date = JudgedDay(rules, ev);
   if (card) {
-    info = CardInfo{card->child, card->status};
+    // Judged by the status the card had when it was tapped: a tap queued offline before the
+    // card was reported lost (or replaced) is the child's tap, mailed as usual.
+    ANSHIN_ASSIGN_OR_RETURN(std::vector<store::CardStatusChange> history,
+                            txn.cards().StatusHistory(card->token));
+    info =
+        CardInfo{card->child, services::CardStatusAt(history, CorrectedTapTime(ev), card->status)};
     ANSHIN_ASSIGN_OR_RETURN(schedule, txn.children().Schedule(card->child));
     ANSHIN_ASSIGN_OR_RETURN(day,
                             txn.attendance().LoadChildDay(card->child, ctx.facility, day.date));

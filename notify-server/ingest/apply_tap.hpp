@@ -1,8 +1,8 @@
 // ApplyTap: one tap through the attendance engine and into the store, inside the caller's
-// write transaction: load what the engine needs (card, child schedule, the child's day), judge
-// (common/engine.hpp), then write the tap with its decision, the new day state, the alerts and
-// one outbox row per guardian who should hear of it. Ingest calls it for every new tap of an
-// upload; the console calls it for a tap recorded by staff.
+// write transaction: load what the engine needs (card and the status it had at the tap's time,
+// child schedule, the child's day), judge (common/engine.hpp), then write the tap with its
+// decision, the new day state, the alerts and one outbox row per guardian who should hear of it.
+// Ingest calls it for every new tap of an upload; the console calls it for a tap recorded by staff.
 //
 // It checks nothing about who sent the tap (the caller authenticated that) and commits nothing.
 #pragma once

@@ -23,6 +23,23 @@ Result<std::optional<Card>> OneCard(Query& q) {
   return std::optional<Card>(std::move(c));
 }
 
+Result<std::vector<Card>> AllCards(Query& q) {
+  std::vector<Card> out;
+  ANSHIN_RETURN_IF_ERROR(q.ForEachRow([&]() -> Status {
+    ANSHIN_ASSIGN_OR_RETURN(Card c, ReadCard(q));
+    out.push_back(std::move(c));
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Status AppendHistory(Db& db, const CardToken& token, CardStatus status, TimePoint at) {
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q, db.Prepare("INSERT INTO card_status_history(token, status, at) VALUES (?, ?, ?)"));
+  q.Bind(1, token.hex()).Bind(2, kCardStatusNames.Name(status)).Bind(3, ToUnixMillis(at));
+  return q.Run().WithContext("card " + token.hex());
+}
+
 Result<std::uint64_t> OneCount(Query& q) {
   ANSHIN_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return Status::Internal("an aggregate returned no row");
@@ -51,13 +68,7 @@ Result<std::vector<Card>> SqliteCards::OfChild(ChildId child) {
                           db_.Prepare("SELECT " ANSHIN_CARD_COLS " FROM cards WHERE child_id = ? "
                                       "ORDER BY issued_at, token"));
   q.Bind(1, child.value);
-  std::vector<Card> out;
-  ANSHIN_RETURN_IF_ERROR(q.ForEachRow([&]() -> Status {
-    ANSHIN_ASSIGN_OR_RETURN(Card c, ReadCard(q));
-    out.push_back(std::move(c));
-    return Status::Ok();
-  }));
-  return out;
+  return AllCards(q);
 }
 
 Result<std::uint64_t> SqliteCards::AllowlistVersion() {
@@ -110,7 +121,8 @@ Status SqliteCards::Insert(const Card& c) {
   q.Bind(1, c.token.hex()).Bind(2, c.child.value).Bind(3, kCardStatusNames.Name(c.status));
   q.Bind(4, ToUnixMillis(c.issued_at));
   BindTime(q, 5, c.retired_at);
-  return q.Run().WithContext("card " + c.token.hex());
+  ANSHIN_RETURN_IF_ERROR(q.Run().WithContext("card " + c.token.hex()));
+  return AppendHistory(db_, c.token, c.status, c.issued_at);
 }
 
 Status SqliteCards::SetStatus(const CardToken& token, CardStatus status, TimePoint at) {
@@ -120,7 +132,8 @@ Status SqliteCards::SetStatus(const CardToken& token, CardStatus status, TimePoi
   const std::string_view name = kCardStatusNames.Name(status);
   q.Bind(1, name).Bind(2, name).Bind(3, ToUnixMillis(at)).Bind(4, token.hex());
   ANSHIN_RETURN_IF_ERROR(q.Run());
-  return NotFoundUnless(db_.Changes() > 0, "card " + token.hex());
+  ANSHIN_RETURN_IF_ERROR(NotFoundUnless(db_.Changes() > 0, "card " + token.hex()));
+  return AppendHistory(db_, token, status, at);
 }
 
 Status SqliteCards::RecordAllowlistChange(const CardToken& token, AllowlistOp op, TimePoint at) {
@@ -128,6 +141,59 @@ Status SqliteCards::RecordAllowlistChange(const CardToken& token, AllowlistOp op
       Query q, db_.Prepare("INSERT INTO allowlist_changes(token, op, at) VALUES (?, ?, ?)"));
   q.Bind(1, token.hex()).Bind(2, op == AllowlistOp::kAdd ? "add" : "remove");
   q.Bind(3, ToUnixMillis(at));
+  return q.Run();
+}
+
+Result<std::vector<CardStatusChange>> SqliteCards::StatusHistory(const CardToken& token) {
+  ANSHIN_ASSIGN_OR_RETURN(Query q, db_.Prepare("SELECT status, at FROM card_status_history "
+                                               "WHERE token = ? ORDER BY at, id"));
+  q.Bind(1, token.hex());
+  std::vector<CardStatusChange> out;
+  ANSHIN_RETURN_IF_ERROR(q.ForEachRow([&]() -> Status {
+    CardStatusChange c;
+    ANSHIN_ASSIGN_OR_RETURN(c.status, kCardStatusNames.Parse(q.TextView(0)));
+    c.at = FromUnixMillis(q.Int(1));
+    out.push_back(c);
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::vector<Card>> SqliteCards::List(std::optional<CardStatus> status) {
+  ANSHIN_ASSIGN_OR_RETURN(Query q,
+                          db_.Prepare("SELECT " ANSHIN_CARD_COLS " FROM cards WHERE ? IS NULL OR "
+                                      "status = ? ORDER BY child_id, issued_at, token"));
+  if (status) {
+    q.Bind(1, kCardStatusNames.Name(*status)).Bind(2, kCardStatusNames.Name(*status));
+  } else {
+    q.BindNull(1).BindNull(2);
+  }
+  return AllCards(q);
+}
+
+Result<std::vector<CardToken>> SqliteCards::AllowlistLostSince(std::uint64_t since) {
+  // since = 0 is the full list, whose tokens come from the cards themselves.
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q,
+      db_.Prepare(since == 0
+                      ? "SELECT token FROM cards WHERE status = 'lost' AND ? = 0 ORDER BY token"
+                      : "SELECT a.token FROM allowlist_changes a WHERE a.version > ? "
+                        "AND a.op = 'add' AND a.lost = 1 AND a.version = (SELECT MAX(b.version) "
+                        "FROM allowlist_changes b WHERE b.token = a.token) ORDER BY a.token"));
+  q.Bind(1, since);
+  std::vector<CardToken> out;
+  ANSHIN_RETURN_IF_ERROR(q.ForEachRow([&]() -> Status {
+    ANSHIN_ASSIGN_OR_RETURN(CardToken t, CardToken::Parse(q.TextView(0)));
+    out.push_back(std::move(t));
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Status SqliteCards::RecordAllowlistLost(const CardToken& token, bool lost, TimePoint at) {
+  ANSHIN_ASSIGN_OR_RETURN(Query q, db_.Prepare("INSERT INTO allowlist_changes(token, op, at, "
+                                               "lost) VALUES (?, 'add', ?, ?)"));
+  q.Bind(1, token.hex()).Bind(2, ToUnixMillis(at)).Bind(3, lost ? 1 : 0);
   return q.Run();
 }
 

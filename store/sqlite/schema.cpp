@@ -209,10 +209,34 @@ ALTER TABLE children ADD COLUMN attend_days INTEGER NOT NULL DEFAULT 0
 CREATE UNIQUE INDEX children_number ON children(child_number) WHERE child_number IS NOT NULL;
 )sql";
 
+// v4: each card's status history (a tap is judged by the status its card had when it was
+// made), and the lost flag of allowlist changes (agents give a lost card distinct feedback).
+// Cards already lost or retired get their change at the time known best (retired_at, else the
+// issue: such taps are judged as before); lost cards get a change that lists them as lost.
+constexpr const char* kV4 = R"sql(
+CREATE TABLE card_status_history (
+  id      INTEGER PRIMARY KEY,
+  token   TEXT NOT NULL REFERENCES cards(token),
+  status  TEXT NOT NULL CHECK (status IN ('active', 'lost', 'retired')),
+  at      INTEGER NOT NULL
+);
+CREATE INDEX card_status_history_token ON card_status_history(token, at);
+INSERT INTO card_status_history(token, status, at)
+  SELECT token, 'active', issued_at FROM cards ORDER BY issued_at;
+INSERT INTO card_status_history(token, status, at)
+  SELECT token, status, COALESCE(retired_at, issued_at) FROM cards WHERE status <> 'active';
+
+ALTER TABLE allowlist_changes ADD COLUMN lost INTEGER NOT NULL DEFAULT 0;
+INSERT INTO allowlist_changes(token, op, at, lost)
+  SELECT token, 'add', CAST(strftime('%s', 'now') AS INTEGER) * 1000, 1 FROM cards
+  WHERE status = 'lost' ORDER BY token;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kV1},
     {2, kV2},
     {3, kV3},
+    {4, kV4},
 };
 
 }  // namespace

@@ -67,6 +67,10 @@ class SqliteCards final : public CardTable {
   Status Insert(const Card& c) override;
   Status SetStatus(const CardToken& token, CardStatus status, TimePoint at) override;
   Status RecordAllowlistChange(const CardToken& token, AllowlistOp op, TimePoint at) override;
+  Result<std::vector<CardStatusChange>> StatusHistory(const CardToken& token) override;
+  Result<std::vector<Card>> List(std::optional<CardStatus> status) override;
+  Result<std::vector<CardToken>> AllowlistLostSince(std::uint64_t since) override;
+  Status RecordAllowlistLost(const CardToken& token, bool lost, TimePoint at) override;
 
  private:
   Db& db_;

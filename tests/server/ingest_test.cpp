@@ -551,6 +551,49 @@ TEST_CASE("lost and unknown cards send no mail; a lost card raises an alert", "[
   CHECK(alerts[0].facility == fx.facility);
 }
 
+TEST_CASE("a tap made before the card was marked lost is judged by the status it had then",
+          "[ingest]") {
+  Fixture fx;
+  const TimePoint tapped = T("2026-11-26T15:10:00+09:00");
+  const TimePoint marked_lost = T("2026-11-26T15:30:00+09:00");
+  const TimePoint after_lost = T("2026-11-26T17:50:00+09:00");
+  REQUIRE(fx.seed.cards.MarkLost(Tok('1'), Actor{"callcenter", marked_lost}).ok());
+  // The agent was offline: the 15:10 tap arrives after the card was reported lost, together
+  // with a tap made after that.
+  auto b = Fixture::Batch("hikari-1-pc", after_lost, {{1, tapped}, {2, after_lost}}, Tok('1'));
+  REQUIRE(fx.Ingest(fx.peer, b, after_lost).ok());
+  auto taps = fx.Taps("hikari-1-pc");
+  REQUIRE(taps.size() == 2);
+  CHECK(taps[0].reason == Reason::kArrival);
+  CHECK(taps[1].reason == Reason::kLostCard);
+  auto mail = fx.Mail();
+  REQUIRE(mail.size() == 1);
+  CHECK(mail[0].kind == store::OutboxKind::kArrival);
+  CHECK(mail[0].tap_at == tapped);
+  CHECK(mail[0].late);
+  auto alerts = fx.OpenAlerts();
+  REQUIRE(alerts.size() == 1);  // for the 17:50 tap only
+  CHECK(alerts[0].kind == AlertKind::kLostCardSeen);
+  CHECK(alerts[0].at == after_lost);
+}
+
+TEST_CASE("an old tap of a replaced card is mailed; the card's later taps are refused",
+          "[ingest]") {
+  Fixture fx;
+  const TimePoint tapped = T("2026-11-26T15:10:00+09:00");
+  const TimePoint replaced = T("2026-11-26T15:30:00+09:00");
+  const TimePoint later = T("2026-11-26T17:50:00+09:00");
+  REQUIRE(fx.seed.cards.Assign(fx.child, Tok('2'), Actor{"callcenter", replaced}).ok());
+  auto b = Fixture::Batch("hikari-1-pc", later, {{1, tapped}, {2, later}}, Tok('1'));
+  REQUIRE(fx.Ingest(fx.peer, b, later).ok());
+  auto taps = fx.Taps("hikari-1-pc");
+  REQUIRE(taps.size() == 2);
+  CHECK(taps[0].reason == Reason::kArrival);
+  CHECK(taps[1].reason == Reason::kRetiredCard);
+  CHECK(fx.Mail().size() == 1);
+  CHECK(fx.OpenAlerts().empty());
+}
+
 TEST_CASE("the closing check raises one no-departure alert per open visit", "[ingest]") {
   Fixture fx;
   const TimePoint t = T("2026-11-26T15:10:00+09:00");
