@@ -54,9 +54,12 @@ enum class Reason {
   kUnknownCard,        // no such card: no mail
   kLostCard,           // card reported lost: no mail, staff alert
   kRetiredCard,        // card retired (replaced, child left): no mail
+  // Never set by Judge: ingest sets a tap aside unjudged when its time cannot be true
+  // (notify-server/ingest/tap_time.hpp). Stored as sent, no day change, no mail.
+  kImpossibleTime,
 };
 // snake_case codes as in DESIGN.md §4 rule 10; stored with every tap.
-inline constexpr EnumNames<Reason, 10> kReasonNames{
+inline constexpr EnumNames<Reason, 11> kReasonNames{
     "reason",
     {{{Reason::kArrival, "arrival"},
       {Reason::kDeparture, "departure"},
@@ -67,7 +70,8 @@ inline constexpr EnumNames<Reason, 10> kReasonNames{
       {Reason::kOutOfOrder, "out_of_order"},
       {Reason::kUnknownCard, "unknown_card"},
       {Reason::kLostCard, "lost_card"},
-      {Reason::kRetiredCard, "retired_card"}}}};
+      {Reason::kRetiredCard, "retired_card"},
+      {Reason::kImpossibleTime, "impossible_time"}}}};
 static_assert(kReasonNames.IsDense());
 inline std::string_view ReasonName(Reason r) { return kReasonNames.Name(r); }
 inline Result<Reason> ParseReason(std::string_view s) { return kReasonNames.Parse(s); }

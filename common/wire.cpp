@@ -230,6 +230,7 @@ json HealthJson(const Health& h) {
   if (h.local_clock) j["local_clock"] = FormatRfc3339(*h.local_clock);
   j["unknown_taps"] = h.unknown_taps;
   j["rejected_batches"] = h.rejected_batches;
+  if (h.rejected_taps != 0) j["rejected_taps"] = h.rejected_taps;
   if (!h.last_upload_error.empty()) j["last_upload_error"] = h.last_upload_error;
   return j;
 }
@@ -237,9 +238,9 @@ json HealthJson(const Health& h) {
 Result<Health> HealthFrom(const json& j, const std::string& path) {
   if (!j.is_object()) return FieldError(path, "expected an object");
   Obj o(j, path);
-  ANSHIN_RETURN_IF_ERROR(
-      o.Known({"reader_state", "reader_error", "queue_depth", "oldest_unsent_s", "agent_version",
-               "local_clock", "unknown_taps", "rejected_batches", "last_upload_error"}));
+  ANSHIN_RETURN_IF_ERROR(o.Known({"reader_state", "reader_error", "queue_depth", "oldest_unsent_s",
+                                  "agent_version", "local_clock", "unknown_taps",
+                                  "rejected_batches", "rejected_taps", "last_upload_error"}));
   Health h;
   ANSHIN_ASSIGN_OR_RETURN(h.reader_state, o.Str("reader_state", 32, false));
   ANSHIN_ASSIGN_OR_RETURN(h.reader_error, o.Str("reader_error", 512, false));
@@ -254,6 +255,7 @@ Result<Health> HealthFrom(const json& j, const std::string& path) {
   }
   ANSHIN_ASSIGN_OR_RETURN(h.unknown_taps, o.U64("unknown_taps", false));
   ANSHIN_ASSIGN_OR_RETURN(h.rejected_batches, o.U64("rejected_batches", false));
+  ANSHIN_ASSIGN_OR_RETURN(h.rejected_taps, o.U64("rejected_taps", false));
   ANSHIN_ASSIGN_OR_RETURN(h.last_upload_error, o.Str("last_upload_error", 512, false));
   return h;
 }
@@ -324,6 +326,22 @@ Result<TapAck> ParseTapAck(std::string_view text) {
     ANSHIN_ASSIGN_OR_RETURN(gap.to, go.U64("to"));
     a.gap = gap;
   }
+  if (auto r = j.find("rejected"); r != j.end() && !r->is_null()) {
+    if (!r->is_array()) return FieldError("rejected", "expected an array");
+    if (r->size() > kMaxTapsPerBatch) {
+      return FieldError("rejected", "more than " + std::to_string(kMaxTapsPerBatch) + " taps");
+    }
+    for (std::size_t i = 0; i < r->size(); ++i) {
+      const std::string path = "rejected[" + std::to_string(i) + "]";
+      if (!(*r)[i].is_object()) return FieldError(path, "expected an object");
+      Obj ro((*r)[i], path);
+      RejectedTap t;
+      ANSHIN_ASSIGN_OR_RETURN(t.seq, ro.U64("seq"));
+      ANSHIN_ASSIGN_OR_RETURN(t.field, ro.Str("field", 64, false));
+      ANSHIN_ASSIGN_OR_RETURN(t.error, ro.Str("error", 512));
+      a.rejected.push_back(std::move(t));
+    }
+  }
   return a;
 }
 
@@ -333,6 +351,16 @@ std::string Serialize(const TapAck& a) {
   j["allowlist_version"] = a.allowlist_version;
   j["server_time"] = FormatRfc3339(a.server_time);
   if (a.gap) j["gap"] = {{"from", a.gap->from}, {"to", a.gap->to}};
+  if (!a.rejected.empty()) {
+    json rejected = json::array();
+    for (const RejectedTap& t : a.rejected) {
+      rejected.push_back({{"seq", t.seq},
+                          {"field", t.field},
+                          {"error", t.error},
+                          {"status", std::string(CodeName(Status::Code::kInvalidArgument))}});
+    }
+    j["rejected"] = std::move(rejected);
+  }
   return j.dump();
 }
 

@@ -50,6 +50,7 @@ struct Health {
   std::optional<TimePoint> local_clock;
   std::uint64_t unknown_taps = 0;      // taps of cards not in the allowlist since start
   std::uint64_t rejected_batches = 0;  // batches the server refused with 4xx
+  std::uint64_t rejected_taps = 0;     // taps the server set aside unjudged (TapAck::rejected)
   std::string last_upload_error;
   friend bool operator==(const Health&, const Health&) = default;
 };
@@ -67,11 +68,23 @@ struct SeqGap {
   friend bool operator==(const SeqGap&, const SeqGap&) = default;
 };
 
+// A tap the server stored but set aside without judging it: its time cannot be true (before
+// the agent could have taken it, after the upload arrived, or read from a clock days off). It
+// is acknowledged like any other (the agent drops it from its queue), is never mailed, and
+// stays in the server's store for staff. One answer per tap, as a 400 would name a field.
+struct RejectedTap {
+  std::uint64_t seq = 0;
+  std::string field;  // "taps[2].at", or "sent_at" when the agent's clock is what is wrong
+  std::string error;  // "taps[2].at: 2026-12-03T08:40:00Z is 23 h after the upload arrived ..."
+  friend bool operator==(const RejectedTap&, const RejectedTap&) = default;
+};
+
 struct TapAck {
   std::uint64_t acked_through = 0;  // every seq <= this is committed
   std::uint64_t allowlist_version = 0;
   TimePoint server_time;
-  std::optional<SeqGap> gap;  // the server holds taps after a missing range
+  std::optional<SeqGap> gap;          // the server holds taps after a missing range
+  std::vector<RejectedTap> rejected;  // taps of this upload set aside unjudged, ascending seq
 };
 
 struct AllowlistDelta {

@@ -35,6 +35,8 @@ std::string_view ReasonLabel(Reason r) {
       return "紛失届のカード";
     case Reason::kRetiredCard:
       return "無効カード";
+    case Reason::kImpossibleTime:
+      return "時刻異常（判定せず）";
   }
   return "";
 }

@@ -42,6 +42,25 @@ Result<T> StoreFailure(Result<T> r) {
   return StoreFailure(r.status());
 }
 
+// Stores a tap whose time cannot be true as sent, unjudged: no day state, no alert, no mail.
+// The card's child is recorded so staff can find the tap.
+Status SetAside(store::WriteTxn& txn, const TapContext& ctx, const wire::Tap& tap) {
+  ANSHIN_ASSIGN_OR_RETURN(std::optional<store::Card> card, txn.cards().Find(tap.card));
+  store::TapRecord rec;
+  rec.agent = ctx.agent;
+  rec.seq = tap.seq;
+  rec.card = tap.card;
+  rec.facility = ctx.facility;
+  rec.reader = tap.reader;
+  rec.direction = tap.direction;
+  rec.tapped_at = tap.at;
+  rec.corrected_at = tap.at;  // no correction is believed
+  rec.received_at = ctx.received_at;
+  rec.reason = Reason::kImpossibleTime;
+  if (card) rec.child = card->child;
+  return txn.attendance().InsertTap(rec);
+}
+
 }  // namespace
 
 IngestService::IngestService(store::Store& store, IngestOptions options)
@@ -199,9 +218,13 @@ Result<wire::TapAck> IngestService::ProcessJob(store::WriteTxn& txn, const Job& 
   ctx.skew = batch.sent_at - job.received_at;
   ctx.received_at = job.received_at;
   ctx.source = "agent=" + agent->name;
+  // With the agent's clock days off, no tap time of the upload is believed.
+  const std::optional<std::string> skew_problem = SkewProblem(ctx.skew, options_.tap_time);
+  std::vector<wire::RejectedTap> rejected;
   std::uint64_t previous_seq = 0;
   for (std::size_t i = 0; i < batch.taps.size(); ++i) {
     const wire::Tap& tap = batch.taps[i];
+    const std::string at_field = "taps[" + std::to_string(i) + "].at";
     if (tap.seq <= previous_seq) {
       return Status::InvalidArgument("taps[" + std::to_string(i) + "].seq: not ascending");
     }
@@ -227,8 +250,24 @@ Result<wire::TapAck> IngestService::ProcessJob(store::WriteTxn& txn, const Job& 
                                   "the operator");
         }
         ++stats.resent;
+        if (stored->reason == Reason::kImpossibleTime) {
+          // The first ACK may have been lost: the agent hears of it again.
+          rejected.push_back({tap.seq, at_field,
+                              at_field + ": set aside unjudged at an earlier upload: its time "
+                                         "could not be true; not mailed"});
+        }
         continue;
       }
+    }
+    std::optional<std::string> problem =
+        skew_problem
+            ? skew_problem
+            : TapTimeProblem(at_field, tap.at, ctx.skew, ctx.received_at, options_.tap_time);
+    if (problem) {
+      ANSHIN_RETURN_IF_ERROR(StoreFailure(SetAside(txn, ctx, tap)));
+      ++stats.by_reason[kReasonNames.Index(Reason::kImpossibleTime)];
+      rejected.push_back({tap.seq, skew_problem ? "sent_at" : at_field, std::move(*problem)});
+      continue;
     }
     Result<AppliedTap> applied = ApplyTap(txn, ctx, tap);
     if (!applied.ok()) {
@@ -248,7 +287,14 @@ Result<wire::TapAck> IngestService::ProcessJob(store::WriteTxn& txn, const Job& 
   contact.gap = through.second;
   ANSHIN_RETURN_IF_ERROR(StoreFailure(txn.agents().RecordContact(agent->id, contact)));
 
+  if (!rejected.empty()) {
+    // Times and seqs only: the reasons hold no personal data.
+    spdlog::warn("agent {}: {} tap(s) set aside unjudged, seq {}..{}: {}", agent->name,
+                 rejected.size(), rejected.front().seq, rejected.back().seq,
+                 rejected.front().error);
+  }
   wire::TapAck ack;
+  ack.rejected = std::move(rejected);
   ack.acked_through = through.first;
   ack.allowlist_version = allowlist_version;
   ack.server_time = options_.clock->Now();

@@ -23,6 +23,11 @@
 // commits and the agent keeps its queue. Only seqs above acked_through of an agent without a
 // recorded gap skip the lookup: nothing is stored there.
 //
+// Tap times: a tap whose time cannot be true (tap_time.hpp: the agent's clock days off, a tap
+// after the upload arrived or older than the agent could hold) is stored as sent with reason
+// impossible_time, never judged or mailed, acknowledged, and named in the ACK's `rejected`
+// (again on every retry), so the agent's other taps go on as usual.
+//
 // Thread-safety: all public methods may be called from any thread. The store and the zone
 // loader must outlive the service; the destructor finishes queued work first.
 #pragma once
@@ -40,6 +45,7 @@
 
 #include "common/time.hpp"
 #include "notify-server/ingest/ingest_metrics.hpp"
+#include "notify-server/ingest/tap_time.hpp"
 #include "notify-server/services.hpp"
 #include "services/facilities.hpp"
 #include "store/store.hpp"
@@ -51,6 +57,7 @@ struct IngestOptions {
   services::ZoneLoader zones;  // required
   std::size_t max_batches_per_commit = 512;
   std::size_t max_queued_batches = 8192;  // beyond this IngestTaps answers ResourceExhausted
+  TapTimeBounds tap_time;
 };
 
 class IngestService {

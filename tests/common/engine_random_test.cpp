@@ -168,6 +168,9 @@ TEST_CASE("randomized days keep the engine's invariants", "[engine][random]") {
           REQUIRE(d.notice);
           CHECK(d.notice->kind == NoticeKind::kDeparture);
           break;
+        case Reason::kImpossibleTime:
+          FAIL("the engine never sets impossible_time; only ingest does");
+          break;
       }
     }
 
