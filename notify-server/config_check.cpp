@@ -108,13 +108,7 @@ ServerConfigCheck CheckServerConfig(const std::filesystem::path& config_path, Ti
       out.problems.push_back("mail.from: \"" + mail_config->from +
                              "\" is an example address: carriers reject or filter it");
     }
-    mail::SmtpOptions smtp;
-    smtp.url = mail_config->relay;
-    smtp.require_starttls = mail_config->require_starttls;
-    smtp.username = mail_config->username;
-    smtp.password = mail_config->password;
-    smtp.ca_file = mail_config->ca_file.string();
-    if (Status s = probe_relay(smtp); !s.ok()) {
+    if (Status s = probe_relay(mail::SmtpOptionsFor(*mail_config)); !s.ok()) {
       out.problems.push_back("mail.relay: " + mail_config->relay + ": " + s.message());
     } else {
       out.notes.push_back("relay " + mail_config->relay + " answers (EHLO" +

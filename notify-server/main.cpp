@@ -147,14 +147,7 @@ int Run(const std::filesystem::path& config_path, const std::filesystem::path& r
   ingest::ClosingChecks closing(store, zones);
   AgentApi agent_api(store, ingest, allowlist, closing, *clock);
 
-  mail::SmtpOptions smtp;
-  smtp.url = mail_config->relay;
-  smtp.require_starttls = mail_config->require_starttls;
-  smtp.username = mail_config->username;
-  smtp.password = mail_config->password;
-  smtp.ca_file = mail_config->ca_file.string();
-  smtp.connections = mail_config->connections;
-  smtp.message_timeout = mail_config->timeout;
+  const mail::SmtpOptions smtp = mail::SmtpOptionsFor(*mail_config);
   Result<std::unique_ptr<mail::CurlSmtpTransport>> transport =
       mail::CurlSmtpTransport::Create(smtp);
   if (!transport.ok()) return Fail(transport.status().WithContext("mail.relay"));

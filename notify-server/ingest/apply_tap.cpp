@@ -4,6 +4,20 @@
 
 namespace anshin::ingest {
 
+store::TapRecord TapRecordAsSent(const TapContext& ctx, const wire::Tap& tap) {
+  store::TapRecord rec;
+  rec.agent = ctx.agent;
+  rec.seq = tap.seq;
+  rec.card = tap.card;
+  rec.facility = ctx.facility;
+  rec.reader = tap.reader;
+  rec.direction = tap.direction;
+  rec.tapped_at = tap.at;
+  rec.corrected_at = tap.at;
+  rec.received_at = ctx.received_at;
+  return rec;
+}
+
 Result<AppliedTap> ApplyTap(store::WriteTxn& txn, const TapContext& ctx, const wire::Tap& tap) {
   TapEvent ev;
   ev.card = tap.card;
@@ -34,16 +48,8 @@ Result<AppliedTap> ApplyTap(store::WriteTxn& txn, const TapContext& ctx, const w
   Judgement j = Judge(rules, ev, info, schedule, day);
   const Decision& d = j.decision;
 
-  store::TapRecord rec;
-  rec.agent = ctx.agent;
-  rec.seq = tap.seq;
-  rec.card = tap.card;
-  rec.facility = ctx.facility;
-  rec.reader = tap.reader;
-  rec.direction = tap.direction;
-  rec.tapped_at = tap.at;
+  store::TapRecord rec = TapRecordAsSent(ctx, tap);
   rec.corrected_at = d.tap_time;
-  rec.received_at = ctx.received_at;
   rec.reason = d.reason;
   rec.child = card ? std::optional<ChildId>(card->child) : std::nullopt;
   rec.late = d.late;

@@ -37,4 +37,7 @@ struct AppliedTap {
 
 Result<AppliedTap> ApplyTap(store::WriteTxn& txn, const TapContext& ctx, const wire::Tap& tap);
 
+// The stored tap's fields that come from the upload as sent (the decision's are left unset).
+store::TapRecord TapRecordAsSent(const TapContext& ctx, const wire::Tap& tap);
+
 }  // namespace anshin::ingest

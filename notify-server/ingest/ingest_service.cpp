@@ -46,16 +46,7 @@ Result<T> StoreFailure(Result<T> r) {
 // The card's child is recorded so staff can find the tap.
 Status SetAside(store::WriteTxn& txn, const TapContext& ctx, const wire::Tap& tap) {
   ANSHIN_ASSIGN_OR_RETURN(std::optional<store::Card> card, txn.cards().Find(tap.card));
-  store::TapRecord rec;
-  rec.agent = ctx.agent;
-  rec.seq = tap.seq;
-  rec.card = tap.card;
-  rec.facility = ctx.facility;
-  rec.reader = tap.reader;
-  rec.direction = tap.direction;
-  rec.tapped_at = tap.at;
-  rec.corrected_at = tap.at;  // no correction is believed
-  rec.received_at = ctx.received_at;
+  store::TapRecord rec = TapRecordAsSent(ctx, tap);  // no correction is believed
   rec.reason = Reason::kImpossibleTime;
   if (card) rec.child = card->child;
   return txn.attendance().InsertTap(rec);

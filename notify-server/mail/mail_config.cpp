@@ -31,6 +31,18 @@ const std::vector<std::string_view>& MailConfigKeys() {
   return kKeys;
 }
 
+SmtpOptions SmtpOptionsFor(const MailConfig& c) {
+  SmtpOptions smtp;
+  smtp.url = c.relay;
+  smtp.require_starttls = c.require_starttls;
+  smtp.username = c.username;
+  smtp.password = c.password;
+  smtp.ca_file = c.ca_file.string();
+  smtp.connections = c.connections;
+  smtp.message_timeout = c.timeout;
+  return smtp;
+}
+
 Result<MailConfig> LoadMailConfig(const sys::Config& config) {
   MailConfig c;
   ANSHIN_ASSIGN_OR_RETURN(c.relay, config.String("mail.relay", c.relay));

@@ -33,6 +33,7 @@
 #include "common/status.hpp"
 #include "common/sys/sys.hpp"
 #include "common/time.hpp"
+#include "notify-server/mail/curl_smtp_transport.hpp"
 
 namespace anshin::server::mail {
 
@@ -62,6 +63,9 @@ struct MailConfig {
 
 // The keys of the [mail] table, for the server's RejectUnknownKeys.
 const std::vector<std::string_view>& MailConfigKeys();  // "mail.relay", ...
+
+// The SMTP transport's options for this configuration (relay, STARTTLS, AUTH, CA, sessions).
+SmtpOptions SmtpOptionsFor(const MailConfig& config);
 
 // Reads [mail]; `getenv` is consulted for ANSHIN_SMTP_PASSWORD when no password_file is set.
 Result<MailConfig> LoadMailConfig(const sys::Config& config);
