@@ -94,10 +94,12 @@ Status CheckChildFields(const store::Child& c) {
 
 Result<store::Weekdays> ParseWeekdays(std::string_view text) {
   store::Weekdays days;
-  while (!text.empty()) {
+  if (text.empty()) return days;
+  for (bool more = true; more;) {
     auto comma = text.find(',');
     std::string_view item = text.substr(0, comma);
-    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    more = comma != std::string_view::npos;  // "mon," has an empty last item: refused below
+    text = more ? text.substr(comma + 1) : std::string_view();
     int index = -1;
     for (int d = 0; d < 7; ++d) {
       if (kDayNames[d] == item) index = d;

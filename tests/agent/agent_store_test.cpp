@@ -113,7 +113,7 @@ TEST_CASE("committed taps survive a kill -9 of the process", "[store]") {
   CHECK(Append(*s, 'e') == 51);
 }
 
-TEST_CASE("the allowlist is stored with its version; deltas and full lists apply", "[store]") {
+TEST_CASE("the allowlist is stored with its version, deltas and full lists apply", "[store]") {
   TempDir dir;
   auto s = OpenStore(dir);
   auto empty = s->LoadAllowlist().value();

@@ -20,7 +20,7 @@ const Idm kB = Idm::Parse("1111111111111111").value();
 
 }  // namespace
 
-TEST_CASE("tap lines parse; comments and blanks are skipped", "[simulated]") {
+TEST_CASE("tap lines parse, comments and blanks are skipped", "[simulated]") {
   auto taps =
       ParseTapScript("# a comment\n\n  250 0123456789ABCDEF  # trailing\n0\t1111111111111111\r\n");
   REQUIRE(taps.ok());

@@ -71,7 +71,7 @@ struct DstCase {
   const char* overlap_later;    // the later one, one DST step after
 };
 
-TEST_CASE("DST gaps read the wall time with the offset before; overlaps give the earlier instant",
+TEST_CASE("DST gaps read the wall time with the offset before, overlaps give the earlier instant",
           "[time][tzdata]") {
   const DstCase cases[] = {
       {"America/New_York",

@@ -377,7 +377,7 @@ TEST_CASE("late, inferred and correction notices reach the guardian as such", "[
   CHECK(Decode(sent[2].data).body.find("14:50") != std::string::npos);
 }
 
-TEST_CASE("ISO-2022-JP guardians get 7bit mail; unrepresentable names fall back to UTF-8",
+TEST_CASE("ISO-2022-JP guardians get 7bit mail, unrepresentable names fall back to UTF-8",
           "[mail]") {
   Fixture fx;
   GuardianId g = fx.Guardian("old-phone@ezweb.ne.jp", store::Charset::kIso2022Jp);
@@ -398,7 +398,7 @@ TEST_CASE("ISO-2022-JP guardians get 7bit mail; unrepresentable names fall back 
   CHECK(b.body.find("髙橋 ① はな さんが") != std::string::npos);
 }
 
-TEST_CASE("verification mail carries code and link; the page confirms with POST only", "[mail]") {
+TEST_CASE("verification mail carries code and link, the page confirms with POST only", "[mail]") {
   Fixture fx;
   store::Guardian g;
   g.child = fx.child;

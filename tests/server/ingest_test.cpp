@@ -532,7 +532,7 @@ TEST_CASE("a child visiting another hall is judged for the agent's facility", "[
   CHECK(taps[0].reason == Reason::kArrival);
 }
 
-TEST_CASE("lost and unknown cards send no mail; a lost card raises an alert", "[ingest]") {
+TEST_CASE("lost and unknown cards send no mail, a lost card raises an alert", "[ingest]") {
   Fixture fx;
   REQUIRE(fx.seed.cards.MarkLost(Tok('1'), fx.who).ok());
   const TimePoint t = T("2026-11-26T15:10:00+09:00");
@@ -577,7 +577,7 @@ TEST_CASE("a tap made before the card was marked lost is judged by the status it
   CHECK(alerts[0].at == after_lost);
 }
 
-TEST_CASE("an old tap of a replaced card is mailed; the card's later taps are refused",
+TEST_CASE("an old tap of a replaced card is mailed, the card's later taps are refused",
           "[ingest]") {
   Fixture fx;
   const TimePoint tapped = T("2026-11-26T15:10:00+09:00");

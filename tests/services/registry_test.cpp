@@ -107,8 +107,8 @@ TEST_CASE("addresses the mailer would refuse are refused at registration", "[ser
   for (const std::string& bad : std::vector<std::string>{
            "a@x_y.jp", "a@-x.jp", "a@x-.jp", "a[b]@x.jp", std::string(65, 'a') + "@example.jp",
            "a@b.c\r\nBcc: x@y.z", "no-at.example.jp", "two@@example.jp", "sp ace@example.jp",
-           "x@nodot", "@example.jp", "x@example.jp\n", ".a@example.jp",
-           "a@example..jp", "さくら@example.jp"}) {
+           "x@nodot", "@example.jp", "x@example.jp\n", ".a@example.jp", "a@example..jp",
+           "さくら@example.jp"}) {
     INFO(bad);
     store::Guardian g;
     g.child = fx.child;
@@ -183,7 +183,7 @@ TEST_CASE("verification by code: attempts, expiry and a resend", "[services]") {
   CHECK(audit[audit.size() - 2].action == "guardian.resend_verification");
 }
 
-TEST_CASE("verification by link; sends are limited per day; old codes die", "[services]") {
+TEST_CASE("verification by link, sends are limited per day, old codes die", "[services]") {
   Fixture fx;
   VerificationTicket t = fx.seed.Guardian(fx.child, "parent@example.jp");
   CHECK(fx.seed.guardians.VerifyByLink(std::string(32, '0'), fx.seed.who.at).status().code() ==
@@ -216,7 +216,7 @@ TEST_CASE("verification by link; sends are limited per day; old codes die", "[se
             .code() == Status::Code::kFailedPrecondition);  // expired
 }
 
-TEST_CASE("assigning a card retires the previous one; a known card is refused by owner",
+TEST_CASE("assigning a card retires the previous one, a known card is refused by owner",
           "[services]") {
   Fixture fx;
   REQUIRE(fx.seed.cards.Assign(fx.child, Token('a'), fx.seed.who).ok());
@@ -227,12 +227,12 @@ TEST_CASE("assigning a card retires the previous one; a known card is refused by
   CHECK(cards[1].status == CardStatus::kActive);
   CHECK(fx.seed.cards.Assign(fx.child, Token('b'), fx.seed.who).code() ==
         Status::Code::kAlreadyExists);
+  CHECK(fx.Audit().back().detail == "child=" + fx.child.ToString() + " token=" + Token('b').hex() +
+                                        " retired=" + Token('a').hex());
   ChildId other = fx.seed.Child("練馬 はると", fx.facility);
   Status reused = fx.seed.cards.Assign(other, Token('a'), fx.seed.who);
   CHECK(reused.code() == Status::Code::kAlreadyExists);
   CHECK(reused.message() == "card already assigned to child " + fx.child.ToString());
-  CHECK(fx.Audit().back().detail == "child=" + fx.child.ToString() + " token=" + Token('b').hex() +
-                                        " retired=" + Token('a').hex());
 
   REQUIRE(fx.seed.cards.MarkLost(Token('b'), fx.seed.who).ok());
   CHECK(fx.seed.cards.MarkLost(Token('b'), fx.seed.who).code() ==
@@ -244,7 +244,7 @@ TEST_CASE("assigning a card retires the previous one; a known card is refused by
   CHECK(fx.seed.cards.MarkChildCardLost(fx.child, fx.seed.who).value() == Token('c'));
 }
 
-TEST_CASE("an agent is enrolled only if its bundle was written; revoked stays revoked",
+TEST_CASE("an agent is enrolled only if its bundle was written, revoked stays revoked",
           "[services]") {
   Fixture fx;
   store::Agent a;

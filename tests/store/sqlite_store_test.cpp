@@ -49,7 +49,7 @@ struct Umask {
   mode_t old;
 };
 
-TEST_CASE("migrations are applied once and recorded; the journal is WAL", "[store][sqlite]") {
+TEST_CASE("migrations are applied once and recorded, the journal is WAL", "[store][sqlite]") {
   fakes::TempDir dir{"sqlite-store"};
   SqliteOptions o;
   o.path = dir / "anshin.db";
@@ -84,7 +84,7 @@ TEST_CASE("database files are created 0600 whatever the umask", "[store][sqlite]
   CHECK(ModeOf(dir / "anshin.db-shm") == 0600);
 }
 
-TEST_CASE("an existing database that others could read is tightened; 0640 is kept for a group",
+TEST_CASE("an existing database that others could read is tightened, 0640 is kept for a group",
           "[store][sqlite]") {
   fakes::TempDir dir{"sqlite-perms"};
   SqliteOptions o;

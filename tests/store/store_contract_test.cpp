@@ -176,7 +176,7 @@ TEMPLATE_TEST_CASE("contract: a tap is stored once per (agent, seq)", "[contract
   CHECK(read->attendance().TapsOfAgent(w.agent, 7, 100).value().empty());
 }
 
-TEMPLATE_TEST_CASE("contract: uncommitted writes roll back; savepoints undo one part", "[contract]",
+TEMPLATE_TEST_CASE("contract: uncommitted writes roll back, savepoints undo one part", "[contract]",
                    ANSHIN_STORE_FACTORIES) {
   World<TestType> w;
   {
@@ -454,7 +454,7 @@ TEMPLATE_TEST_CASE("contract: the outbox is claimed, attempts recorded, history 
   CHECK(txn->outbox().Stats(t0 + Seconds(70)).value().queued == 1);
 }
 
-TEMPLATE_TEST_CASE("contract: verification mails are dropped; test mails go to verified guardians",
+TEMPLATE_TEST_CASE("contract: verification mails are dropped, test mails go to verified guardians",
                    "[contract]", ANSHIN_STORE_FACTORIES) {
   World<TestType> w;
   GuardianId verified = w.AddGuardian("a@example.jp", true);

@@ -368,7 +368,7 @@ TEST_CASE("the public listener limits connections per client address", "[http_se
   for (int fd : held) close(fd);
 }
 
-TEST_CASE("pending connections give way to new ones; established agents keep their slots",
+TEST_CASE("pending connections give way to new ones, established agents keep their slots",
           "[http_server][hostile]") {
   HttpServerOptions options;
   options.agents_limits = {.max_connections = 8, .max_pending = 4, .max_per_address = 0};
