@@ -202,9 +202,10 @@ TEST_CASE("verification by link, sends are limited per day, old codes die", "[se
   Actor tomorrow{"operator-1", fx.seed.who.at + std::chrono::hours(25)};
   VerificationTicket last = fx.seed.guardians.ResendVerification(u.guardian, tomorrow).value();
   int live = 0;
-  for (const auto& r : store::InRead(*fx.store, [&](store::ReadTxn& rt) {
-                         return rt.outbox().List(fx.child);
-                       }).value()) {
+  const std::vector<store::OutboxRow> rows = store::InRead(*fx.store, [&](store::ReadTxn& rt) {
+                                               return rt.outbox().List(fx.child);
+                                             }).value();
+  for (const auto& r : rows) {
     if (r.message.guardian == u.guardian && r.state == store::OutboxState::kQueued) {
       ++live;
       CHECK(r.message.verification_code == last.code);
