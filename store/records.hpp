@@ -68,6 +68,17 @@ struct Child {
   Weekdays attend_days;      // days the child is registered to attend; empty: not recorded
 };
 
+// Which children ChildView::Find returns. `text`, when not empty, matches a child whose name
+// or kana contains it, whose child number starts with it, whose facility's code is it, or one
+// of whose cards' tokens starts with it (case-insensitive for ASCII); withdrawn children only
+// with `withdrawn_too`.
+struct ChildQuery {
+  std::optional<FacilityId> facility;
+  std::string text;
+  bool withdrawn_too = false;
+  int limit = 500;
+};
+
 enum class Charset { kUtf8, kIso2022Jp };
 inline constexpr EnumNames<Charset, 2> kCharsetNames{
     "charset", {{{Charset::kUtf8, "utf-8"}, {Charset::kIso2022Jp, "iso-2022-jp"}}}};
@@ -282,6 +293,10 @@ struct AlertRecord {
   TimePoint at;
   std::string detail;  // IDs and tokens only, never names
   bool acknowledged = false;
+  // Who acknowledged it, when, and their note (set together by AlertTable::Acknowledge).
+  std::optional<TimePoint> acknowledged_at;
+  std::string acknowledged_by;
+  std::string ack_note;
 };
 
 struct AuditEntry {

@@ -70,6 +70,8 @@ class ChildView {
   virtual Result<ChildSchedule> Schedule(ChildId id) = 0;  // the engine's part of Get()
   // The child with this child number, or nullopt.
   virtual Result<std::optional<ChildId>> FindByNumber(std::string_view number) = 0;
+  // The children `query` selects, by id, at most query.limit of them.
+  virtual Result<std::vector<Child>> Find(const ChildQuery& query) = 0;
 };
 class ChildTable : public ChildView {
  public:
@@ -153,6 +155,9 @@ class AttendanceView {
   virtual Result<std::optional<TapRecord>> FindTap(AgentId agent, std::uint64_t seq) = 0;
   virtual Result<std::vector<TapRecord>> TapsOfAgent(AgentId agent, std::uint64_t after_seq,
                                                      int limit) = 0;
+  // The child's taps judged in [from, to), by judged time (corrected_at), then agent and seq.
+  virtual Result<std::vector<TapRecord>> TapsOfChild(ChildId child, TimePoint from,
+                                                     TimePoint to) = 0;
   // Walks the agent's stored seqs forward from `acked_through` while they are contiguous;
   // returns the contiguous end and the first missing range after it (if a later seq exists).
   virtual Result<std::pair<std::uint64_t, std::optional<wire::SeqGap>>> ContiguousThrough(
@@ -201,10 +206,14 @@ class AlertView {
  public:
   virtual ~AlertView() = default;
   virtual Result<std::vector<AlertRecord>> List(bool unacknowledged_only) = 0;  // by id
+  virtual Result<AlertRecord> Get(std::int64_t id) = 0;
 };
 class AlertTable : public AlertView {
  public:
   virtual Result<std::int64_t> Insert(const AlertRecord& a) = 0;
+  // Marks the alert acknowledged by who.user at who.at with the note (NotFound: no such
+  // alert). Acknowledging again overwrites the earlier acknowledgement.
+  virtual Status Acknowledge(std::int64_t id, const Actor& who, std::string_view note) = 0;
 };
 
 class AuditView {

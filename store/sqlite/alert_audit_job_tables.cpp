@@ -3,25 +3,59 @@
 
 namespace anshin::store::sqlite_impl {
 
+namespace {
+
+#define ANSHIN_ALERT_COLS                                                                         \
+  "id, kind, facility_id, child_id, at, detail, acknowledged, acknowledged_at, acknowledged_by, " \
+  "ack_note"
+
+Result<AlertRecord> ReadAlert(const Query& q) {
+  AlertRecord a;
+  a.id = q.Int(0);
+  ANSHIN_ASSIGN_OR_RETURN(a.kind, ParseAlertKind(q.TextView(1)));
+  a.facility = FacilityId{q.Int(2)};
+  if (auto c = q.OptInt(3)) a.child = ChildId{*c};
+  a.at = FromUnixMillis(q.Int(4));
+  a.detail = q.Text(5);
+  a.acknowledged = q.Int(6) != 0;
+  a.acknowledged_at = OptTime(q, 7);
+  a.acknowledged_by = q.Text(8);
+  a.ack_note = q.Text(9);
+  return a;
+}
+
+}  // namespace
+
 Result<std::vector<AlertRecord>> SqliteAlerts::List(bool unacknowledged_only) {
-  ANSHIN_ASSIGN_OR_RETURN(
-      Query q, db_.Prepare("SELECT id, kind, facility_id, child_id, at, detail, acknowledged "
-                           "FROM alerts WHERE acknowledged = 0 OR NOT ? ORDER BY id"));
+  ANSHIN_ASSIGN_OR_RETURN(Query q, db_.Prepare("SELECT " ANSHIN_ALERT_COLS
+                                               " FROM alerts WHERE acknowledged = 0 OR NOT ? "
+                                               "ORDER BY id"));
   q.Bind(1, unacknowledged_only);
   std::vector<AlertRecord> out;
   ANSHIN_RETURN_IF_ERROR(q.ForEachRow([&]() -> Status {
-    AlertRecord a;
-    a.id = q.Int(0);
-    ANSHIN_ASSIGN_OR_RETURN(a.kind, ParseAlertKind(q.TextView(1)));
-    a.facility = FacilityId{q.Int(2)};
-    if (auto c = q.OptInt(3)) a.child = ChildId{*c};
-    a.at = FromUnixMillis(q.Int(4));
-    a.detail = q.Text(5);
-    a.acknowledged = q.Int(6) != 0;
+    ANSHIN_ASSIGN_OR_RETURN(AlertRecord a, ReadAlert(q));
     out.push_back(std::move(a));
     return Status::Ok();
   }));
   return out;
+}
+
+Result<AlertRecord> SqliteAlerts::Get(std::int64_t id) {
+  ANSHIN_ASSIGN_OR_RETURN(Query q,
+                          db_.Prepare("SELECT " ANSHIN_ALERT_COLS " FROM alerts WHERE id = ?"));
+  q.Bind(1, id);
+  ANSHIN_ASSIGN_OR_RETURN(bool row, q.Step());
+  ANSHIN_RETURN_IF_ERROR(NotFoundUnless(row, "alert " + std::to_string(id)));
+  return ReadAlert(q);
+}
+
+Status SqliteAlerts::Acknowledge(std::int64_t id, const Actor& who, std::string_view note) {
+  ANSHIN_ASSIGN_OR_RETURN(Query q,
+                          db_.Prepare("UPDATE alerts SET acknowledged = 1, acknowledged_at = ?, "
+                                      "acknowledged_by = ?, ack_note = ? WHERE id = ?"));
+  q.Bind(1, ToUnixMillis(who.at)).Bind(2, who.user).Bind(3, note).Bind(4, id);
+  ANSHIN_RETURN_IF_ERROR(q.Run());
+  return NotFoundUnless(db_.Changes() > 0, "alert " + std::to_string(id));
 }
 
 Result<std::int64_t> SqliteAlerts::Insert(const AlertRecord& a) {

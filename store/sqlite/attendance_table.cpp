@@ -69,6 +69,22 @@ Result<std::vector<TapRecord>> SqliteAttendance::TapsOfAgent(AgentId agent, std:
   return out;
 }
 
+Result<std::vector<TapRecord>> SqliteAttendance::TapsOfChild(ChildId child, TimePoint from,
+                                                             TimePoint to) {
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("SELECT " ANSHIN_TAP_COLS ", agent_id FROM taps WHERE child_id = ? "
+                           "AND corrected_at >= ? AND corrected_at < ? "
+                           "ORDER BY corrected_at, agent_id, seq"));
+  q.Bind(1, child.value).Bind(2, ToUnixMillis(from)).Bind(3, ToUnixMillis(to));
+  std::vector<TapRecord> out;
+  ANSHIN_RETURN_IF_ERROR(q.ForEachRow([&]() -> Status {
+    ANSHIN_ASSIGN_OR_RETURN(TapRecord t, ReadTap(q, AgentId{q.Int(11)}));
+    out.push_back(std::move(t));
+    return Status::Ok();
+  }));
+  return out;
+}
+
 Result<std::pair<std::uint64_t, std::optional<wire::SeqGap>>> SqliteAttendance::ContiguousThrough(
     AgentId agent, std::uint64_t acked_through) {
   // Walks the (agent_id, seq) index forward from acked_through; stops at the first hole.

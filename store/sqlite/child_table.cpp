@@ -9,6 +9,10 @@ namespace {
 // grade, attend_days. The statements are literals because the connection caches them by text.
 constexpr int kColumnCount = 15;
 
+#define ANSHIN_CHILD_COLS                                                                     \
+  "id, name, facility_id, dep_sun_s, dep_mon_s, dep_tue_s, dep_wed_s, dep_thu_s, dep_fri_s, " \
+  "dep_sat_s, status, withdrawn_at, child_number, kana, grade, attend_days"
+
 // Columns dep_sun_s .. dep_sat_s starting at `first`.
 ChildSchedule ReadSchedule(const Query& q, int first) {
   ChildSchedule s;
@@ -37,28 +41,60 @@ void BindChild(Query& q, int first, const Child& c) {
   q.Bind(first + 14, static_cast<int>(c.attend_days.bits));
 }
 
+// Reads a row of ANSHIN_CHILD_COLS.
+Result<Child> ReadChild(const Query& q) {
+  Child c;
+  c.id = ChildId{q.Int(0)};
+  c.name = q.Text(1);
+  c.facility = FacilityId{q.Int(2)};
+  c.schedule = ReadSchedule(q, 3);
+  ANSHIN_ASSIGN_OR_RETURN(c.status, kChildStatusNames.Parse(q.TextView(10)));
+  c.withdrawn_at = OptTime(q, 11);
+  if (!q.IsNull(12)) c.number = q.Text(12);
+  c.kana = q.Text(13);
+  if (auto g = q.OptInt(14)) c.grade = static_cast<int>(*g);
+  c.attend_days.bits = static_cast<std::uint8_t>(q.Int(15));
+  return c;
+}
+
 }  // namespace
 
 Result<Child> SqliteChildren::Get(ChildId id) {
-  ANSHIN_ASSIGN_OR_RETURN(
-      Query q, db_.Prepare("SELECT name, facility_id, dep_sun_s, dep_mon_s, dep_tue_s, dep_wed_s, "
-                           "dep_thu_s, dep_fri_s, dep_sat_s, status, withdrawn_at, child_number, "
-                           "kana, grade, attend_days FROM children WHERE id = ?"));
+  ANSHIN_ASSIGN_OR_RETURN(Query q,
+                          db_.Prepare("SELECT " ANSHIN_CHILD_COLS " FROM children WHERE id = ?"));
   q.Bind(1, id.value);
   ANSHIN_ASSIGN_OR_RETURN(bool row, q.Step());
   ANSHIN_RETURN_IF_ERROR(NotFoundUnless(row, "child " + id.ToString()));
-  Child c;
-  c.id = id;
-  c.name = q.Text(0);
-  c.facility = FacilityId{q.Int(1)};
-  c.schedule = ReadSchedule(q, 2);
-  ANSHIN_ASSIGN_OR_RETURN(c.status, kChildStatusNames.Parse(q.TextView(9)));
-  c.withdrawn_at = OptTime(q, 10);
-  if (!q.IsNull(11)) c.number = q.Text(11);
-  c.kana = q.Text(12);
-  if (auto g = q.OptInt(13)) c.grade = static_cast<int>(*g);
-  c.attend_days.bits = static_cast<std::uint8_t>(q.Int(14));
-  return c;
+  return ReadChild(q);
+}
+
+Result<std::vector<Child>> SqliteChildren::Find(const ChildQuery& query) {
+  // ?1 facility or NULL, ?2 withdrawn too, ?3 the text ('' matches all), ?4 the limit.
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q,
+      db_.Prepare("SELECT " ANSHIN_CHILD_COLS " FROM children c"
+                  " WHERE (?1 IS NULL OR c.facility_id = ?1) AND (?2 OR c.status = 'enrolled')"
+                  " AND (?3 = '' OR instr(lower(c.name), lower(?3)) > 0"
+                  " OR instr(lower(c.kana), lower(?3)) > 0"
+                  " OR substr(lower(c.child_number), 1, length(?3)) = lower(?3)"
+                  " OR EXISTS (SELECT 1 FROM facilities f WHERE f.id = c.facility_id"
+                  " AND lower(f.code) = lower(?3))"
+                  " OR EXISTS (SELECT 1 FROM cards k WHERE k.child_id = c.id"
+                  " AND substr(k.token, 1, length(?3)) = lower(?3)))"
+                  " ORDER BY c.id LIMIT ?4"));
+  if (query.facility) {
+    q.Bind(1, query.facility->value);
+  } else {
+    q.BindNull(1);
+  }
+  q.Bind(2, query.withdrawn_too).Bind(3, query.text).Bind(4, query.limit);
+  std::vector<Child> out;
+  ANSHIN_RETURN_IF_ERROR(q.ForEachRow([&]() -> Status {
+    ANSHIN_ASSIGN_OR_RETURN(Child c, ReadChild(q));
+    out.push_back(std::move(c));
+    return Status::Ok();
+  }));
+  return out;
 }
 
 Result<ChildSchedule> SqliteChildren::Schedule(ChildId id) {

@@ -232,11 +232,15 @@ INSERT INTO allowlist_changes(token, op, at, lost)
   WHERE status = 'lost' ORDER BY token;
 )sql";
 
+// v5: who acknowledged an alert, when, and why (the console and `alert ack --note`).
+constexpr const char* kV5 = R"sql(
+ALTER TABLE alerts ADD COLUMN acknowledged_at INTEGER;
+ALTER TABLE alerts ADD COLUMN acknowledged_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE alerts ADD COLUMN ack_note TEXT NOT NULL DEFAULT '';
+)sql";
+
 constexpr Migration kMigrations[] = {
-    {1, kV1},
-    {2, kV2},
-    {3, kV3},
-    {4, kV4},
+    {1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5},
 };
 
 }  // namespace

@@ -30,6 +30,7 @@ class SqliteChildren final : public ChildTable {
   Result<Child> Get(ChildId id) override;
   Result<ChildSchedule> Schedule(ChildId id) override;
   Result<std::optional<ChildId>> FindByNumber(std::string_view number) override;
+  Result<std::vector<Child>> Find(const ChildQuery& query) override;
   Result<ChildId> Insert(const Child& c, TimePoint created_at) override;
   Status Update(const Child& c) override;
 
@@ -95,6 +96,7 @@ class SqliteAttendance final : public AttendanceTable {
   Result<std::optional<TapRecord>> FindTap(AgentId agent, std::uint64_t seq) override;
   Result<std::vector<TapRecord>> TapsOfAgent(AgentId agent, std::uint64_t after_seq,
                                              int limit) override;
+  Result<std::vector<TapRecord>> TapsOfChild(ChildId child, TimePoint from, TimePoint to) override;
   Result<std::pair<std::uint64_t, std::optional<wire::SeqGap>>> ContiguousThrough(
       AgentId agent, std::uint64_t acked_through) override;
   Result<ChildDay> LoadChildDay(ChildId child, FacilityId facility, const LocalDate& date) override;
@@ -127,7 +129,9 @@ class SqliteAlerts final : public AlertTable {
  public:
   explicit SqliteAlerts(Db& db) : db_(db) {}
   Result<std::vector<AlertRecord>> List(bool unacknowledged_only) override;
+  Result<AlertRecord> Get(std::int64_t id) override;
   Result<std::int64_t> Insert(const AlertRecord& a) override;
+  Status Acknowledge(std::int64_t id, const Actor& who, std::string_view note) override;
 
  private:
   Db& db_;

@@ -564,3 +564,146 @@ TEMPLATE_TEST_CASE("contract: what was committed survives reopening", "[contract
 
 }  // namespace
 }  // namespace anshin::store::contract
+
+namespace anshin::store::contract {
+namespace {
+
+TEMPLATE_TEST_CASE("contract: children are found by name, kana, number, facility and card",
+                   "[contract]", ANSHIN_STORE_FACTORIES) {
+  World<TestType> w;
+  ChildId haruto, withdrawn;
+  {
+    auto txn = w.store->BeginWrite().value();
+    Child sakura = txn->children().Get(w.child).value();
+    sakura.kana = "ねりま さくら";
+    sakura.number = "2026-0001";
+    REQUIRE(txn->children().Update(sakura).ok());
+    Child c;
+    c.name = "Nerima Haruto";
+    c.facility = w.facility;
+    c.number = "2026-0002";
+    haruto = txn->children().Insert(c, kT0).value();
+    c.name = "練馬 たろう";
+    c.number = "2025-0100";
+    c.status = ChildStatus::kWithdrawn;
+    c.withdrawn_at = kT0;
+    withdrawn = txn->children().Insert(c, kT0).value();
+    Card card;
+    card.token = CardToken::Parse("3f2a9c1e" + std::string(24, '0')).value();
+    card.child = haruto;
+    card.issued_at = kT0;
+    REQUIRE(txn->cards().Insert(card).ok());
+    REQUIRE(txn->Commit().ok());
+  }
+  auto ids = [&](ChildQuery q) {
+    std::vector<std::int64_t> out;
+    auto txn = w.store->BeginRead().value();
+    std::vector<Child> found = txn->children().Find(q).value();
+    for (const Child& c : found) out.push_back(c.id.value);
+    return out;
+  };
+  auto text = [](std::string t) {
+    ChildQuery q;
+    q.text = std::move(t);
+    return q;
+  };
+  using V = std::vector<std::int64_t>;
+  CHECK(ids(ChildQuery{}) == V{w.child.value, haruto.value});
+  CHECK(ids(text("さくら")) == V{w.child.value});               // name and kana
+  CHECK(ids(text("haruto")) == V{haruto.value});                // case-insensitive ASCII
+  CHECK(ids(text("2026-")) == V{w.child.value, haruto.value});  // number prefix
+  CHECK(ids(text("0001")).empty());                             // a number matches by prefix only
+  CHECK(ids(text("HIKARI-1")) == V{w.child.value, haruto.value});  // facility code
+  CHECK(ids(text("3f2a9c")) == V{haruto.value});                   // card token prefix
+  CHECK(ids(text("50%")).empty());                                 // no LIKE wildcards
+  ChildQuery all = text("練馬");
+  CHECK(ids(all) == V{w.child.value});
+  all.withdrawn_too = true;
+  CHECK(ids(all) == V{w.child.value, withdrawn.value});
+  ChildQuery other;
+  other.facility = FacilityId{w.facility.value + 100};
+  CHECK(ids(other).empty());
+  ChildQuery one;
+  one.limit = 1;
+  CHECK(ids(one) == V{w.child.value});
+  // A row's every field reads back through Find as through Get.
+  auto txn = w.store->BeginRead().value();
+  Child got = txn->children().Find(text("2026-0001")).value().at(0);
+  CHECK(got.kana == "ねりま さくら");
+  CHECK(got.schedule.expected_departure[4] == LocalTime::HM(17, 0));
+}
+
+TEMPLATE_TEST_CASE("contract: a child's taps by judged time", "[contract]",
+                   ANSHIN_STORE_FACTORIES) {
+  World<TestType> w;
+  {
+    auto txn = w.store->BeginWrite().value();
+    for (std::uint64_t seq = 1; seq <= 4; ++seq) {
+      TapRecord t = w.Tap(seq);
+      t.child = w.child;
+      t.reason = Reason::kArrival;
+      // seq 4 was made first: order is by judged time, not seq.
+      t.corrected_at = kT0 + std::chrono::hours(seq == 4 ? 0 : static_cast<int>(seq) * 10);
+      REQUIRE(txn->attendance().InsertTap(t).ok());
+    }
+    TapRecord other = w.Tap(5);  // no child: not listed
+    REQUIRE(txn->attendance().InsertTap(other).ok());
+    REQUIRE(txn->Commit().ok());
+  }
+  auto txn = w.store->BeginRead().value();
+  auto seqs = [&](TimePoint from, TimePoint to) {
+    std::vector<std::uint64_t> out;
+    std::vector<TapRecord> taps = txn->attendance().TapsOfChild(w.child, from, to).value();
+    for (const auto& t : taps) {
+      CHECK(t.agent == w.agent);
+      out.push_back(t.seq);
+    }
+    return out;
+  };
+  using V = std::vector<std::uint64_t>;
+  CHECK(seqs(kT0, kT0 + std::chrono::hours(100)) == V{4, 1, 2, 3});
+  CHECK(seqs(kT0 + std::chrono::hours(10), kT0 + std::chrono::hours(30)) == V{1, 2});  // [from, to)
+  CHECK(seqs(kT0 + std::chrono::hours(31), kT0 + std::chrono::hours(40)).empty());
+}
+
+TEMPLATE_TEST_CASE("contract: alerts are acknowledged with who, when and a note", "[contract]",
+                   ANSHIN_STORE_FACTORIES) {
+  World<TestType> w;
+  std::int64_t id = 0;
+  {
+    auto txn = w.store->BeginWrite().value();
+    AlertRecord a;
+    a.kind = AlertKind::kLostCardSeen;
+    a.facility = w.facility;
+    a.child = w.child;
+    a.at = kT0;
+    a.detail = "agent=1 seq=2";
+    id = txn->alerts().Insert(a).value();
+    REQUIRE(txn->Commit().ok());
+  }
+  {
+    auto txn = w.store->BeginWrite().value();
+    AlertRecord fresh = txn->alerts().Get(id).value();
+    CHECK_FALSE(fresh.acknowledged);
+    CHECK_FALSE(fresh.acknowledged_at.has_value());
+    CHECK(txn->alerts()
+              .Acknowledge(id, Actor{"staff1", kT0 + std::chrono::hours(1)}, "called the guardian")
+              .ok());
+    CHECK(txn->alerts().Acknowledge(id + 1, Actor{"staff1", kT0}, "x").code() ==
+          Status::Code::kNotFound);
+    CHECK(txn->alerts().Get(id + 1).status().code() == Status::Code::kNotFound);
+    REQUIRE(txn->Commit().ok());
+  }
+  auto txn = w.store->BeginRead().value();
+  AlertRecord a = txn->alerts().Get(id).value();
+  CHECK(a.acknowledged);
+  CHECK(a.acknowledged_at == kT0 + std::chrono::hours(1));
+  CHECK(a.acknowledged_by == "staff1");
+  CHECK(a.ack_note == "called the guardian");
+  CHECK(a.detail == "agent=1 seq=2");
+  CHECK(txn->alerts().List(true).value().empty());
+  CHECK(txn->alerts().List(false).value().size() == 1);
+}
+
+}  // namespace
+}  // namespace anshin::store::contract
