@@ -157,7 +157,8 @@ Admin::Admin(fs::path home, std::string user, std::shared_ptr<const Clock> clock
       agents_(*store_),
       children_(*store_),
       cards_(*store_),
-      guardians_(*store_) {}
+      guardians_(*store_),
+      inquiries_(*store_, [this](const std::string& name) { return zones_.Get(name); }) {}
 
 Result<std::unique_ptr<Admin>> Admin::Open(const fs::path& home, std::string user,
                                            std::shared_ptr<const Clock> clock) {
@@ -325,11 +326,15 @@ Result<ChildId> Admin::ChildAdd(const ChildInput& in) {
   return children_.Add(c, Who());
 }
 
-Result<CardToken> Admin::CardAssign(ChildId child, const std::string& idm_hex) {
+Result<CardToken> Admin::TokenOfIdm(const std::string& idm_hex) const {
   ANSHIN_ASSIGN_OR_RETURN(Idm idm, Idm::Parse(idm_hex));
   ANSHIN_ASSIGN_OR_RETURN(std::string key_text, sys::ReadFile(home_ / "card.key"));
   ANSHIN_ASSIGN_OR_RETURN(CardKey key, CardKey::Parse(Trim(key_text)));
-  CardToken token = key.TokenOf(idm);
+  return key.TokenOf(idm);
+}
+
+Result<CardToken> Admin::CardAssign(ChildId child, const std::string& idm_hex) {
+  ANSHIN_ASSIGN_OR_RETURN(CardToken token, TokenOfIdm(idm_hex));
   ANSHIN_RETURN_IF_ERROR(cards_.Assign(child, token, Who()));
   return token;
 }
@@ -337,6 +342,24 @@ Result<CardToken> Admin::CardAssign(ChildId child, const std::string& idm_hex) {
 Status Admin::CardLost(const CardToken& token) { return cards_.MarkLost(token, Who()); }
 Result<CardToken> Admin::CardLostOfChild(ChildId child) {
   return cards_.MarkChildCardLost(child, Who());
+}
+Result<store::Card> Admin::CardFound(const CardToken& token) {
+  return cards_.MarkFound(token, Who());
+}
+Result<store::Card> Admin::CardRetire(const CardToken& token) {
+  return cards_.Retire(token, Who());
+}
+Result<std::pair<store::Card, CardToken>> Admin::CardReplace(ChildId child,
+                                                             const std::string& idm_hex) {
+  ANSHIN_ASSIGN_OR_RETURN(CardToken token, TokenOfIdm(idm_hex));
+  ANSHIN_ASSIGN_OR_RETURN(store::Card old, cards_.Replace(child, token, Who()));
+  return std::pair{std::move(old), token};
+}
+Result<std::vector<store::Card>> Admin::CardList(std::optional<CardStatus> status) {
+  return cards_.List(status);
+}
+Result<std::vector<store::CardStatusChange>> Admin::CardHistory(const CardToken& token) {
+  return cards_.History(token);
 }
 
 Result<services::VerificationTicket> Admin::GuardianAdd(const GuardianOptions& o) {

@@ -30,6 +30,7 @@
 #include "services/children.hpp"
 #include "services/facilities.hpp"
 #include "services/guardians.hpp"
+#include "services/inquiries.hpp"
 #include "store/store.hpp"
 
 namespace anshin::admin {
@@ -137,18 +138,33 @@ class Admin {
   Result<CardToken> CardAssign(ChildId child, const std::string& idm_hex);
   Status CardLost(const CardToken& token);
   Result<CardToken> CardLostOfChild(ChildId child);
+  Result<store::Card> CardFound(const CardToken& token);
+  Result<store::Card> CardRetire(const CardToken& token);
+  // The child's new card from its IDm; returns the card retired and the new token.
+  Result<std::pair<store::Card, CardToken>> CardReplace(ChildId child, const std::string& idm_hex);
+  Result<std::vector<store::Card>> CardList(std::optional<CardStatus> status);
+  Result<std::vector<store::CardStatusChange>> CardHistory(const CardToken& token);
   Result<services::VerificationTicket> GuardianAdd(const GuardianOptions& o);
   Status GuardianVerify(GuardianId id, const std::string& code);
 
   // Recomputes the audit log's hash chain.
   Status AuditVerify();
 
+  // The read side (search, records, taps, mail, alerts, audit), audited as this operator.
+  services::Inquiries& inquiries() { return inquiries_; }
+  // The operator at this moment, for the services' audit entries.
+  store::Actor Who() const { return store::Actor{user_, clock_->Now()}; }
+  // The zone a facility's times are shown in.
+  Result<std::shared_ptr<const TimeZone>> ZoneOf(const store::Facility& f) {
+    return zones_.Get(f.tz_name);
+  }
+
   store::Store& store() { return *store_; }
 
  private:
   Admin(std::filesystem::path home, std::string user, std::shared_ptr<const Clock> clock,
         std::unique_ptr<store::Store> store);
-  store::Actor Who() const { return store::Actor{user_, clock_->Now()}; }
+  Result<CardToken> TokenOfIdm(const std::string& idm_hex) const;
 
   const std::filesystem::path home_;
   const std::string user_;
@@ -160,6 +176,7 @@ class Admin {
   services::Children children_;
   services::Cards cards_;
   services::Guardians guardians_;
+  services::Inquiries inquiries_;
 };
 
 // Parses "mon=17:30,wed=18:00" into a schedule.

@@ -3,6 +3,24 @@
 
 namespace anshin::admin {
 
+nlohmann::json TimeCell(const std::optional<TimePoint>& t, const TimeZone& zone) {
+  if (!t) return nullptr;
+  return FormatRfc3339(*t, zone);
+}
+
+std::shared_ptr<const TimeZone> DeploymentZone(Admin& admin) {
+  auto utc = std::make_shared<const TimeZone>();
+  auto facilities = admin.inquiries().Facilities();
+  if (!facilities.ok() || facilities->empty()) return utc;
+  for (const auto& f : *facilities) {
+    if (f.tz_name != facilities->front().tz_name) return utc;
+  }
+  auto zone = admin.ZoneOf(facilities->front());
+  return zone.ok() ? *zone : utc;
+}
+
+std::string TokenCell(const CardToken& token) { return services::TokenPrefix(token); }
+
 int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   CLI::App app{
       "anshin-admin: provisioning of an anshin deployment (CA and certificates, facilities, "
@@ -21,6 +39,9 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   AddCardCommands(cli);
   AddGuardianCommands(cli);
   AddAuditCommands(cli);
+  AddTapCommands(cli);
+  AddMailCommands(cli);
+  AddAlertCommands(cli);
 
   try {
     app.parse(argc, argv);

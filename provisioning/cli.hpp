@@ -11,6 +11,7 @@
 
 #include "common/status.hpp"
 #include "provisioning/admin.hpp"
+#include "provisioning/output.hpp"
 
 namespace anshin::admin {
 
@@ -31,6 +32,18 @@ class Cli {
 
   // Opens the deployment home as the operator.
   Result<std::unique_ptr<Admin>> Open() const { return Admin::Open(home_, OperatorName()); }
+
+  // Adds --format table|csv|json to a command that lists, storing the name in `format`.
+  static void AddFormatOption(CLI::App* cmd, std::string& format) {
+    cmd->add_option("--format", format, "table (aligned, the default), csv or json")
+        ->check(CLI::IsMember({"table", "csv", "json"}));
+  }
+  // Writes the listing in the format named (table when empty).
+  void Print(const Listing& listing, const std::string& format) {
+    auto f = ParseOutputFormat(format.empty() ? "table" : format);
+    if (!f.ok()) return Run(f.status());
+    WriteListing(listing, *f, out_);
+  }
 
   // Storage for a family's option values that outlives the callbacks' registration.
   template <typename T>
@@ -57,5 +70,17 @@ void AddChildCommands(Cli& cli);
 void AddCardCommands(Cli& cli);
 void AddGuardianCommands(Cli& cli);
 void AddAuditCommands(Cli& cli);
+void AddTapCommands(Cli& cli);
+void AddMailCommands(Cli& cli);
+void AddAlertCommands(Cli& cli);
+
+// Shared by the families' listings: a time in the facility's zone with its offset
+// ("2026-12-02T15:02:11+09:00"), or null.
+nlohmann::json TimeCell(const std::optional<TimePoint>& t, const TimeZone& zone);
+// The zone times are shown in where no facility is at hand: the facilities' zone when they
+// all share one (a ward), else UTC.
+std::shared_ptr<const TimeZone> DeploymentZone(Admin& admin);
+// "3f2a9c1e…", the shown form of a card token.
+std::string TokenCell(const CardToken& token);
 
 }  // namespace anshin::admin

@@ -73,7 +73,7 @@ def main():
             f.write(text)
         admin("facility", "add", "--code", "hg1", "--name", "光が丘第一学童クラブ")
         for i, idm in enumerate(CARDS):
-            out = admin("child", "add", "--facility", "hg1", "--name", "テスト %d" % i)
+            out = admin("child", "add", "--facility", "hg1", "--name", "テスト %d" % i, "--format", "id")
             child = re.search(r"\d+", out).group(0)
             admin("card", "assign", "--child", child, "--idm", idm)
         bundle = os.path.join(work, "bundle")

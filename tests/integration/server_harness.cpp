@@ -95,7 +95,8 @@ AgentFiles Deployment::EnrollAgent(const std::string& facility, const std::strin
 }
 
 std::int64_t Deployment::AddChild(const std::string& facility, const std::string& name) {
-  return std::stoll(Trim(Admin({"child", "add", "--facility", facility, "--name", name})));
+  return std::stoll(
+      Trim(Admin({"child", "add", "--facility", facility, "--name", name, "--format", "id"})));
 }
 
 void Deployment::AssignCard(std::int64_t child, const std::string& idm_hex) {
@@ -103,8 +104,8 @@ void Deployment::AssignCard(std::int64_t child, const std::string& idm_hex) {
 }
 
 std::int64_t Deployment::AddVerifiedGuardian(std::int64_t child, const std::string& email) {
-  std::int64_t id = std::stoll(
-      Trim(Admin({"guardian", "add", "--child", std::to_string(child), "--email", email})));
+  std::int64_t id = std::stoll(Trim(Admin(
+      {"guardian", "add", "--child", std::to_string(child), "--email", email, "--format", "id"})));
   sqlite3* db = nullptr;
   sqlite3_open_v2(this->db().c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
   sqlite3_stmt* st = nullptr;

@@ -101,7 +101,8 @@ class Deployment:
         return Agent(self, name, bundle)
 
     def add_child(self, facility_code, name):
-        return int(self.admin("child", "add", "--facility", facility_code, "--name", name).splitlines()[-1])
+        return int(self.admin("child", "add", "--facility", facility_code, "--name", name,
+                              "--format", "id").splitlines()[-1])
 
     def card_token(self, idm_hex):
         return hmac.new(self.card_key, bytes.fromhex(idm_hex), hashlib.sha256).hexdigest()[:32]
@@ -111,7 +112,8 @@ class Deployment:
         return self.card_token(idm_hex)
 
     def add_guardian(self, child, email, *flags):
-        out = self.admin("guardian", "add", "--child", str(child), "--email", email, *flags)
+        out = self.admin("guardian", "add", "--child", str(child), "--email", email, *flags,
+                         "--format", "id")
         return int(re.findall(r"\d+", out.splitlines()[-1])[0])
 
     def start_server(self, smtp_port, log_path=None, extra_mail="", extra_server=""):

@@ -250,7 +250,7 @@ TEST_CASE("card assign computes the token, retires the old card and bumps the al
           "[admin]") {
   Home h;
   auto c = Cli(h.home, {"child", "add", "--facility", "hikari-1", "--name", "練馬 さくら",
-                        "--expected-departure", "mon=17:30,wed=18:00"});
+                        "--expected-departure", "mon=17:30,wed=18:00", "--format", "id"});
   REQUIRE(c.code == 0);
   const std::string child = c.out.substr(0, c.out.find('\n'));
   auto first = Cli(h.home, {"card", "assign", "--child", child, "--idm", "0123456789ABCDEF"});
@@ -285,20 +285,21 @@ TEST_CASE("card assign computes the token, retires the old card and bumps the al
   REQUIRE(Cli(h.home, {"card", "lost", "--child", child}).code == 0);
   CHECK(Cli(h.home, {"card", "lost", "--child", child}).code != 0);  // no active card any more
   CHECK(Cli(h.home, {"child", "add", "--facility", "hikari-1", "--name", "x",
-                     "--expected-departure", "xyz=1"})
+                     "--expected-departure", "xyz=1", "--format", "id"})
             .code == 2);
 }
 
 TEST_CASE("guardian add validates the address and queues a verification mail", "[admin]") {
   Home h;
-  auto c = Cli(h.home, {"child", "add", "--facility", "hikari-1", "--name", "練馬 さくら"});
+  auto c = Cli(h.home, {"child", "add", "--facility", "hikari-1", "--name", "練馬 さくら",
+                        "--format", "id"});
   const std::string child = c.out.substr(0, c.out.find('\n'));
   CHECK(Cli(h.home,
             {"guardian", "add", "--child", child, "--email", "a@example.jp\r\nBcc: x@evil.example"})
             .code == 2);
   CHECK(Cli(h.home, {"guardian", "add", "--child", child, "--email", "not-an-address"}).code == 2);
   auto g = Cli(h.home, {"guardian", "add", "--child", child, "--email", "parent@example.jp",
-                        "--no-arrival", "--iso-2022-jp"});
+                        "--no-arrival", "--iso-2022-jp", "--format", "id"});
   REQUIRE(g.code == 0);
   const std::int64_t gid = std::stoll(g.out);
   auto admin = Admin::Open(h.home, "tester").value();
@@ -326,7 +327,8 @@ TEST_CASE("guardian add validates the address and queues a verification mail", "
 
 TEST_CASE("every change is in the hash-chained audit log under the OS user", "[admin]") {
   Home h;
-  auto c = Cli(h.home, {"child", "add", "--facility", "hikari-1", "--name", "練馬 さくら"});
+  auto c = Cli(h.home, {"child", "add", "--facility", "hikari-1", "--name", "練馬 さくら",
+                        "--format", "id"});
   REQUIRE(c.code == 0);
   auto admin = Admin::Open(h.home, "tester").value();
   auto entries = Read(*admin, [](store::ReadTxn& t) { return t.audit().List(); });

@@ -6,7 +6,11 @@
 namespace anshin::admin::testing {
 namespace {
 
-ChildId IdOf(const CliResult& r) { return ChildId{std::stoll(r.out)}; }
+// "child 12 added (…)" -> 12.
+ChildId IdOf(const CliResult& r) {
+  REQUIRE(r.out.rfind("child ", 0) == 0);
+  return ChildId{std::stoll(r.out.substr(6))};
+}
 
 TEST_CASE("child add records the child number, kana, grade and days", "[admin]") {
   TestHome h;
@@ -15,6 +19,10 @@ TEST_CASE("child add records the child number, kana, grade and days", "[admin]")
              "2026-0001", "--kana", "ねりま さくら", "--grade", "2", "--attends", "mon,tue,thu"});
   REQUIRE(r.code == 0);
   ChildId id = IdOf(r);
+  CHECK(r.out == "child " + id.ToString() + " added (練馬 さくら, hikari-1)\n");
+  auto bare_id =
+      h.Run({"child", "add", "--facility", "hikari-1", "--name", "練馬 あおい", "--format", "id"});
+  CHECK(bare_id.out == std::to_string(id.value + 1) + "\n");
   store::Child c = h.Read([&](store::ReadTxn& t) { return t.children().Get(id); });
   CHECK(c.number == std::optional<std::string>("2026-0001"));
   CHECK(c.kana == "ねりま さくら");
