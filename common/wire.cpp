@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <set>
 
 namespace anshin::wire {
@@ -373,7 +374,8 @@ Result<AllowlistDelta> ParseAllowlistDelta(std::string_view text) {
     if (!f->is_boolean()) return FieldError("full", "expected true or false");
     d.full = f->get<bool>();
   }
-  for (auto [key, out] : {std::pair{"added", &d.added}, std::pair{"removed", &d.removed}}) {
+  for (auto [key, out] : {std::pair{"added", &d.added}, std::pair{"removed", &d.removed},
+                          std::pair{"lost", &d.lost}}) {
     auto it = j.find(key);
     if (it == j.end()) continue;
     if (!it->is_array()) return FieldError(key, "expected an array");
@@ -386,6 +388,11 @@ Result<AllowlistDelta> ParseAllowlistDelta(std::string_view text) {
       out->push_back(*t);
     }
   }
+  for (std::size_t i = 0; i < d.lost.size(); ++i) {
+    if (std::find(d.added.begin(), d.added.end(), d.lost[i]) == d.added.end()) {
+      return FieldError("lost[" + std::to_string(i) + "]", "a lost card must also be in added");
+    }
+  }
   return d;
 }
 
@@ -393,11 +400,13 @@ std::string Serialize(const AllowlistDelta& d) {
   json j;
   j["version"] = d.version;
   j["full"] = d.full;
-  json added = json::array(), removed = json::array();
+  json added = json::array(), removed = json::array(), lost = json::array();
   for (const auto& t : d.added) added.push_back(t.hex());
   for (const auto& t : d.removed) removed.push_back(t.hex());
+  for (const auto& t : d.lost) lost.push_back(t.hex());
   j["added"] = std::move(added);
   j["removed"] = std::move(removed);
+  j["lost"] = std::move(lost);
   return j.dump();
 }
 

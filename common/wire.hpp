@@ -92,6 +92,10 @@ struct AllowlistDelta {
   bool full = false;  // true: `added` is the whole list; drop what you had
   std::vector<CardToken> added;
   std::vector<CardToken> removed;
+  // Of `added`, the cards reported lost: still listed (their taps must reach the server to
+  // raise the alert), but the reader asks the child to see staff. A token in `added` and not
+  // here is not lost (any more). Absent on the wire from servers before schema 4: none lost.
+  std::vector<CardToken> lost;
 };
 
 Result<TapBatch> ParseTapBatch(std::string_view json);

@@ -26,6 +26,7 @@ Result<Feedback::Commands> FeedbackCommands(const AgentConfig& c) {
       split("feedback.not_registered", c.not_registered_command, commands.not_registered));
   ANSHIN_RETURN_IF_ERROR(
       split("feedback.reader_error", c.reader_error_command, commands.reader_error));
+  ANSHIN_RETURN_IF_ERROR(split("feedback.see_staff", c.see_staff_command, commands.see_staff));
   return commands;
 }
 
@@ -120,7 +121,11 @@ void Agent::Stop() {
 void Agent::OnTap(const Idm& idm, std::chrono::steady_clock::time_point seen_at) {
   TimePoint at = clock_.Now();
   CardToken token = card_key_.TokenOf(idm);  // from here on only the token exists
-  if (!allowlist_.Contains(token) && !RegisteredSinceLastRefresh(token)) {
+  AllowlistCache::Card listed = allowlist_.Lookup(token);
+  if (listed == AllowlistCache::Card::kUnknown && RegisteredSinceLastRefresh(token)) {
+    listed = allowlist_.Lookup(token);
+  }
+  if (listed == AllowlistCache::Card::kUnknown) {
     auto unknown = store_->Increment(meta::kUnknownTaps);
     spdlog::info("tap of a card not in the allowlist (unknown taps so far: {})",
                  unknown.ok() ? std::to_string(*unknown) : "?");
@@ -137,7 +142,14 @@ void Agent::OnTap(const Idm& idm, std::chrono::steady_clock::time_point seen_at)
   }
   auto latency =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - seen_at);
-  feedback_.Signal(Outcome::kAccepted, "tap #" + std::to_string(*seq) + " saved");
+  if (listed == AllowlistCache::Card::kLost) {
+    // Still uploaded: the server raises the "lost card seen" alert for the staff.
+    feedback_.Signal(Outcome::kSeeStaff, "tap #" + std::to_string(*seq) +
+                                             " saved; this card is reported lost, "
+                                             "please see staff");
+  } else {
+    feedback_.Signal(Outcome::kAccepted, "tap #" + std::to_string(*seq) + " saved");
+  }
   spdlog::info("tap #{} queued (card {}), durable {:.3f} ms after the card was seen", *seq,
                token.hex().substr(0, 8), latency.count());
   uplinker_.Notify();

@@ -35,6 +35,7 @@ constexpr std::string_view kKnownKeys[] = {
     "feedback.accepted",
     "feedback.not_registered",
     "feedback.reader_error",
+    "feedback.see_staff",
     "feedback.timeout",
     "log.level",
     "log.format",
@@ -173,6 +174,7 @@ void LoadFeedbackSection(const sys::Config& c, AgentConfig& out, Problems& p) {
   p.Get(c.String("feedback.accepted", ""), out.accepted_command);
   p.Get(c.String("feedback.not_registered", ""), out.not_registered_command);
   p.Get(c.String("feedback.reader_error", ""), out.reader_error_command);
+  p.Get(c.String("feedback.see_staff", ""), out.see_staff_command);
   if (p.Get(c.Duration("feedback.timeout", out.feedback_timeout), out.feedback_timeout) &&
       out.feedback_timeout < Millis(100)) {
     p.Add("feedback.timeout: below 100ms");

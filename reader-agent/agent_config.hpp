@@ -52,6 +52,7 @@ struct AgentConfig {
   std::string accepted_command;
   std::string not_registered_command;
   std::string reader_error_command;
+  std::string see_staff_command;  // a lost card's tap (saved, the staff alerted)
   Millis feedback_timeout{5'000};
 
   // [log]

@@ -20,6 +20,9 @@ CREATE TABLE IF NOT EXISTS taps (
 CREATE TABLE IF NOT EXISTS allowlist (
   card TEXT PRIMARY KEY
 ) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS allowlist_lost (  -- of allowlist, the cards reported lost
+  card TEXT PRIMARY KEY
+) STRICT, WITHOUT ROWID;
 INSERT OR IGNORE INTO meta(key, value) VALUES ('last_seq', 0), ('allowlist_version', 0),
   ('rejected_batches', 0), ('unknown_taps', 0);
 )sql";
@@ -38,7 +41,17 @@ Result<std::unique_ptr<AgentStore>> AgentStore::Open(const std::filesystem::path
   Result<std::unique_ptr<sqlite::Db>> db = sqlite::Db::Open(path, o);
   if (!db.ok()) return db.status();
   std::unique_ptr<AgentStore> store(new AgentStore(std::move(db).value()));
+  // An agent.db from before lost cards were listed: its allowlist says nothing of them, so the
+  // next refresh must fetch the full list (dropping the fetch time makes it do so).
+  ANSHIN_ASSIGN_OR_RETURN(Query had_lost,
+                          store->db_->Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                                              "AND name = 'allowlist_lost'"));
+  ANSHIN_ASSIGN_OR_RETURN(bool lost_known, had_lost.Step());
+  had_lost.Reset();
   if (Status s = store->db_->Exec(kSchema); !s.ok()) return s.WithContext(path.string());
+  if (!lost_known) {
+    ANSHIN_RETURN_IF_ERROR(store->db_->Exec("DELETE FROM meta WHERE key = 'allowlist_fetched_at'"));
+  }
   return store;
 }
 
@@ -137,23 +150,40 @@ Result<AgentStore::Allowlist> AgentStore::LoadAllowlist() {
     list.tokens.push_back(*token);
     return Status::Ok();
   }));
+  ANSHIN_ASSIGN_OR_RETURN(Query lost,
+                          db_->Prepare("SELECT card FROM allowlist_lost ORDER BY card"));
+  ANSHIN_RETURN_IF_ERROR(lost.ForEachRow([&]() -> Status {
+    Result<CardToken> token = CardToken::Parse(lost.TextView(0));
+    if (!token.ok())
+      return Status::Internal("agent.db allowlist_lost: " + token.status().message());
+    list.lost.push_back(*token);
+    return Status::Ok();
+  }));
   return list;
 }
 
 Status AgentStore::ApplyAllowlist(const wire::AllowlistDelta& delta, TimePoint now) {
   std::lock_guard lock(mu_);
   ANSHIN_ASSIGN_OR_RETURN(sqlite::Transaction txn, BeginImmediate(*db_));
-  if (delta.full) ANSHIN_RETURN_IF_ERROR(db_->Exec("DELETE FROM allowlist"));
-  for (const CardToken& t : delta.removed) {
-    ANSHIN_ASSIGN_OR_RETURN(Query q, db_->Prepare("DELETE FROM allowlist WHERE card = ?"));
-    q.Bind(1, t.hex());
-    ANSHIN_RETURN_IF_ERROR(q.Run());
+  if (delta.full) {
+    ANSHIN_RETURN_IF_ERROR(db_->Exec("DELETE FROM allowlist; DELETE FROM allowlist_lost"));
   }
-  for (const CardToken& t : delta.added) {
-    ANSHIN_ASSIGN_OR_RETURN(Query q,
-                            db_->Prepare("INSERT OR IGNORE INTO allowlist(card) VALUES (?)"));
+  auto run = [this](const char* sql, const CardToken& t) -> Status {
+    ANSHIN_ASSIGN_OR_RETURN(Query q, db_->Prepare(sql));
     q.Bind(1, t.hex());
-    ANSHIN_RETURN_IF_ERROR(q.Run());
+    return q.Run();
+  };
+  for (const CardToken& t : delta.removed) {
+    ANSHIN_RETURN_IF_ERROR(run("DELETE FROM allowlist WHERE card = ?", t));
+    ANSHIN_RETURN_IF_ERROR(run("DELETE FROM allowlist_lost WHERE card = ?", t));
+  }
+  // An added token is not lost unless `lost` says so (a found card is re-added unflagged).
+  for (const CardToken& t : delta.added) {
+    ANSHIN_RETURN_IF_ERROR(run("INSERT OR IGNORE INTO allowlist(card) VALUES (?)", t));
+    ANSHIN_RETURN_IF_ERROR(run("DELETE FROM allowlist_lost WHERE card = ?", t));
+  }
+  for (const CardToken& t : delta.lost) {
+    ANSHIN_RETURN_IF_ERROR(run("INSERT OR IGNORE INTO allowlist_lost(card) VALUES (?)", t));
   }
   ANSHIN_RETURN_IF_ERROR(
       SetValueLocked(meta::kAllowlistVersion, nullptr, static_cast<std::int64_t>(delta.version)));

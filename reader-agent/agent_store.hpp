@@ -83,6 +83,7 @@ class AgentStore {
     std::uint64_t version = 0;
     bool fetched = false;
     std::vector<CardToken> tokens;
+    std::vector<CardToken> lost;  // of tokens, the cards reported lost
   };
   Result<Allowlist> LoadAllowlist();
   // Applies a delta (or a full list) in one transaction; records `now` as the fetch time.

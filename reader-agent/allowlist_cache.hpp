@@ -1,4 +1,6 @@
-// AllowlistCache: the tokens of active cards, in memory, for the tap path.
+// AllowlistCache: the tokens of listed cards (active and lost), in memory, for the tap path;
+// a lost card's tap is still queued (the server raises the alert) but the child is told to
+// see staff.
 //
 // The durable copy lives in AgentStore; the uplink thread replaces this cache after each
 // refresh, the reader thread looks tokens up. Thread-safe.
@@ -15,16 +17,26 @@ namespace anshin::agent {
 
 class AllowlistCache {
  public:
-  void Replace(const std::vector<CardToken>& tokens, std::uint64_t version, bool fetched) {
+  enum class Card { kUnknown, kListed, kLost };
+
+  void Replace(const std::vector<CardToken>& tokens, const std::vector<CardToken>& lost,
+               std::uint64_t version, bool fetched) {
     std::unordered_set<CardToken> set(tokens.begin(), tokens.end());
+    std::unordered_set<CardToken> lost_set(lost.begin(), lost.end());
     std::lock_guard lock(mu_);
     tokens_.swap(set);
+    lost_.swap(lost_set);
     version_ = version;
     fetched_ = fetched;
   }
   bool Contains(const CardToken& token) const {
     std::lock_guard lock(mu_);
     return tokens_.count(token) > 0;
+  }
+  Card Lookup(const CardToken& token) const {
+    std::lock_guard lock(mu_);
+    if (tokens_.count(token) == 0) return Card::kUnknown;
+    return lost_.count(token) > 0 ? Card::kLost : Card::kListed;
   }
   std::uint64_t version() const {
     std::lock_guard lock(mu_);
@@ -42,6 +54,7 @@ class AllowlistCache {
  private:
   mutable std::mutex mu_;
   std::unordered_set<CardToken> tokens_;
+  std::unordered_set<CardToken> lost_;  // of tokens_
   std::uint64_t version_ = 0;
   bool fetched_ = false;
 };

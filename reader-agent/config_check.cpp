@@ -102,6 +102,7 @@ ConfigCheck CheckAgentConfig(const std::filesystem::path& config_path, TimePoint
   CheckCommand("feedback.accepted", c.accepted_command, out.problems);
   CheckCommand("feedback.not_registered", c.not_registered_command, out.problems);
   CheckCommand("feedback.reader_error", c.reader_error_command, out.problems);
+  CheckCommand("feedback.see_staff", c.see_staff_command, out.problems);
   if (out.problems.empty()) {
     out.notes.insert(out.notes.begin(),
                      "agent \"" + c.name + "\", server " + c.server_url + ", reader " +

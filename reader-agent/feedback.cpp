@@ -28,6 +28,8 @@ std::string_view OutcomeName(Outcome o) {
       return "not_registered";
     case Outcome::kReaderError:
       return "reader_error";
+    case Outcome::kSeeStaff:
+      return "see_staff";
   }
   return "unknown";
 }
@@ -131,6 +133,7 @@ void Feedback::Signal(Outcome outcome, std::string_view detail) {
   const std::vector<std::string>* command = &commands_.accepted;
   if (outcome == Outcome::kNotRegistered) command = &commands_.not_registered;
   if (outcome == Outcome::kReaderError) command = &commands_.reader_error;
+  if (outcome == Outcome::kSeeStaff) command = &commands_.see_staff;
   std::lock_guard lock(mu_);
   console_ << "anshin-agent: " << OutcomeName(outcome);
   if (!detail.empty()) console_ << ": " << detail;

@@ -25,8 +25,10 @@
 
 namespace anshin::agent {
 
-enum class Outcome { kAccepted, kNotRegistered, kReaderError };
-std::string_view OutcomeName(Outcome o);  // "accepted" | "not_registered" | "reader_error"
+// kSeeStaff: a lost card's tap, saved (so the alert is raised) but not a normal "OK".
+enum class Outcome { kAccepted, kNotRegistered, kReaderError, kSeeStaff };
+// "accepted" | "not_registered" | "reader_error" | "see_staff"
+std::string_view OutcomeName(Outcome o);
 
 // Splits a command line into argv: blanks separate words; '…' and "…" quote; \ escapes the next
 // character outside single quotes. An unterminated quote is an error.
@@ -39,7 +41,7 @@ Result<int> RunCommand(const std::vector<std::string>& argv, Millis timeout);
 class Feedback {
  public:
   struct Commands {
-    std::vector<std::string> accepted, not_registered, reader_error;  // empty: no command
+    std::vector<std::string> accepted, not_registered, reader_error, see_staff;  // empty: none
   };
   Feedback(Commands commands, Millis timeout, std::ostream& console);
   ~Feedback();

@@ -34,7 +34,7 @@ Status Uplinker::Init() {
   ANSHIN_ASSIGN_OR_RETURN(auto list, store_.LoadAllowlist());
   ANSHIN_ASSIGN_OR_RETURN(auto fetched_at, store_.GetInt(meta::kAllowlistFetchedAt));
   std::lock_guard lock(allowlist_mu_);
-  allowlist_.Replace(list.tokens, list.version, list.fetched);
+  allowlist_.Replace(list.tokens, list.lost, list.version, list.fetched);
   if (list.fetched && fetched_at) last_refresh_ = FromUnixMillis(*fetched_at);
   return Status::Ok();
 }
@@ -190,7 +190,7 @@ Status Uplinker::RefreshAllowlist(UplinkSession& session) {
   }
   ANSHIN_RETURN_IF_ERROR(store_.ApplyAllowlist(*delta, now));
   ANSHIN_ASSIGN_OR_RETURN(auto list, store_.LoadAllowlist());
-  allowlist_.Replace(list.tokens, list.version, list.fetched);
+  allowlist_.Replace(list.tokens, list.lost, list.version, list.fetched);
   last_refresh_ = now;
   if (delta->full || !delta->added.empty() || !delta->removed.empty()) {
     spdlog::info("allowlist version {}: {} cards", list.version, list.tokens.size());

@@ -14,12 +14,14 @@ Result<wire::AllowlistDelta> AllowlistDelta(store::ReadTxn& txn, std::uint64_t s
   if (since == 0 || since > d.version || since + 1 < oldest) {
     d.full = true;
     ANSHIN_ASSIGN_OR_RETURN(d.added, txn.cards().AllowlistTokens());
+    ANSHIN_ASSIGN_OR_RETURN(d.lost, txn.cards().AllowlistLostSince(0));
     return d;
   }
   ANSHIN_ASSIGN_OR_RETURN(auto changes, txn.cards().AllowlistChangesSince(since));
   for (auto& [token, op] : changes) {
     (op == store::AllowlistOp::kAdd ? d.added : d.removed).push_back(std::move(token));
   }
+  ANSHIN_ASSIGN_OR_RETURN(d.lost, txn.cards().AllowlistLostSince(since));
   return d;
 }
 

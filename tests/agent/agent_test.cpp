@@ -171,3 +171,76 @@ TEST_CASE("unknown_card_refresh = 0 never connects for an unknown card", "[agent
 }
 
 }  // namespace anshin::agent
+
+namespace anshin::agent {
+
+TEST_CASE("the agent store keeps the allowlist's lost flags across a reopen", "[agent]") {
+  Fixture f;
+  // The server reports `child`'s card lost (version 6, still listed, flagged lost).
+  f.uplink->allowlist = {.version = 6,
+                         .full = false,
+                         .added = {f.key.TokenOf(f.child)},
+                         .lost = {f.key.TokenOf(f.child)}};
+  REQUIRE(f.Store().ApplyAllowlist(f.uplink->allowlist, f.clock.Now()).ok());
+  auto reopened = AgentStore::Open(f.dir.path() / "agent.db", AgentStore::Mode::kExisting).value();
+  auto list = reopened->LoadAllowlist().value();
+  CHECK(list.lost == std::vector<CardToken>{f.key.TokenOf(f.child)});
+  CHECK(list.tokens == std::vector<CardToken>{f.key.TokenOf(f.child)});
+}
+
+TEST_CASE("the agent's feedback for a lost card is see_staff, then accepted once found",
+          "[agent]") {
+  TempDir dir;
+  ManualClock clock;
+  CardKey key = CardKey::Parse(kCardKey).value();
+  Idm card = Idm::Parse("0120000000000001").value();
+  AgentConfig config;
+  config.name = "club-1";
+  config.database = dir.path() / "agent.db";
+  config.card_key = key;
+  config.server_url = "https://127.0.0.1:1";
+  {
+    auto store = AgentStore::Open(config.database).value();
+    REQUIRE(store
+                ->ApplyAllowlist({.version = 5,
+                                  .full = true,
+                                  .added = {key.TokenOf(card)},
+                                  .lost = {key.TokenOf(card)}},
+                                 clock.Now())
+                .ok());
+  }
+  std::ostringstream console;
+  auto agent = Agent::Create(std::move(config), std::make_unique<IdleReader>(),
+                             std::make_unique<FakeUplink>(), clock, console)
+                   .value();
+  agent->OnTap(card, std::chrono::steady_clock::now());
+  CHECK_THAT(console.str(), Catch::Contains("see_staff: tap #1 saved"));
+  CHECK_THAT(console.str(), Catch::Contains("please see staff"));
+  CHECK_THAT(console.str(), !Catch::Contains("accepted"));
+  auto store = AgentStore::Open(dir.path() / "agent.db", AgentStore::Mode::kExisting).value();
+  auto queued = store->PendingTaps(10).value();
+  REQUIRE(queued.size() == 1);  // uploaded all the same: the server raises the alert
+  CHECK(queued[0].card == key.TokenOf(card));
+}
+
+TEST_CASE("a found card comes back unflagged and a full list drops old flags", "[agent]") {
+  TempDir dir;
+  ManualClock clock;
+  auto store = AgentStore::Open(dir.path() / "agent.db").value();
+  CardToken a = Token('a'), b = Token('b');
+  REQUIRE(store
+              ->ApplyAllowlist({.version = 1, .full = true, .added = {a, b}, .lost = {a, b}},
+                               clock.Now())
+              .ok());
+  REQUIRE(store->ApplyAllowlist({.version = 2, .full = false, .added = {a}}, clock.Now()).ok());
+  CHECK(store->LoadAllowlist().value().lost == std::vector<CardToken>{b});
+  REQUIRE(store->ApplyAllowlist({.version = 3, .full = false, .removed = {b}}, clock.Now()).ok());
+  CHECK(store->LoadAllowlist().value().lost.empty());
+  REQUIRE(
+      store->ApplyAllowlist({.version = 4, .full = true, .added = {a}, .lost = {a}}, clock.Now())
+          .ok());
+  REQUIRE(store->ApplyAllowlist({.version = 5, .full = true, .added = {a, b}}, clock.Now()).ok());
+  CHECK(store->LoadAllowlist().value().lost.empty());
+}
+
+}  // namespace anshin::agent

@@ -90,6 +90,24 @@ TEST_CASE("acks and allowlist deltas round-trip", "[wire]") {
   CHECK_FALSE(ParseAllowlistDelta(R"({"version":1,"added":["nope"]})").ok());
 }
 
+TEST_CASE("an allowlist delta carries the lost cards among the added ones", "[wire]") {
+  CardToken lost = *CardToken::Parse(kToken);
+  CardToken other = *CardToken::Parse(std::string(32, 'b'));
+  AllowlistDelta d{.version = 9, .full = false, .added = {other, lost}, .lost = {lost}};
+  auto d2 = ParseAllowlistDelta(Serialize(d));
+  REQUIRE(d2.ok());
+  CHECK(d2->lost == d.lost);
+  CHECK(d2->added == d.added);
+  // From a server before lost cards were listed: none lost.
+  auto old = ParseAllowlistDelta(R"({"version":1,"added":[")" + other.hex() + R"("]})");
+  REQUIRE(old.ok());
+  CHECK(old->lost.empty());
+  // A lost card must be listed.
+  auto bad = ParseAllowlistDelta(R"({"version":1,"added":[],"lost":[")" + lost.hex() + R"("]})");
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(bad.status().message(), Catch::Contains("lost[0]"));
+}
+
 // Issue 12, defect 3: an integer the store cannot hold (SQLite INTEGER is int64) used to wrap
 // negative; every protocol integer is now bounded by kMaxInteger (2^53 - 1).
 TEST_CASE("integers above 2^53 - 1 are refused naming the field", "[wire]") {

@@ -614,6 +614,30 @@ TEST_CASE("the allowlist is served to authenticated agents", "[ingest]") {
   CHECK(d->full);
   REQUIRE(d->added.size() == 1);
   CHECK(d->added[0] == Tok('1'));
+  CHECK(d->lost.empty());
+}
+
+TEST_CASE("the allowlist flags a lost card, and unflags it once found", "[ingest]") {
+  Fixture fx;
+  std::uint64_t before = fx.AllowlistVersion();
+  REQUIRE(fx.seed.cards.MarkLost(Tok('1'), fx.who).ok());
+  auto delta = fx.Allowlist(fx.peer, before);
+  REQUIRE(delta.ok());
+  CHECK_FALSE(delta->full);
+  CHECK(delta->added == std::vector<CardToken>{Tok('1')});
+  CHECK(delta->lost == std::vector<CardToken>{Tok('1')});
+  auto full = fx.Allowlist(fx.peer, 0);
+  REQUIRE(full.ok());
+  CHECK(full->full);
+  CHECK(full->lost == std::vector<CardToken>{Tok('1')});
+
+  std::uint64_t lost_at = fx.AllowlistVersion();
+  REQUIRE(fx.seed.cards.MarkFound(Tok('1'), fx.who).ok());
+  auto found = fx.Allowlist(fx.peer, lost_at);
+  REQUIRE(found.ok());
+  CHECK(found->added == std::vector<CardToken>{Tok('1')});
+  CHECK(found->lost.empty());
+  CHECK(fx.Allowlist(fx.peer, 0)->lost.empty());
 }
 
 TEST_CASE("group commit: many concurrent callers are all acknowledged, each tap stored once",
