@@ -243,7 +243,11 @@ Result<ImportReport> ImportApplications(store::Store& store, services::Children&
   }
   std::stable_sort(report.errors.begin(), report.errors.end(),
                    [](const RowError& x, const RowError& y) { return x.row < y.row; });
-  if (!report.errors.empty() || options.dry_run) return report;  // rolled back with txn
+  // Returning without Commit() rolls back: on any error, in a dry run, and when nothing
+  // changed (an unchanged re-import leaves no trace, not even its own audit entry).
+  const ImportCounts& c = report.counts;
+  if (!report.errors.empty() || options.dry_run) return report;
+  if (c.children_added == 0 && c.children_updated == 0) return report;
   ANSHIN_RETURN_IF_ERROR(
       services::AppendAudit(*txn, who, "import.applications", AuditDetail(parsed, report.counts)));
   ANSHIN_RETURN_IF_ERROR(txn->Commit());

@@ -17,7 +17,7 @@
 // twice, a withdrawn child). A refused row's savepoint is rolled back and the next row tried,
 // so every bad row is reported; the transaction commits only when no row was refused and it
 // is not a dry run. Every change is audited by the services (IDs only), and the import itself
-// once, with its counts.
+// once, with its counts; an import that changes nothing writes nothing at all.
 //
 // Not thread-safe per call (one import at a time holds the store's writer throughout).
 #pragma once
@@ -46,7 +46,7 @@ struct ImportReport {
   ImportCounts counts;
   std::vector<RowError> errors;  // every bad row's problems, by row; if any, nothing written
   std::vector<RowError> notes;   // what was left as stored, by row (IDs only)
-  bool written = false;          // committed: no errors and not a dry run
+  bool written = false;          // committed: no errors, not a dry run, something changed
 };
 
 struct ImportOptions {
