@@ -36,19 +36,19 @@ struct Options {
   bool keep = false;
 };
 
-struct Run {
+struct Timed {
   int code = 0;
   std::string out, err;
   double seconds = 0;
 };
 
-Run Admin(const fs::path& home, std::vector<std::string> args) {
+Timed RunAdmin(const fs::path& home, std::vector<std::string> args) {
   args.insert(args.begin(), {"anshin-admin", "--home", home.string()});
   std::vector<const char*> argv;
   for (const auto& a : args) argv.push_back(a.c_str());
   std::ostringstream out, err;
   const auto start = SteadyClock::now();
-  Run r;
+  Timed r;
   r.code = admin::RunCli(static_cast<int>(argv.size()), argv.data(), out, err);
   r.seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
   r.out = out.str();
@@ -84,7 +84,7 @@ std::string ApplicationFile(const Options& o) {
   return file;
 }
 
-bool Expect(const Run& r, const std::string& what, const std::string& summary) {
+bool Expect(const Timed& r, const std::string& what, const std::string& summary) {
   if (r.code == 0 && r.out.find(summary) != std::string::npos) return true;
   std::cerr << "anshin-import-bench: " << what << " failed (exit " << r.code << ")\n"
             << r.out << r.err;
@@ -111,10 +111,10 @@ int Main(const Options& o) {
     }
   } cleanup{dir, o.keep};
 
-  if (!Expect(Admin(home, {"init", "--server-san", "127.0.0.1"}), "init", "")) return 1;
+  if (!Expect(RunAdmin(home, {"init", "--server-san", "127.0.0.1"}), "init", "")) return 1;
   for (int i = 0; i < o.facilities; ++i) {
     const std::string code = FacilityCode(i);
-    if (!Expect(Admin(home, {"facility", "add", "--code", code, "--name", "施設 " + code}),
+    if (!Expect(RunAdmin(home, {"facility", "add", "--code", code, "--name", "施設 " + code}),
                 "facility add", "")) {
       return 1;
     }
@@ -126,13 +126,13 @@ int Main(const Options& o) {
   }
 
   const std::string n = std::to_string(o.children);
-  const Run first = Admin(home, {"import", "applications", file.string()});
+  const Timed first = RunAdmin(home, {"import", "applications", file.string()});
   if (!Expect(first, "import",
               "import: " + n + " children added, 0 updated, 0 unchanged; " +
                   std::to_string(o.children * o.guardians) + " guardians added")) {
     return 1;
   }
-  const Run again = Admin(home, {"import", "applications", file.string()});
+  const Timed again = RunAdmin(home, {"import", "applications", file.string()});
   if (!Expect(again, "re-import", "0 children added, 0 updated, " + n + " unchanged")) return 1;
 
   std::printf("children %d\nguardians %d\nfile_bytes %zu\n", o.children, o.children * o.guardians,
