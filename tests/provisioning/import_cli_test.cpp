@@ -154,7 +154,7 @@ TEST_CASE("a file with bad rows imports nothing and names every bad row and colu
   const auto audit_before = h.Audit().size();
   const std::string file =
       "child_number,name,kana,facility,grade,guardian1_email,guardian1_arrival,"
-      "guardian2_email\n"
+      "guardian2_email,departure_mon\n"
       "G1,Good Child,,hikari-1,1,good@example.jp,1,\n"            // 2: fine
       "C 3,Bad Number,,hikari-1,1,ok3@example.jp,1,\n"            // 3: services' number rule
       "C4,Bad Kana,Haruto,hikari-1,1,ok4@example.jp,1,\n"         // 4: services' kana rule
@@ -164,7 +164,9 @@ TEST_CASE("a file with bad rows imports nothing and names every bad row and colu
       "F1,Full Child,,hikari-1,,d@example.jp,1,e@example.jp\n"    // 8: a fifth guardian
       "G1,Number Again,,hikari-1,1,ok9@example.jp,1,\n"           // 9: in the file twice
       "C10,Same Twice,,hikari-1,1,x@example.jp,1,X@example.jp\n"  // 10: an address twice
-      "C11,,,hikari-1,1,ok11@example.jp,1,\n";                    // 11: no name
+      "C11,,,hikari-1,1,ok11@example.jp,1,\n"                     // 11: no name
+      "C12,Bad Time,,hikari-1,1,ok12@example.jp,1,,25:00\n"       // 12: no such time
+      "C13,No Guardian,,hikari-1,1,,,\n";                         // 13: no address
   for (bool dry_run : {false, true}) {
     INFO("dry run " << dry_run);
     auto r = dry_run ? h.Import(file, {"--dry-run"}) : h.Import(file);
@@ -181,7 +183,9 @@ TEST_CASE("a file with bad rows imports nothing and names every bad row and colu
              "row 9, column child_number: the same child number as row 2",
              "row 10, column guardian2_email: the same address as guardian1_email",
              "row 11, column name: must not be empty",
-             "import: nothing imported: 10 problems in 9 rows",
+             "row 12, column departure_mon: expected a time of day as HH:MM",
+             "row 13, column guardian1_email: a child needs a guardian's address",
+             "import: nothing imported: 12 problems in 11 rows",
          }) {
       CHECK(Contains(r.err, expected));
     }
