@@ -377,6 +377,11 @@ Status Admin::GuardianVerify(GuardianId id, const std::string& code) {
   return guardians_.VerifyByCode(id, code, Who());
 }
 
+Result<import::ImportReport> Admin::ImportApplications(const import::ParsedApplications& parsed,
+                                                       const import::ImportOptions& options) {
+  return import::ImportApplications(*store_, children_, guardians_, parsed, Who(), options);
+}
+
 Status Admin::AuditVerify() {
   return store::InRead(*store_,
                        [](store::ReadTxn& txn) { return services::VerifyAuditChain(txn); });

@@ -25,6 +25,7 @@
 #include "common/sys/time_zones.hpp"
 #include "common/time.hpp"
 #include "common/types.hpp"
+#include "provisioning/import/apply.hpp"
 #include "services/agents.hpp"
 #include "services/cards.hpp"
 #include "services/children.hpp"
@@ -146,6 +147,10 @@ class Admin {
   Result<std::vector<store::CardStatusChange>> CardHistory(const CardToken& token);
   Result<services::VerificationTicket> GuardianAdd(const GuardianOptions& o);
   Status GuardianVerify(GuardianId id, const std::string& code);
+
+  // Imports a parsed application file, all or nothing (import/apply.hpp).
+  Result<import::ImportReport> ImportApplications(const import::ParsedApplications& parsed,
+                                                  const import::ImportOptions& options);
 
   // Recomputes the audit log's hash chain.
   Status AuditVerify();

@@ -24,7 +24,7 @@ std::string TokenCell(const CardToken& token) { return services::TokenPrefix(tok
 int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   CLI::App app{
       "anshin-admin: provisioning of an anshin deployment (CA and certificates, facilities, "
-      "agents, children, cards, guardians)"};
+      "agents, children, cards, guardians, application import)"};
   app.require_subcommand(1);
   Cli cli(app, out, err);
   cli.home_option() = DefaultHome().string();
@@ -42,6 +42,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   AddTapCommands(cli);
   AddMailCommands(cli);
   AddAlertCommands(cli);
+  AddImportCommands(cli);
 
   try {
     app.parse(argc, argv);

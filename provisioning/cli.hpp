@@ -82,5 +82,6 @@ nlohmann::json TimeCell(const std::optional<TimePoint>& t, const TimeZone& zone)
 std::shared_ptr<const TimeZone> DeploymentZone(Admin& admin);
 // "3f2a9c1e…", the shown form of a card token.
 std::string TokenCell(const CardToken& token);
+void AddImportCommands(Cli& cli);
 
 }  // namespace anshin::admin

@@ -28,24 +28,6 @@ Status CheckNumberFree(store::ReadTxn& txn, const store::Child& c, std::optional
   return Status::Ok();
 }
 
-// The names of the fields that differ, "name,kana", for the audit log.
-std::string ChangedFields(const store::Child& a, const store::Child& b) {
-  std::string out;
-  auto note = [&out](bool differs, const char* field) {
-    if (!differs) return;
-    if (!out.empty()) out += ",";
-    out += field;
-  };
-  note(a.name != b.name, "name");
-  note(a.facility != b.facility, "facility");
-  note(a.schedule.expected_departure != b.schedule.expected_departure, "expected_departure");
-  note(a.number != b.number, "number");
-  note(a.kana != b.kana, "kana");
-  note(a.grade != b.grade, "grade");
-  note(a.attend_days != b.attend_days, "attend_days");
-  return out.empty() ? "none" : out;
-}
-
 }  // namespace
 
 Status CheckChildNumber(std::string_view number) {
@@ -113,6 +95,23 @@ Result<store::Weekdays> ParseWeekdays(std::string_view text) {
   return days;
 }
 
+std::string ChangedChildFields(const store::Child& a, const store::Child& b) {
+  std::string out;
+  auto note = [&out](bool differs, const char* field) {
+    if (!differs) return;
+    if (!out.empty()) out += ",";
+    out += field;
+  };
+  note(a.name != b.name, "name");
+  note(a.facility != b.facility, "facility");
+  note(a.schedule.expected_departure != b.schedule.expected_departure, "expected_departure");
+  note(a.number != b.number, "number");
+  note(a.kana != b.kana, "kana");
+  note(a.grade != b.grade, "grade");
+  note(a.attend_days != b.attend_days, "attend_days");
+  return out;
+}
+
 std::string FormatWeekdays(store::Weekdays days) {
   std::string out;
   for (int i = 1; i <= 7; ++i) {
@@ -125,33 +124,41 @@ std::string FormatWeekdays(store::Weekdays days) {
 }
 
 Result<ChildId> Children::Add(const store::Child& c, const store::Actor& who) {
+  return store::InWrite(
+      store_, [&](store::WriteTxn& txn) -> Result<ChildId> { return AddIn(txn, c, who); });
+}
+
+Result<ChildId> Children::AddIn(store::WriteTxn& txn, const store::Child& c,
+                                const store::Actor& who) {
   ANSHIN_RETURN_IF_ERROR(CheckChildFields(c));
-  return store::InWrite(store_, [&](store::WriteTxn& txn) -> Result<ChildId> {
-    ANSHIN_RETURN_IF_ERROR(txn.facilities().Get(c.facility).status());
-    ANSHIN_RETURN_IF_ERROR(CheckNumberFree(txn, c, std::nullopt));
-    store::Child row = c;
-    row.status = store::ChildStatus::kEnrolled;
-    row.withdrawn_at.reset();
-    ANSHIN_ASSIGN_OR_RETURN(ChildId id, txn.children().Insert(row, who.at));
-    ANSHIN_RETURN_IF_ERROR(AppendAudit(
-        txn, who, "child.add", "child=" + id.ToString() + " facility=" + c.facility.ToString()));
-    return id;
-  });
+  ANSHIN_RETURN_IF_ERROR(txn.facilities().Get(c.facility).status());
+  ANSHIN_RETURN_IF_ERROR(CheckNumberFree(txn, c, std::nullopt));
+  store::Child row = c;
+  row.status = store::ChildStatus::kEnrolled;
+  row.withdrawn_at.reset();
+  ANSHIN_ASSIGN_OR_RETURN(ChildId id, txn.children().Insert(row, who.at));
+  ANSHIN_RETURN_IF_ERROR(AppendAudit(
+      txn, who, "child.add", "child=" + id.ToString() + " facility=" + c.facility.ToString()));
+  return id;
 }
 
 Status Children::Update(const store::Child& c, const store::Actor& who) {
+  return store::InWrite(store_, [&](store::WriteTxn& txn) { return UpdateIn(txn, c, who); });
+}
+
+Status Children::UpdateIn(store::WriteTxn& txn, const store::Child& c, const store::Actor& who) {
   ANSHIN_RETURN_IF_ERROR(CheckChildFields(c));
-  return store::InWrite(store_, [&](store::WriteTxn& txn) -> Status {
-    ANSHIN_ASSIGN_OR_RETURN(store::Child stored, txn.children().Get(c.id));
-    ANSHIN_RETURN_IF_ERROR(txn.facilities().Get(c.facility).status());
-    ANSHIN_RETURN_IF_ERROR(CheckNumberFree(txn, c, c.id));
-    store::Child row = c;
-    row.status = stored.status;
-    row.withdrawn_at = stored.withdrawn_at;
-    ANSHIN_RETURN_IF_ERROR(txn.children().Update(row));
-    return AppendAudit(txn, who, "child.update",
-                       "child=" + c.id.ToString() + " changed=" + ChangedFields(stored, row));
-  });
+  ANSHIN_ASSIGN_OR_RETURN(store::Child stored, txn.children().Get(c.id));
+  ANSHIN_RETURN_IF_ERROR(txn.facilities().Get(c.facility).status());
+  ANSHIN_RETURN_IF_ERROR(CheckNumberFree(txn, c, c.id));
+  store::Child row = c;
+  row.status = stored.status;
+  row.withdrawn_at = stored.withdrawn_at;
+  ANSHIN_RETURN_IF_ERROR(txn.children().Update(row));
+  const std::string changed = ChangedChildFields(stored, row);
+  return AppendAudit(
+      txn, who, "child.update",
+      "child=" + c.id.ToString() + " changed=" + (changed.empty() ? "none" : changed));
 }
 
 Result<store::Child> Children::Get(ChildId id) {

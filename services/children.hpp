@@ -7,7 +7,9 @@
 //                the long-vowel mark, middle dot and spaces, at most kMaxNameChars;
 //   grade        optional, 1 to 6;
 //   attend_days  any set of weekdays (empty: not recorded).
-// Every change is audited in its own transaction (IDs and changed field names only).
+// Every change is audited in the same transaction (IDs and changed field names only). Add and
+// Update run in their own transaction; AddIn and UpdateIn apply the same rules inside a
+// caller's (an import of many children that commits all or nothing).
 // Thread-safe; blocks on the store.
 #pragma once
 
@@ -32,6 +34,9 @@ Status CheckChildFields(const store::Child& c);
 Result<store::Weekdays> ParseWeekdays(std::string_view text);
 std::string FormatWeekdays(store::Weekdays days);
 
+// The names of the record fields Update would change, "name,kana" ("" when none).
+std::string ChangedChildFields(const store::Child& before, const store::Child& after);
+
 class Children {
  public:
   explicit Children(store::Store& store) : store_(store) {}
@@ -41,6 +46,8 @@ class Children {
   // Changes the record of child c.id: name, facility, schedule, number, kana, grade and days
   // (its status and withdrawal are kept as stored).
   Status Update(const store::Child& c, const store::Actor& who);
+  Result<ChildId> AddIn(store::WriteTxn& txn, const store::Child& c, const store::Actor& who);
+  Status UpdateIn(store::WriteTxn& txn, const store::Child& c, const store::Actor& who);
   Result<store::Child> Get(ChildId id);
 
  private:

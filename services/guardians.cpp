@@ -64,6 +64,14 @@ Status MarkVerified(store::WriteTxn& txn, GuardianId id, store::VerificationStat
 
 }  // namespace
 
+// Addresses are compared without regard to case: mail systems treat them alike.
+bool SameAddress(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
 Result<VerificationTicket> Guardians::IssueVerification(store::WriteTxn& txn,
                                                         const store::Guardian& g, TimePoint now) {
   ANSHIN_ASSIGN_OR_RETURN(store::VerificationState v, txn.guardians().Verification(g.id));
@@ -105,39 +113,34 @@ Result<VerificationTicket> Guardians::IssueVerification(store::WriteTxn& txn,
 }
 
 Result<VerificationTicket> Guardians::Add(const store::Guardian& g, const store::Actor& who) {
+  return store::InWrite(store_, [&](store::WriteTxn& txn) { return AddIn(txn, g, who); });
+}
+
+Result<VerificationTicket> Guardians::AddIn(store::WriteTxn& txn, const store::Guardian& g,
+                                            const store::Actor& who) {
   ANSHIN_RETURN_IF_ERROR(CheckEmailAddress(g.email));
-  return store::InWrite(store_, [&](store::WriteTxn& txn) -> Result<VerificationTicket> {
-    ANSHIN_ASSIGN_OR_RETURN(store::Child child, txn.children().Get(g.child));
-    if (child.status != store::ChildStatus::kEnrolled)
-      return Status::FailedPrecondition("child " + g.child.ToString() + " is withdrawn");
-    ANSHIN_ASSIGN_OR_RETURN(std::vector<store::Guardian> existing,
-                            txn.guardians().OfChild(g.child));
-    if (static_cast<int>(existing.size()) >= limits_.max_per_child) {
-      return Status::FailedPrecondition("child " + g.child.ToString() + " already has " +
-                                        std::to_string(limits_.max_per_child) + " guardians");
+  ANSHIN_ASSIGN_OR_RETURN(store::Child child, txn.children().Get(g.child));
+  if (child.status != store::ChildStatus::kEnrolled)
+    return Status::FailedPrecondition("child " + g.child.ToString() + " is withdrawn");
+  ANSHIN_ASSIGN_OR_RETURN(std::vector<store::Guardian> existing, txn.guardians().OfChild(g.child));
+  if (static_cast<int>(existing.size()) >= limits_.max_per_child) {
+    return Status::FailedPrecondition("child " + g.child.ToString() + " already has " +
+                                      std::to_string(limits_.max_per_child) + " guardians");
+  }
+  for (const store::Guardian& e : existing) {
+    if (SameAddress(e.email, g.email)) {
+      return Status::AlreadyExists("child " + g.child.ToString() +
+                                   " already has this address (guardian " + e.id.ToString() + ")");
     }
-    for (const store::Guardian& e : existing) {
-      // Addresses are compared without regard to case: mail systems treat them alike.
-      if (e.email.size() == g.email.size() &&
-          std::equal(e.email.begin(), e.email.end(), g.email.begin(), [](char a, char b) {
-            return std::tolower(static_cast<unsigned char>(a)) ==
-                   std::tolower(static_cast<unsigned char>(b));
-          })) {
-        return Status::AlreadyExists("child " + g.child.ToString() +
-                                     " already has this address (guardian " + e.id.ToString() +
-                                     ")");
-      }
-    }
-    store::Guardian row = g;
-    row.verified = false;
-    row.bouncing = false;
-    ANSHIN_ASSIGN_OR_RETURN(row.id, txn.guardians().Insert(row, who.at));
-    ANSHIN_ASSIGN_OR_RETURN(VerificationTicket t, IssueVerification(txn, row, who.at));
-    ANSHIN_RETURN_IF_ERROR(
-        AppendAudit(txn, who, "guardian.add",
-                    "guardian=" + row.id.ToString() + " child=" + g.child.ToString()));
-    return t;
-  });
+  }
+  store::Guardian row = g;
+  row.verified = false;
+  row.bouncing = false;
+  ANSHIN_ASSIGN_OR_RETURN(row.id, txn.guardians().Insert(row, who.at));
+  ANSHIN_ASSIGN_OR_RETURN(VerificationTicket t, IssueVerification(txn, row, who.at));
+  ANSHIN_RETURN_IF_ERROR(AppendAudit(
+      txn, who, "guardian.add", "guardian=" + row.id.ToString() + " child=" + g.child.ToString()));
+  return t;
 }
 
 Result<VerificationTicket> Guardians::ResendVerification(GuardianId id, const store::Actor& who) {

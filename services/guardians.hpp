@@ -12,8 +12,9 @@
 //     a new one makes the previous code and link dead (unsent earlier mails are dropped);
 //   - at most `max_attempts` wrong codes, then a new code must be sent; every attempt counts
 //     even when it fails (the attempt is committed, the failure returned).
-// Every change is audited with its actor in the same transaction. Thread-safe; blocks on the
-// store.
+// Every change is audited with its actor in the same transaction. Add runs in its own
+// transaction; AddIn applies the same rules inside a caller's (an import that commits all or
+// nothing). Thread-safe; blocks on the store.
 #pragma once
 
 #include <string>
@@ -42,6 +43,10 @@ struct VerificationTicket {
   std::int64_t outbox_id = 0;
 };
 
+// Whether two addresses are the same guardian's: compared without regard to case, as mail
+// systems treat them (the "at most once per child" rule).
+bool SameAddress(std::string_view a, std::string_view b);
+
 class Guardians {
  public:
   explicit Guardians(store::Store& store, GuardianLimits limits = {})
@@ -50,6 +55,8 @@ class Guardians {
   const GuardianLimits& limits() const { return limits_; }
 
   Result<VerificationTicket> Add(const store::Guardian& g, const store::Actor& who);
+  Result<VerificationTicket> AddIn(store::WriteTxn& txn, const store::Guardian& g,
+                                   const store::Actor& who);
   // A new code and link (the old ones stop working); rate-limited per day.
   Result<VerificationTicket> ResendVerification(GuardianId id, const store::Actor& who);
   // A code read out by the guardian (to the call centre, or typed by an operator).

@@ -149,12 +149,6 @@ std::string WithoutField(const Status& s, std::string_view field) {
   return m;
 }
 
-bool IsChildNumber(std::string_view s) {
-  return !s.empty() && s.size() <= 20 && std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
-  });
-}
-
 // 1/0, ○/×, はい/いいえ; empty: yes.
 std::optional<bool> ParseChoice(std::string_view s) {
   if (s.empty()) return true;
@@ -191,11 +185,8 @@ class RowParser {
       const std::string col = CanonicalName(c);
       switch (c.kind) {
         case Kind::kChildNumber:
-          if (v.empty()) {
-            Error(rec.row, col, "required");
-          } else if (!IsChildNumber(v)) {
-            Error(rec.row, col, "expected 1 to 20 letters, digits or '-'");
-          }
+          // Its form is the services' rule (CheckChildNumber), applied by the import.
+          if (v.empty()) Error(rec.row, col, "required");
           a.child_number = v;
           break;
         case Kind::kName:

@@ -1,10 +1,10 @@
 // The families' application file (申込書の一覧): one row per child, parsed and checked without
-// touching the store. apply.hpp then checks it against the store and imports it.
+// touching the store. apply.hpp then checks it with the services' rules and imports it.
 //
 // Columns (the header row names them, in any order; English or Japanese; optional ones may be
 // omitted; names are matched ignoring case, surrounding spaces and full-width digits):
 //
-//   child_number         児童番号                 required; 1-20 of A-Z a-z 0-9 -
+//   child_number         児童番号                 required; its form is CheckChildNumber's
 //   name                 氏名 / 児童氏名           required; the name used in mails
 //   kana                 ふりがな / フリガナ        optional
 //   facility             施設コード                required; an existing facility's code
@@ -18,6 +18,9 @@
 // colons are accepted in numbers and times. A column absent from the header leaves the stored
 // value alone when a child is updated; an empty cell in a present column clears it. Blank rows
 // are skipped.
+//
+// The rules that need the services or the store (the child number's form, kana, the facility,
+// uniqueness, the guardian limit) are apply.hpp's, with the services' own functions.
 //
 // Errors are collected, not stopped at: each one names its row (as a spreadsheet numbers it,
 // the header being row 1) and its column by the English name. They never quote a cell's
