@@ -6,7 +6,7 @@ namespace anshin::admin {
 int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   CLI::App app{
       "anshin-admin: provisioning of an anshin deployment (CA and certificates, facilities, "
-      "agents, children, cards, guardians)"};
+      "agents, children, cards, guardians, backups)"};
   app.require_subcommand(1);
   Cli cli(app, out, err);
   cli.home_option() = DefaultHome().string();
@@ -21,6 +21,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   AddCardCommands(cli);
   AddGuardianCommands(cli);
   AddAuditCommands(cli);
+  AddBackupCommands(cli);
 
   try {
     app.parse(argc, argv);

@@ -57,5 +57,6 @@ void AddChildCommands(Cli& cli);
 void AddCardCommands(Cli& cli);
 void AddGuardianCommands(Cli& cli);
 void AddAuditCommands(Cli& cli);
+void AddBackupCommands(Cli& cli);
 
 }  // namespace anshin::admin
