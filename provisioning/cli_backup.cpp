@@ -101,7 +101,7 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-std::string Seconds(double s) {
+std::string FormatSeconds(double s) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f s", s);
   return buf;
@@ -116,7 +116,7 @@ void RunBackup(Cli& cli, const BackupCliOptions& o) {
       store::BackupOptions{.database = DatabaseOf(cli), .out = o.out, .key = *key});
   if (!s.ok()) return cli.Run(s.status().WithContext("backup"));
   cli.out() << "backup written: " << o.out << " " << Describe(*s) << ", in "
-            << Seconds(SecondsSince(start)) << "\n";
+            << FormatSeconds(SecondsSince(start)) << "\n";
 }
 
 void RunRestore(Cli& cli, const BackupCliOptions& o) {

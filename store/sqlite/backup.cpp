@@ -5,12 +5,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <memory>
+#include <span>
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "common/sqlite/sqlite.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -41,7 +45,8 @@ class TempFile {
     }
     return TempFile(templ, fd);
   }
-  TempFile(TempFile&& o) noexcept : path_(std::move(o.path_)), fd_(std::exchange(o.fd_, -1)) {}
+  TempFile(TempFile&& o) noexcept
+      : path_(std::exchange(o.path_, fs::path())), fd_(std::exchange(o.fd_, -1)) {}
   TempFile& operator=(TempFile&&) = delete;
   ~TempFile() {
     if (fd_ >= 0) ::close(fd_);

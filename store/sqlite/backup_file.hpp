@@ -14,8 +14,9 @@
 //                 authenticates bytes 0..24 as additional data.
 //
 // What restore can tell apart: not a backup (neither header), a newer format version, the
-// wrong key (key check differs), an altered or damaged file (a chunk fails authentication), a
-// truncated file (the input ends before the FINAL chunk) and bytes after the end. Each is a
+// wrong key (key check differs), an altered or damaged file (a chunk fails authentication;
+// bytes after the end make the final chunk fail), a truncated file (the input ends before the
+// FINAL chunk, or inside a chunk). Each is a
 // Status with a message in words; nothing about the key or the contents is in any message.
 //
 // The key is 32 random bytes. Its file holds them as 64 hex digits and a newline (as the card

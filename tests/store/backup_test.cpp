@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cstring>
@@ -135,9 +136,12 @@ TEST_CASE("a truncated sealed backup is refused as truncated", "[backup][format]
     CHECK(Open(cut, key).message().find("truncated") != std::string::npos);
   }
   SECTION("bytes appended after the final chunk") {
-    Bytes longer = sealed;
-    longer.push_back(0);
-    CHECK(Open(longer, key).message().find("after its final chunk") != std::string::npos);
+    // Read with the final chunk (always short), they make it fail to authenticate.
+    for (std::size_t extra : {std::size_t{1}, std::size_t{17}, kSealed}) {
+      Bytes longer = sealed;
+      longer.insert(longer.end(), extra, 0);
+      CHECK(Open(longer, key).message().find("altered") != std::string::npos);
+    }
   }
 }
 
