@@ -173,7 +173,12 @@ Result<BackupSummary> InspectImage(const fs::path& image, const std::string& wha
   sqlite::Db::Options ro;
   ro.read_only = true;
   ro.create = false;
-  ANSHIN_ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Db> db, sqlite::Db::Open(image, ro));
+  Result<std::unique_ptr<sqlite::Db>> opened = sqlite::Db::Open(image, ro);
+  if (!opened.ok()) {
+    return Status::FailedPrecondition(what +
+                                      " is not a readable database: " + opened.status().message());
+  }
+  std::unique_ptr<sqlite::Db> db = std::move(opened).value();
   Result<sqlite::Query> check = db->PrepareUncached("PRAGMA integrity_check(5)");
   if (!check.ok()) {
     return Status::FailedPrecondition(what +

@@ -279,7 +279,8 @@ void CheckCards(ReadTxn& txn, int from) {
   using H = std::vector<std::pair<CardStatus, TimePoint>>;
   auto history = [&](const std::string& token) {
     H out;
-    for (const CardStatusChange& c : txn.cards().StatusHistory(Token(token)).value()) {
+    const std::vector<CardStatusChange> changes = txn.cards().StatusHistory(Token(token)).value();
+    for (const CardStatusChange& c : changes) {
       out.emplace_back(c.status, c.at);
     }
     return out;
