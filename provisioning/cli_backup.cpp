@@ -5,6 +5,8 @@
 // backup.hpp); restore takes the lock anshin-server holds, so it refuses while one runs.
 // Key material is never printed.
 #include <fcntl.h>
+#include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -119,10 +121,25 @@ void RunBackup(Cli& cli, const BackupCliOptions& o) {
             << FormatSeconds(SecondsSince(start)) << "\n";
 }
 
+// The restored database and its lock file belong to whoever runs restore: run by another user
+// (root, say) than the one owning the home, the server could open neither.
+Status CheckRunByHomeOwner(const fs::path& home) {
+  struct stat st {};
+  if (::stat(home.c_str(), &st) != 0 || st.st_uid == ::geteuid()) return Status::Ok();
+  const passwd* owner = ::getpwuid(st.st_uid);
+  const std::string name = owner != nullptr ? owner->pw_name : std::to_string(st.st_uid);
+  return Status::FailedPrecondition(
+      home.string() + " belongs to " + name + ": restore as that user (runuser -u " + name +
+      " -- anshin-admin ...), or the server cannot open the files restore writes");
+}
+
 void RunRestore(Cli& cli, const BackupCliOptions& o) {
   auto key = LoadKey(o.key_file);
   if (!key.ok()) return cli.Run(key.status());
   const fs::path database = DatabaseOf(cli);
+  if (Status s = CheckRunByHomeOwner(database.parent_path()); !s.ok()) {
+    return cli.Run(s.WithContext("restore"));
+  }
   std::error_code ec;
   fs::create_directories(database.parent_path(), ec);
   if (ec) {

@@ -125,12 +125,15 @@ Status Rewind(int fd, const fs::path& name) {
 }
 
 // Copies `source` into the empty file `image` with the online backup API, in one step (one
-// read transaction: a snapshot), then gives the image the rollback journal.
+// read transaction: a snapshot), then gives the image the rollback journal. The source is
+// opened read-write (never created) although only read: a read-only connection to a WAL
+// database that no server has open creates its -wal and -shm and cannot remove them, leaving
+// them owned by whoever ran the backup; a read-write one removes them when it closes.
 Status CopyDatabase(const fs::path& source, const fs::path& image) {
-  sqlite::Db::Options ro;
-  ro.read_only = true;
-  ro.create = false;
-  ANSHIN_ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Db> src, sqlite::Db::Open(source, ro));
+  sqlite::Db::Options rw;
+  rw.create = false;
+  rw.file_mode = 0777;  // leave the database's permissions as the operator set them
+  ANSHIN_ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Db> src, sqlite::Db::Open(source, rw));
   sqlite3* dest = nullptr;
   if (sqlite3_open_v2(image.c_str(), &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
       SQLITE_OK) {

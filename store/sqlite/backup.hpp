@@ -1,7 +1,7 @@
 // Backup and restore of the SQLite store's database file (anshin-admin backup / restore).
 //
-// BackupSqliteDatabase copies the database with SQLite's online backup API from a read-only
-// connection, in one step: the copy is one read transaction, so it is a consistent snapshot
+// BackupSqliteDatabase copies the database with SQLite's online backup API, reading only, in
+// one step: the copy is one read transaction, so it is a consistent snapshot
 // even while anshin-server writes (WAL lets the server go on committing meanwhile; a copy in
 // several steps would restart on every commit of another process and might never finish).
 // The image is written to a temporary file in the target folder (0600), switched to the
