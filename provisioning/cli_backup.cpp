@@ -103,9 +103,14 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// "35 ms", "2.4 s".
 std::string FormatSeconds(double s) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f s", s);
+  if (s < 1) {
+    std::snprintf(buf, sizeof buf, "%.0f ms", s * 1000);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1f s", s);
+  }
   return buf;
 }
 
