@@ -197,12 +197,13 @@ Result<BackupSummary> InspectImage(const fs::path& image, const std::string& wha
   if (!problems.empty()) {
     return Status::FailedPrecondition(what + " fails SQLite's integrity check: " + problems);
   }
-  ANSHIN_ASSIGN_OR_RETURN(std::int64_t has_version,
+  ANSHIN_ASSIGN_OR_RETURN(std::int64_t anshin_tables,
                           OneInt(*db,
                                  "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND "
                                  "name IN ('schema_version', 'taps')"));
-  if (has_version != 2) {
-    return Status::FailedPrecondition(what + " is not an anshin database (no schema_version)");
+  if (anshin_tables != 2) {
+    return Status::FailedPrecondition(what +
+                                      " is not an anshin database (no schema_version or taps)");
   }
   BackupSummary s;
   ANSHIN_ASSIGN_OR_RETURN(std::int64_t version,
