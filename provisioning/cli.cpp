@@ -25,6 +25,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   CLI::App app{
       "anshin-admin: provisioning of an anshin deployment (CA and certificates, facilities, "
       "agents, children, cards, guardians, application import)"};
+      "agents, children, cards, guardians, backups)"};
   app.require_subcommand(1);
   Cli cli(app, out, err);
   cli.home_option() = DefaultHome().string();
@@ -43,6 +44,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   AddMailCommands(cli);
   AddAlertCommands(cli);
   AddImportCommands(cli);
+  AddBackupCommands(cli);
 
   try {
     app.parse(argc, argv);

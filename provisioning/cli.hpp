@@ -83,5 +83,6 @@ std::shared_ptr<const TimeZone> DeploymentZone(Admin& admin);
 // "3f2a9c1e…", the shown form of a card token.
 std::string TokenCell(const CardToken& token);
 void AddImportCommands(Cli& cli);
+void AddBackupCommands(Cli& cli);
 
 }  // namespace anshin::admin

@@ -9,7 +9,8 @@
 namespace anshin::agent {
 namespace {
 
-// Every key of the agent's configuration (deploy/agent.example.toml documents each).
+// Every key of the agent's configuration (docs/configuration.md and deploy/agent.example.toml
+// document each).
 constexpr std::string_view kKnownKeys[] = {
     "agent.name",
     "agent.database",
@@ -192,6 +193,8 @@ void LoadLogSection(const sys::Config& c, AgentConfig& out, Problems& p) {
 }
 
 }  // namespace
+
+std::span<const std::string_view> AgentConfigKeys() { return kKnownKeys; }
 
 std::vector<std::string> UnknownAgentKeys(const sys::Config& c) {
   std::vector<std::string> out;

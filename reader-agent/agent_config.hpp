@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/engine.hpp"
@@ -72,6 +74,10 @@ AgentConfigLoad LoadAgentConfigAll(const sys::Config& config, ConfigUse use);
 
 // The config, or InvalidArgument listing every problem ("FILE: p1; p2").
 Result<AgentConfig> LoadAgentConfig(const sys::Config& config, ConfigUse use);
+
+// Every key of the agent's configuration (docs/configuration.md documents each; a test checks
+// it).
+std::span<const std::string_view> AgentConfigKeys();
 
 // "key: unknown key (did you mean \"known.key\"?)" for each key that is not the agent's.
 std::vector<std::string> UnknownAgentKeys(const sys::Config& config);

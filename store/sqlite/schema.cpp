@@ -1,5 +1,8 @@
 #include "store/sqlite/schema.hpp"
 
+#include <cstdint>
+#include <string>
+
 namespace anshin::store::sqlite_impl {
 namespace {
 
@@ -246,5 +249,30 @@ constexpr Migration kMigrations[] = {
 }  // namespace
 
 std::span<const Migration> SqliteMigrations() { return kMigrations; }
+
+Status ApplyMigrationsThrough(sqlite::Db& db, int through) {
+  ANSHIN_RETURN_IF_ERROR(
+      db.Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, "
+              "applied_at INTEGER NOT NULL DEFAULT (CAST((julianday('now') - 2440587.5) * "
+              "86400000 AS INTEGER)))"));
+  for (const Migration& m : SqliteMigrations()) {
+    if (m.version > through) break;
+    ANSHIN_ASSIGN_OR_RETURN(sqlite::Transaction txn,
+                            sqlite::Transaction::Begin(db, sqlite::Transaction::Kind::kImmediate));
+    ANSHIN_ASSIGN_OR_RETURN(sqlite::Query q,
+                            db.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
+    ANSHIN_ASSIGN_OR_RETURN(bool row, q.Step());
+    const std::int64_t current = row ? q.Int(0) : 0;
+    q.Reset();
+    if (current >= m.version) continue;  // rolled back: nothing was written
+    ANSHIN_RETURN_IF_ERROR(db.Exec(m.sql).WithContext("migration " + std::to_string(m.version)));
+    ANSHIN_ASSIGN_OR_RETURN(sqlite::Query ins,
+                            db.Prepare("INSERT INTO schema_version(version) VALUES (?)"));
+    ins.Bind(1, m.version);
+    ANSHIN_RETURN_IF_ERROR(ins.Run());
+    ANSHIN_RETURN_IF_ERROR(txn.Commit());
+  }
+  return Status::Ok();
+}
 
 }  // namespace anshin::store::sqlite_impl

@@ -4,6 +4,9 @@
 
 #include <span>
 
+#include "common/sqlite/sqlite.hpp"
+#include "common/status.hpp"
+
 namespace anshin::store::sqlite_impl {
 
 struct Migration {
@@ -12,5 +15,11 @@ struct Migration {
 };
 
 std::span<const Migration> SqliteMigrations();
+
+// Creates schema_version when missing and applies the migrations not yet recorded there, up to
+// and including `through`, each in its own transaction with its schema_version row.
+// SqliteStore::Open applies them all; the upgrade test (tests/store/upgrade_test.cpp) builds
+// the database of each earlier release by stopping at its version.
+Status ApplyMigrationsThrough(sqlite::Db& db, int through);
 
 }  // namespace anshin::store::sqlite_impl

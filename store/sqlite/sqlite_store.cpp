@@ -100,28 +100,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opti
 
 Status SqliteStore::Migrate() {
   std::lock_guard lock(write_mu_);
-  sqlite::Db& db = *writer_;
-  ANSHIN_RETURN_IF_ERROR(
-      db.Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, "
-              "applied_at INTEGER NOT NULL DEFAULT (CAST((julianday('now') - 2440587.5) * "
-              "86400000 AS INTEGER)))"));
-  for (const sqlite_impl::Migration& m : sqlite_impl::SqliteMigrations()) {
-    ANSHIN_ASSIGN_OR_RETURN(sqlite::Transaction txn,
-                            sqlite::Transaction::Begin(db, sqlite::Transaction::Kind::kImmediate));
-    ANSHIN_ASSIGN_OR_RETURN(sqlite::Query q,
-                            db.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
-    ANSHIN_ASSIGN_OR_RETURN(bool row, q.Step());
-    const std::int64_t current = row ? q.Int(0) : 0;
-    q.Reset();
-    if (current >= m.version) continue;  // rolled back: nothing was written
-    ANSHIN_RETURN_IF_ERROR(db.Exec(m.sql).WithContext("migration " + std::to_string(m.version)));
-    ANSHIN_ASSIGN_OR_RETURN(sqlite::Query ins,
-                            db.Prepare("INSERT INTO schema_version(version) VALUES (?)"));
-    ins.Bind(1, m.version);
-    ANSHIN_RETURN_IF_ERROR(ins.Run());
-    ANSHIN_RETURN_IF_ERROR(txn.Commit());
-  }
-  return Status::Ok();
+  return sqlite_impl::ApplyMigrationsThrough(*writer_, LatestSchemaVersion());
 }
 
 Result<int> SqliteStore::SchemaVersion() {
