@@ -1,5 +1,6 @@
 #include "common/time.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -104,8 +105,12 @@ TimePoint TimeZone::At(const LocalDate& date, LocalTime time) const {
 
 Result<TimePoint> ParseRfc3339(std::string_view s) {
   auto bad = [&]() {
+    // At most 40 bytes of the text, cut before a UTF-8 continuation byte, never inside a
+    // character (the message reaches JSON error bodies, which must be UTF-8).
+    std::size_t cut = std::min<std::size_t>(s.size(), 40);
+    while (cut > 0 && cut < s.size() && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
     return Status::InvalidArgument("not an RFC 3339 time with offset: \"" +
-                                   std::string(s.substr(0, 40)) + "\"");
+                                   std::string(s.substr(0, cut)) + "\"");
   };
   // YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)
   if (s.size() < 20 || s[4] != '-' || s[7] != '-' ||
