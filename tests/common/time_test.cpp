@@ -202,6 +202,12 @@ TEST_CASE("durations in config files", "[time][config]") {
   CHECK(*sys::ParseDuration("90") == Millis(90000));
   CHECK_FALSE(sys::ParseDuration("5 minutes").ok());
   CHECK_FALSE(sys::ParseDuration("").ok());
+  // A bare number of seconds is bounded like "120s" (fuzz_config: 9223372036854775807 seconds
+  // overflowed when made milliseconds, undefined behaviour).
+  auto c = sys::Config::Parse("[server]\nidle_timeout = 9223372036854775807\nok = 100000000000\n");
+  REQUIRE(c.ok());
+  CHECK_FALSE(c->Duration("server.idle_timeout", Millis(0)).ok());
+  CHECK(*c->Duration("server.ok", Millis(0)) == Millis(100'000'000'000'000LL));
 }
 
 TEST_CASE("config errors name the key", "[config]") {
