@@ -192,7 +192,7 @@ TEST_CASE("a refused time cut inside a character still gives a JSON error body",
   REQUIRE_FALSE(b.ok());
   const std::string body = ErrorJson(b.status());
   CHECK_THAT(body, Catch::Matchers::Contains(R"("field":"sent_at")"));
-  CHECK_THAT(body, Catch::Matchers::Contains(std::string(39, 'x') + "\""));
+  CHECK_THAT(body, Catch::Matchers::Contains(std::string(39, 'x') + "\\\""));
   // Any message that is not UTF-8 is written with U+FFFD rather than throwing.
   CHECK(ErrorJson(Status::InvalidArgument("x: \xC3")) ==
         "{\"error\":\"x: \xEF\xBF\xBD\",\"field\":\"x\",\"status\":\"invalid argument\"}");
