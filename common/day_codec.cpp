@@ -50,7 +50,11 @@ class Scanner {
     return true;
   }
   bool Peek(char c) const { return !s_.empty() && s_.front() == c; }
+  // A JSON integer: no leading zeros ("007" is not JSON, so the JSON reader would refuse it).
   bool Int(std::int64_t& v) {
+    const std::size_t sign = Peek('-') ? 1 : 0;
+    if (s_.size() > sign + 1 && s_[sign] == '0' && s_[sign + 1] >= '0' && s_[sign + 1] <= '9')
+      return false;
     auto [p, ec] = std::from_chars(s_.data(), s_.data() + s_.size(), v);
     if (ec != std::errc() || p == s_.data()) return false;
     s_.remove_prefix(static_cast<std::size_t>(p - s_.data()));

@@ -1,5 +1,7 @@
 #include "common/time.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 
@@ -104,13 +106,21 @@ TimePoint TimeZone::At(const LocalDate& date, LocalTime time) const {
 
 Result<TimePoint> ParseRfc3339(std::string_view s) {
   auto bad = [&]() {
+    // At most 40 bytes of the text, cut before a UTF-8 continuation byte, never inside a
+    // character (the message reaches JSON error bodies, which must be UTF-8).
+    std::size_t cut = std::min<std::size_t>(s.size(), 40);
+    while (cut > 0 && cut < s.size() && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
     return Status::InvalidArgument("not an RFC 3339 time with offset: \"" +
-                                   std::string(s.substr(0, 40)) + "\"");
+                                   std::string(s.substr(0, cut)) + "\"");
   };
   // YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)
   if (s.size() < 20 || s[4] != '-' || s[7] != '-' ||
       (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' || s[16] != ':') {
     return bad();
+  }
+  // Every field is digits: from_chars alone would take "-1" for an hour and "-001" for a year.
+  for (std::size_t at : {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18}) {
+    if (!std::isdigit(static_cast<unsigned char>(s[at]))) return bad();
   }
   auto date = LocalDate::Parse(s.substr(0, 10));
   if (!date.ok()) return bad();
@@ -136,6 +146,9 @@ Result<TimePoint> ParseRfc3339(std::string_view s) {
     ++i;
   } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
     int oh, om;
+    for (std::size_t at : {i + 1, i + 2, i + 4, i + 5}) {
+      if (!std::isdigit(static_cast<unsigned char>(s[at]))) return bad();
+    }
     if (!ParseInt(s.substr(i + 1, 2), oh) || !ParseInt(s.substr(i + 4, 2), om) || oh > 23 ||
         om > 59) {
       return bad();
@@ -149,6 +162,12 @@ Result<TimePoint> ParseRfc3339(std::string_view s) {
   if (sec == 60) sec = 59;  // leap second: clamp
   std::int64_t secs = std::int64_t(ToSysDays(*date).time_since_epoch().count()) * kSecondsPerDay +
                       h * 3600 + m * 60 + sec - off;
+  // FormatRfc3339 writes UTC years 0000..9999: an offset must not move the instant outside them,
+  // or a time that was accepted could not be written back (9999-12-31T23:59:59-01:00 is in the
+  // year 10000).
+  constexpr std::int64_t kFirstSecond = -62'167'219'200;  // 0000-01-01T00:00:00Z
+  constexpr std::int64_t kLastSecond = 253'402'300'799;   // 9999-12-31T23:59:59Z
+  if (secs < kFirstSecond || secs > kLastSecond) return bad();
   return FromUnixMillis(secs * 1000 + millis);
 }
 

@@ -261,6 +261,12 @@ Result<Health> HealthFrom(const json& j, const std::string& path) {
   return h;
 }
 
+// An error body: its messages may quote bytes of the request, cut anywhere, so text that is not
+// UTF-8 is written with U+FFFD instead of making dump() throw (a refusal must always be sent).
+std::string DumpMessage(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 }  // namespace
 
 Result<TapBatch> ParseTapBatch(std::string_view text) {
@@ -428,7 +434,7 @@ std::string ErrorJson(const Status& s) {
     if (colon != std::string::npos && msg.find(' ') > colon) j["field"] = msg.substr(0, colon);
   }
   j["status"] = std::string(CodeName(s.code()));
-  return j.dump();
+  return DumpMessage(j);
 }
 
 std::string OpaqueErrorJson(Status::Code code, std::string_view public_message,
@@ -437,7 +443,7 @@ std::string OpaqueErrorJson(Status::Code code, std::string_view public_message,
   j["error"] = public_message;
   j["status"] = std::string(CodeName(code));
   j["error_id"] = error_id;
-  return j.dump();
+  return DumpMessage(j);
 }
 
 }  // namespace anshin::wire

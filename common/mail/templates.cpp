@@ -240,6 +240,14 @@ Result<MailTemplate> MailTemplate::Parse(TemplateKind kind, std::string_view tex
   t.kind_ = kind;
   auto subject_segments = ParseSegments(kind, subject);
   if (!subject_segments.ok()) return subject_segments.status().WithContext("subject");
+  // The subject's own text must be a valid header (no TAB or other control character), and the
+  // late template's {body} (many lines) cannot go into it: else every mail of the kind would
+  // fail at send time, not here.
+  for (const Segment& s : *subject_segments) {
+    if (s.placeholder && s.text == "body")
+      return Status::InvalidArgument("subject: {body} has line breaks and cannot be in a subject");
+    if (!s.placeholder) ANSHIN_RETURN_IF_ERROR(ValidateHeaderText("subject", s.text));
+  }
   auto body_segments = ParseSegments(kind, rest);
   if (!body_segments.ok()) return body_segments.status().WithContext("body");
   t.subject_ = std::move(subject_segments).value();

@@ -56,6 +56,11 @@ Status WriteFileAtomic(const fs::path& path, std::string_view data, fs::perms pe
   return Status::Ok();
 }
 
+namespace {
+// The largest number a duration may have (any unit: 10^11 days still fits in int64 milliseconds).
+constexpr long long kMaxDurationNumber = 100'000'000'000LL;
+}  // namespace
+
 Result<Millis> ParseDuration(std::string_view text) {
   auto bad = [&]() {
     return Status::InvalidArgument("expected a duration such as 120s, 5m, 2h, 250ms, got \"" +
@@ -66,7 +71,7 @@ Result<Millis> ParseDuration(std::string_view text) {
   long long n = 0;
   while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
     n = n * 10 + (text[i] - '0');
-    if (n > 100000000000LL) return bad();
+    if (n > kMaxDurationNumber) return bad();
     ++i;
   }
   if (i == 0) return bad();
@@ -151,6 +156,11 @@ Result<Millis> Config::Duration(std::string_view key, Millis def) const {
     std::int64_t v = *node.value<std::int64_t>();
     if (v < 0)
       return Status::InvalidArgument(source_ + ": " + std::string(key) + ": must not be negative");
+    // The bound ParseDuration applies to "120s" too; beyond it v * 1000 would overflow.
+    if (v > kMaxDurationNumber) {
+      return Status::InvalidArgument(source_ + ": " + std::string(key) + ": more than " +
+                                     std::to_string(kMaxDurationNumber) + " seconds");
+    }
     return Millis(v * 1000);
   }
   if (!node.is_string()) return WrongType(*this, key, "a duration such as \"120s\" or \"5m\"");

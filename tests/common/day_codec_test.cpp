@@ -150,6 +150,10 @@ TEST_CASE("malformed day states are errors, never crashes", "[day_codec]") {
       R"({"v":[[1,2,0]],"t":[1],"c":0}trailing)",
       R"({"v":[[1,2,0]],"t":[1],"c":0)",
       R"({"v":[[1,2,0],],"t":[],"c":0})",
+      // Leading zeros are not JSON (the fast scanner took them: tests/fuzz/regressions).
+      R"({"v":[[1,002,0]],"t":[],"c":0})",
+      R"({"v":[],"t":[-01],"c":0})",
+      R"({"v":[],"t":[],"c":00})",
       std::string(R"({"v":[[1,2,0]],"t":[1],"c":0})", 20),
       std::string(100000, '[') + std::string(100000, ']'),
       std::string(100000, '{'),

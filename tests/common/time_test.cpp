@@ -14,8 +14,18 @@ TEST_CASE("RFC 3339 times parse with offsets and round-trip", "[time]") {
   CHECK(*ParseRfc3339("2026-11-26T06:02:00.250Z") == *t + Millis(250));
   CHECK(FormatRfc3339(*t + Millis(250)) == "2026-11-26T06:02:00.250Z");
   CHECK(FormatRfc3339(*t, TimeZone::Fixed("JST", 9 * 3600)) == "2026-11-26T15:02:00+09:00");
-  for (const char* bad : {"2026-11-26T15:02:00", "2026-11-26 15:02", "2026-13-01T00:00:00Z",
-                          "2026-02-30T00:00:00Z", "2026-11-26T15:02:00+9:00", "yesterday", ""}) {
+  for (const char* edge : {"0000-01-01T00:00:00Z", "9999-12-31T23:59:59.999Z"}) {
+    INFO(edge);
+    REQUIRE(ParseRfc3339(edge).ok());
+    CHECK(FormatRfc3339(*ParseRfc3339(edge)) == edge);
+  }
+  for (const char* bad :
+       {"2026-11-26T15:02:00", "2026-11-26 15:02", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
+        "2026-11-26T15:02:00+9:00", "yesterday", "",
+        // Not digits, or outside the years FormatRfc3339 can write (found by
+        // fuzz_wire's round trip: parse(serialize(x)) == x).
+        "2026-11-26T-1:02:00Z", "-001-12-31T23:00:00Z", "2026-11-26T15:02:00+-1:00",
+        "9999-12-31T23:59:59-01:00", "0000-01-01T00:00:00+01:00"}) {
     INFO(bad);
     CHECK_FALSE(ParseRfc3339(bad).ok());
   }
@@ -192,6 +202,12 @@ TEST_CASE("durations in config files", "[time][config]") {
   CHECK(*sys::ParseDuration("90") == Millis(90000));
   CHECK_FALSE(sys::ParseDuration("5 minutes").ok());
   CHECK_FALSE(sys::ParseDuration("").ok());
+  // A bare number of seconds is bounded like "120s" (fuzz_config: 9223372036854775807 seconds
+  // overflowed when made milliseconds, undefined behaviour).
+  auto c = sys::Config::Parse("[server]\nidle_timeout = 9223372036854775807\nok = 100000000000\n");
+  REQUIRE(c.ok());
+  CHECK_FALSE(c->Duration("server.idle_timeout", Millis(0)).ok());
+  CHECK(*c->Duration("server.ok", Millis(0)) == Millis(100'000'000'000'000LL));
 }
 
 TEST_CASE("config errors name the key", "[config]") {

@@ -202,6 +202,20 @@ TEST_CASE("bytes after the JSON document are refused", "[wire]") {
   CHECK_THAT(broken.status().message(), Catch::Matchers::StartsWith("body: not valid JSON"));
 }
 
+TEST_CASE("a refused time cut inside a character still gives a JSON error body", "[wire]") {
+  // 39 bytes then "é": the message quotes the first 40 bytes of the time (fuzz_wire found that
+  // cutting there left half a character, and ErrorJson threw instead of answering 400).
+  const std::string at = std::string(39, 'x') + "\xC3\xA9";
+  auto b = ParseTapBatch(R"({"agent":"a","sent_at":")" + at + R"(","taps":[]})");
+  REQUIRE_FALSE(b.ok());
+  const std::string body = ErrorJson(b.status());
+  CHECK_THAT(body, Catch::Matchers::Contains(R"("field":"sent_at")"));
+  CHECK_THAT(body, Catch::Matchers::Contains(std::string(39, 'x') + "\\\""));
+  // Any message that is not UTF-8 is written with U+FFFD rather than throwing.
+  CHECK(ErrorJson(Status::InvalidArgument("x: \xC3")) ==
+        "{\"error\":\"x: \xEF\xBF\xBD\",\"field\":\"x\",\"status\":\"invalid argument\"}");
+}
+
 TEST_CASE("opaque error bodies carry the id and no internal text", "[wire]") {
   std::string body = OpaqueErrorJson(Status::Code::kInternal, "internal error", "e-1f2e");
   CHECK(body == R"({"error":"internal error","error_id":"e-1f2e","status":"internal"})");

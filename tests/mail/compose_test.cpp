@@ -254,6 +254,12 @@ TEST_CASE("template overrides are checked when loaded") {
   CHECK(!t.Override(TemplateKind::kArrival, "Subject: x\n\nchild}\n").ok());
   CHECK(!t.Override(TemplateKind::kArrival, "Subject: x\n\n\xE3\x81\n").ok());  // truncated UTF-8
   CHECK(!t.Override(TemplateKind::kArrival, "Subject: x\n\n\x01\n").ok());
+  // A subject that no mail could carry is refused here, not at send time (fuzz_mime found a TAB
+  // in the subject passing the load and failing every arrival mail after).
+  CHECK(!t.Override(TemplateKind::kArrival, "Subject: a\tb {child}\n\nbody\n").ok());
+  CHECK(!t.Override(TemplateKind::kArrival, "Subject: a\xC2\x85{child}\n\nbody\n").ok());
+  CHECK(!t.Override(TemplateKind::kLate, "Subject: {subject} {body}\n\n{body}\n").ok());
+  CHECK(t.Override(TemplateKind::kLate, "Subject: {subject} (late)\n\n{body}\n").ok());
   CHECK(t.Override(TemplateKind::kVerification, "Subject: code\r\n\r\n{code} {link} {expires}\r\n")
             .ok());
   // A failed override leaves the previous template in place.
