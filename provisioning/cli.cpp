@@ -24,8 +24,8 @@ std::string TokenCell(const CardToken& token) { return services::TokenPrefix(tok
 int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   CLI::App app{
       "anshin-admin: provisioning of an anshin deployment (CA and certificates, facilities, "
-      "agents, children, cards, guardians, application import)"};
-      "agents, children, cards, guardians, backups)"};
+      "agents, children, cards, guardians, application import, the call centre's look-ups, "
+      "alerts, backups)"};
   app.require_subcommand(1);
   Cli cli(app, out, err);
   cli.home_option() = DefaultHome().string();
