@@ -54,7 +54,9 @@ void UnderSlowHttpTest(const std::string& scenario, const std::string& mode, boo
                           (agents_port ? "/v1/taps" : (mode == "-B" ? "/verify" : "/healthz"));
   Process attack(SlowHttpTest(mode, url, 1000), site.dep.home() / "slowhttptest.log");
   std::this_thread::sleep_for(kRamp);
-  REQUIRE(attack.running());
+  // On the agents port the refused handshakes may end slowhttptest during the ramp already (a
+  // 2-core CI machine); the handshake-failure count below proves it attacked.
+  if (!agents_port) REQUIRE(attack.running());
   const UploadFigures f = UploadFor(site, kUploads);
   const bool still_attacking = attack.running();
   Report(scenario, f, site);
