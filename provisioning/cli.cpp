@@ -19,6 +19,13 @@ std::shared_ptr<const TimeZone> DeploymentZone(Admin& admin) {
   return zone.ok() ? *zone : utc;
 }
 
+Result<std::optional<LocalDate>> ParseDateOption(const std::string& text) {
+  if (text.empty()) return std::optional<LocalDate>();
+  auto d = LocalDate::Parse(text);
+  if (!d.ok()) return Status::InvalidArgument("--date: " + d.status().message());
+  return std::optional<LocalDate>(*d);
+}
+
 std::string TokenCell(const CardToken& token) { return services::TokenPrefix(token); }
 
 int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {

@@ -80,6 +80,8 @@ nlohmann::json TimeCell(const std::optional<TimePoint>& t, const TimeZone& zone)
 // The zone times are shown in where no facility is at hand: the facilities' zone when they
 // all share one (a ward), else UTC.
 std::shared_ptr<const TimeZone> DeploymentZone(Admin& admin);
+// A --date option's day (YYYY-MM-DD), nullopt when not given; InvalidArgument naming --date.
+Result<std::optional<LocalDate>> ParseDateOption(const std::string& text);
 // "3f2a9c1e…", the shown form of a card token.
 std::string TokenCell(const CardToken& token);
 void AddImportCommands(Cli& cli);

@@ -22,15 +22,11 @@ void AddMailCommands(Cli& cli) {
   list->add_option("--reason", o.reason, "why you look (written to the audit log)");
   Cli::AddFormatOption(list, o.format);
   list->callback([&cli, &o] {
-    std::optional<LocalDate> date;
-    if (!o.date.empty()) {
-      auto d = LocalDate::Parse(o.date);
-      if (!d.ok()) return cli.Run(Status::InvalidArgument("--date: " + d.status().message()));
-      date = *d;
-    }
+    auto date = ParseDateOption(o.date);
+    if (!date.ok()) return cli.Run(date.status());
     auto admin = cli.Open();
     if (!admin.ok()) return cli.Run(admin.status());
-    auto mails = (*admin)->inquiries().Mails(ChildId{o.child}, date, (*admin)->Who(), o.reason);
+    auto mails = (*admin)->inquiries().Mails(ChildId{o.child}, *date, (*admin)->Who(), o.reason);
     if (!mails.ok()) return cli.Run(mails.status());
     auto zone = DeploymentZone(**admin);
     Listing l{{"id", "kind", "guardian", "tap_at", "queued_at", "state", "attempts", "sent_at",

@@ -21,15 +21,11 @@ void AddTapCommands(Cli& cli) {
   list->add_option("--reason", o.reason, "why you look (written to the audit log)");
   Cli::AddFormatOption(list, o.format);
   list->callback([&cli, &o] {
-    std::optional<LocalDate> date;
-    if (!o.date.empty()) {
-      auto d = LocalDate::Parse(o.date);
-      if (!d.ok()) return cli.Run(Status::InvalidArgument("--date: " + d.status().message()));
-      date = *d;
-    }
+    auto date = ParseDateOption(o.date);
+    if (!date.ok()) return cli.Run(date.status());
     auto admin = cli.Open();
     if (!admin.ok()) return cli.Run(admin.status());
-    auto taps = (*admin)->inquiries().Taps(ChildId{o.child}, date, (*admin)->Who(), o.reason);
+    auto taps = (*admin)->inquiries().Taps(ChildId{o.child}, *date, (*admin)->Who(), o.reason);
     if (!taps.ok()) return cli.Run(taps.status());
     auto zone = DeploymentZone(**admin);
     Listing l{{"at", "reason", "decision", "late", "reader", "direction", "card", "agent", "seq",
