@@ -242,8 +242,91 @@ ALTER TABLE alerts ADD COLUMN acknowledged_by TEXT NOT NULL DEFAULT '';
 ALTER TABLE alerts ADD COLUMN ack_note TEXT NOT NULL DEFAULT '';
 )sql";
 
+// v6: the console and the year's work. Staff accounts (argon2id hashes, lock-out, facility
+// binding) and their sessions; each card's letter shipment; attendance expectations (the
+// facility's expected arrival time, its calendar of closed days and holiday hours, absences
+// recorded for a child); the wider set of alert kinds with the staff mail each one got; and
+// the purge of a withdrawn child's personal data. The alerts table is rebuilt because its kind
+// CHECK grows (SQLite cannot alter a CHECK).
+constexpr const char* kV6 = R"sql(
+CREATE TABLE staff (
+  id                   INTEGER PRIMARY KEY,
+  name                 TEXT NOT NULL UNIQUE,
+  role                 TEXT NOT NULL
+                       CHECK (role IN ('facility', 'callcenter', 'operator', 'admin', 'auditor')),
+  facility_id          INTEGER REFERENCES facilities(id),
+  email                TEXT NOT NULL DEFAULT '',
+  password_hash        TEXT NOT NULL,
+  status               TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
+  failed_logins        INTEGER NOT NULL DEFAULT 0,
+  locked_until         INTEGER,
+  created_at           INTEGER NOT NULL,
+  password_changed_at  INTEGER NOT NULL,
+  CHECK ((role = 'facility') = (facility_id IS NOT NULL))
+);
+
+CREATE TABLE staff_sessions (
+  id_hash       TEXT PRIMARY KEY,
+  staff_id      INTEGER NOT NULL REFERENCES staff(id),
+  csrf_token    TEXT NOT NULL,
+  created_at    INTEGER NOT NULL,
+  last_seen_at  INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX staff_sessions_staff ON staff_sessions(staff_id);
+
+ALTER TABLE cards ADD COLUMN shipped_at INTEGER;
+
+ALTER TABLE facilities ADD COLUMN expected_arrival_by_s INTEGER;
+ALTER TABLE facilities ADD COLUMN notify_not_arrived INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE facility_calendar (
+  facility_id            INTEGER NOT NULL REFERENCES facilities(id),
+  date                   TEXT NOT NULL,
+  closed                 INTEGER NOT NULL DEFAULT 0,
+  expected_arrival_by_s  INTEGER,
+  PRIMARY KEY (facility_id, date)
+) WITHOUT ROWID;
+
+CREATE TABLE absences (
+  id           INTEGER PRIMARY KEY,
+  child_id     INTEGER NOT NULL REFERENCES children(id),
+  from_date    TEXT NOT NULL,
+  to_date      TEXT NOT NULL CHECK (to_date >= from_date),
+  reason       TEXT NOT NULL DEFAULT '',
+  recorded_by  TEXT NOT NULL,
+  recorded_at  INTEGER NOT NULL
+);
+CREATE INDEX absences_child ON absences(child_id, from_date);
+
+ALTER TABLE children ADD COLUMN purged_at INTEGER;
+
+CREATE TABLE alerts_v6 (
+  id               INTEGER PRIMARY KEY,
+  kind             TEXT NOT NULL CHECK (kind IN ('lost_card_seen', 'no_departure', 'not_arrived',
+                                                 'agent_silent', 'reader_error', 'mail_failing',
+                                                 'address_bouncing', 'unusual_access',
+                                                 'clock_skew')),
+  facility_id      INTEGER REFERENCES facilities(id),
+  child_id         INTEGER REFERENCES children(id),
+  at               INTEGER NOT NULL,
+  detail           TEXT NOT NULL DEFAULT '',
+  acknowledged     INTEGER NOT NULL DEFAULT 0,
+  acknowledged_at  INTEGER,
+  acknowledged_by  TEXT NOT NULL DEFAULT '',
+  ack_note         TEXT NOT NULL DEFAULT '',
+  mailed_at        INTEGER
+);
+INSERT INTO alerts_v6(id, kind, facility_id, child_id, at, detail, acknowledged,
+                      acknowledged_at, acknowledged_by, ack_note)
+  SELECT id, kind, facility_id, child_id, at, detail, acknowledged, acknowledged_at,
+         acknowledged_by, ack_note FROM alerts ORDER BY id;
+DROP TABLE alerts;
+ALTER TABLE alerts_v6 RENAME TO alerts;
+CREATE INDEX alerts_open ON alerts(at) WHERE acknowledged = 0;
+CREATE INDEX alerts_unmailed ON alerts(id) WHERE mailed_at IS NULL;
+)sql";
+
 constexpr Migration kMigrations[] = {
-    {1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5},
+    {1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6},
 };
 
 }  // namespace

@@ -109,7 +109,9 @@ def main():
                     return v.strip()
             return ""
 
-        wait_for(lambda: re.match(r"\d+ \(2 cards", status("allowlist_version")),
+        # The first fetch follows the agent's start at once; under a full parallel ctest on two
+        # cores the server's start and the TLS handshakes can take tens of seconds.
+        wait_for(lambda: re.match(r"\d+ \(2 cards", status("allowlist_version")), timeout=60,
                  what="the allowlist with both cards")
         tap_fd = os.open(fifo, os.O_RDWR)
         for idm in CARDS + [STRANGER]:

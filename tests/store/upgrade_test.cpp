@@ -143,6 +143,22 @@ const std::vector<std::string>& RowsByVersion() {
       "INSERT INTO alerts(id, kind, facility_id, child_id, at, detail, acknowledged, "
       "  acknowledged_at, acknowledged_by, ack_note) VALUES (2, 'no_departure', 1, 1, "
       "  1795673000000, 'date 2026-11-27', 1, 1795674000000, 'callcenter1', 'phoned home');",
+      // v6: a staff account with a session, a shipped letter, a facility's expectations and
+      // calendar, an absence, a purged child.
+      "INSERT INTO staff(id, name, role, facility_id, email, password_hash, created_at, "
+      "  password_changed_at) VALUES (1, 'hikari-staff', 'facility', 1, 'staff@example.jp', "
+      "  '$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA', 1795600000000, 1795600000000);"
+      "INSERT INTO staff_sessions(id_hash, staff_id, csrf_token, created_at, last_seen_at) "
+      "  VALUES ('5e55', 1, 'c5rf', 1795600000000, 1795600100000);"
+      "UPDATE cards SET shipped_at = 1795661000000 WHERE token = '" +
+          kNewCard +
+          "';"
+          "UPDATE facilities SET expected_arrival_by_s = 57600 WHERE id = 1;"
+          "INSERT INTO facility_calendar(facility_id, date, closed, expected_arrival_by_s) "
+          "  VALUES (1, '2026-12-29', 1, NULL), (1, '2026-12-25', 0, 36000);"
+          "INSERT INTO absences(child_id, from_date, to_date, reason, recorded_by, recorded_at) "
+          "  VALUES (3, '2026-12-07', '2026-12-09', 'family trip', 'callcenter1', "
+          "1795600000000);",
   };
   return kRows;
 }
@@ -439,6 +455,34 @@ void CheckWrites(Store& store) {
   CHECK(read->cards().AllowlistLostSince(0).value().size() == 2);
 }
 
+// The console's and the year's tables, read as plain SQL (v6 rows are there from v6 on; the
+// migration adds the tables empty to an older database).
+std::int64_t Count(sqlite::Db& db, const char* sql) {
+  auto q = db.PrepareUncached(sql).value();
+  REQUIRE(q.Step().value());
+  return q.Int(0);
+}
+
+void CheckV6Rows(const std::filesystem::path& path, int from) {
+  auto db = sqlite::Db::Open(path, sqlite::Db::Options{}).value();
+  const std::int64_t want = from >= 6 ? 1 : 0;
+  CHECK(Count(*db,
+              "SELECT COUNT(*) FROM staff WHERE name = 'hikari-staff' AND role = "
+              "'facility' AND facility_id = 1 AND status = 'active' AND failed_logins = 0") ==
+        want);
+  CHECK(Count(*db, "SELECT COUNT(*) FROM staff_sessions WHERE staff_id = 1") == want);
+  CHECK(Count(*db, "SELECT COUNT(*) FROM cards WHERE shipped_at = 1795661000000") == want);
+  CHECK(Count(*db, "SELECT COUNT(*) FROM facilities WHERE expected_arrival_by_s = 57600") == want);
+  CHECK(Count(*db, "SELECT COUNT(*) FROM facility_calendar") == 2 * want);
+  CHECK(Count(*db, "SELECT COUNT(*) FROM absences WHERE child_id = 3") == want);
+  // The rebuilt alerts table kept every alert with its acknowledgement, and takes new kinds.
+  CHECK(Count(*db, "SELECT COUNT(*) FROM alerts WHERE mailed_at IS NULL") == (from >= 5 ? 2 : 1));
+  CHECK(Count(*db, "SELECT COUNT(*) FROM alerts WHERE ack_note = 'phoned home'") ==
+        (from >= 5 ? 1 : 0));
+  CHECK(db->Exec("INSERT INTO alerts(kind, at) VALUES ('agent_silent', 1795700000000)").ok());
+  CHECK_FALSE(db->Exec("INSERT INTO alerts(kind, at) VALUES ('no_such_kind', 1)").ok());
+}
+
 TEST_CASE("every released schema version upgrades to today's with every row intact",
           "[store][sqlite][upgrade]") {
   const int latest = LatestSchemaVersion();
@@ -456,6 +500,7 @@ TEST_CASE("every released schema version upgrades to today's with every row inta
       CheckActivity(*txn, from);
     }
     CheckWrites(*store);
+    CheckV6Rows(path, from);
   }
 }
 
