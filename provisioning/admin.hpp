@@ -157,6 +157,8 @@ class Admin {
 
   // The read side (search, records, taps, mail, alerts, audit), audited as this operator.
   services::Inquiries& inquiries() { return inquiries_; }
+  // Guardian changes (update, prefs, remove, resend), audited with Who().
+  services::Guardians& guardians() { return guardians_; }
   // The operator at this moment, for the services' audit entries.
   store::Actor Who() const { return store::Actor{user_, clock_->Now()}; }
   // The zone a facility's times are shown in.

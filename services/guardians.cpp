@@ -62,6 +62,18 @@ Status MarkVerified(store::WriteTxn& txn, GuardianId id, store::VerificationStat
   return txn.guardians().SetVerification(id, v);
 }
 
+std::string Joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const std::string& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+Result<store::Guardian> CurrentGuardian(store::WriteTxn& txn, GuardianId id) {
+  ANSHIN_ASSIGN_OR_RETURN(store::Guardian g, txn.guardians().Get(id));
+  if (g.removed) return Status::FailedPrecondition("guardian " + id.ToString() + " was removed");
+  return g;
+}
+
 }  // namespace
 
 // Addresses are compared without regard to case: mail systems treat them alike.
@@ -145,7 +157,7 @@ Result<VerificationTicket> Guardians::AddIn(store::WriteTxn& txn, const store::G
 
 Result<VerificationTicket> Guardians::ResendVerification(GuardianId id, const store::Actor& who) {
   return store::InWrite(store_, [&](store::WriteTxn& txn) -> Result<VerificationTicket> {
-    ANSHIN_ASSIGN_OR_RETURN(store::Guardian g, txn.guardians().Get(id));
+    ANSHIN_ASSIGN_OR_RETURN(store::Guardian g, CurrentGuardian(txn, id));
     if (g.verified)
       return Status::FailedPrecondition("guardian " + id.ToString() + " is already verified");
     ANSHIN_ASSIGN_OR_RETURN(VerificationTicket t, IssueVerification(txn, g, who.at));
@@ -202,6 +214,67 @@ Result<GuardianId> Guardians::VerifyByLink(std::string_view link_token, TimePoin
     ANSHIN_RETURN_IF_ERROR(AppendAudit(txn, store::Actor{"verification", now}, "guardian.verified",
                                        "guardian=" + id->ToString() + " by=link"));
     return *id;
+  });
+}
+
+Result<GuardianUpdate> Guardians::Update(GuardianId id, const GuardianChange& change,
+                                         const store::Actor& who) {
+  return store::InWrite(store_, [&](store::WriteTxn& txn) -> Result<GuardianUpdate> {
+    ANSHIN_ASSIGN_OR_RETURN(store::Guardian g, CurrentGuardian(txn, id));
+    GuardianUpdate out;
+    const bool new_address = change.email && !SameAddress(*change.email, g.email);
+    if (new_address) {
+      ANSHIN_RETURN_IF_ERROR(CheckEmailAddress(*change.email));
+      ANSHIN_ASSIGN_OR_RETURN(std::vector<store::Guardian> others,
+                              txn.guardians().OfChild(g.child));
+      for (const store::Guardian& e : others) {
+        if (e.id != id && SameAddress(e.email, *change.email)) {
+          return Status::AlreadyExists("child " + g.child.ToString() +
+                                       " already has this address (guardian " + e.id.ToString() +
+                                       ")");
+        }
+      }
+      g.email = *change.email;
+      g.verified = false;
+      g.bouncing = false;
+      out.changed.push_back("email");
+    }
+    if (change.arrival && *change.arrival != g.wants_arrival) {
+      g.wants_arrival = *change.arrival;
+      out.changed.push_back("arrival");
+    }
+    if (change.departure && *change.departure != g.wants_departure) {
+      g.wants_departure = *change.departure;
+      out.changed.push_back("departure");
+    }
+    if (change.charset && *change.charset != g.charset) {
+      g.charset = *change.charset;
+      out.changed.push_back("charset");
+    }
+    if (out.changed.empty()) return out;
+    ANSHIN_RETURN_IF_ERROR(txn.guardians().Update(g));
+    if (new_address) {
+      ANSHIN_ASSIGN_OR_RETURN(out.dropped_mails,
+                              txn.outbox().DropPendingMail(id, "the address was changed"));
+      ANSHIN_ASSIGN_OR_RETURN(VerificationTicket t, IssueVerification(txn, g, who.at));
+      out.verification = std::move(t);
+    }
+    ANSHIN_RETURN_IF_ERROR(AppendAudit(txn, who, "guardian.update",
+                                       "guardian=" + id.ToString() + " child=" +
+                                           g.child.ToString() + " fields=" + Joined(out.changed)));
+    return out;
+  });
+}
+
+Result<int> Guardians::Remove(GuardianId id, const store::Actor& who) {
+  return store::InWrite(store_, [&](store::WriteTxn& txn) -> Result<int> {
+    ANSHIN_ASSIGN_OR_RETURN(store::Guardian g, CurrentGuardian(txn, id));
+    ANSHIN_ASSIGN_OR_RETURN(int dropped,
+                            txn.outbox().DropPendingMail(id, "the guardian was removed"));
+    ANSHIN_RETURN_IF_ERROR(txn.guardians().Remove(id, who.at));
+    ANSHIN_RETURN_IF_ERROR(AppendAudit(
+        txn, who, "guardian.remove", "guardian=" + id.ToString() + " child=" + g.child.ToString()));
+    return dropped;
   });
 }
 

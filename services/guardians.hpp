@@ -11,14 +11,21 @@
 //   - at most `max_sends_per_day` verification mails per guardian in a rolling 24 h window;
 //     a new one makes the previous code and link dead (unsent earlier mails are dropped);
 //   - at most `max_attempts` wrong codes, then a new code must be sent; every attempt counts
-//     even when it fails (the attempt is committed, the failure returned).
+//     even when it fails (the attempt is committed, the failure returned);
+//   - a changed address is checked like a new one, refused when the child already has it, and
+//     starts unverified with a new verification mail; mail queued for the old address is
+//     dropped (it must not go to the new one) and the bouncing flag is cleared;
+//   - a removed guardian's address is erased and its queued mail dropped; the row stays for the
+//     send history, and no longer counts towards `max_per_child`.
 // Every change is audited with its actor in the same transaction. Add runs in its own
 // transaction; AddIn applies the same rules inside a caller's (an import that commits all or
 // nothing). Thread-safe; blocks on the store.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.hpp"
 #include "common/time.hpp"
@@ -47,6 +54,22 @@ struct VerificationTicket {
 // systems treat them (the "at most once per child" rule).
 bool SameAddress(std::string_view a, std::string_view b);
 
+// What `guardian update` / `guardian prefs` change; unset fields stay as they are.
+struct GuardianChange {
+  std::optional<std::string> email;
+  std::optional<bool> arrival;    // receives arrival mails
+  std::optional<bool> departure;  // receives departure, inferred departure and correction mails
+  std::optional<store::Charset> charset;
+};
+
+// What Update did: the names of the fields that changed ("email", "arrival", "departure",
+// "charset"; empty: nothing) and the verification mail a changed address got.
+struct GuardianUpdate {
+  std::vector<std::string> changed;
+  std::optional<VerificationTicket> verification;
+  int dropped_mails = 0;  // queued mail for the old address, dropped
+};
+
 class Guardians {
  public:
   explicit Guardians(store::Store& store, GuardianLimits limits = {})
@@ -64,6 +87,10 @@ class Guardians {
   // The link from the verification mail (the public page). NotFound for an unknown or used
   // link, FailedPrecondition when expired.
   Result<GuardianId> VerifyByLink(std::string_view link_token, TimePoint now);
+  Result<GuardianUpdate> Update(GuardianId id, const GuardianChange& change,
+                                const store::Actor& who);
+  // Returns how many queued mails were dropped.
+  Result<int> Remove(GuardianId id, const store::Actor& who);
   Result<store::Guardian> Get(GuardianId id);
 
  private:

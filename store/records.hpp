@@ -93,6 +93,7 @@ struct Guardian {
   bool wants_departure = true;
   Charset charset = Charset::kUtf8;
   bool bouncing = false;
+  bool removed = false;  // removed by staff: address erased, no mail (kept for the send history)
 };
 
 // A guardian's pending address verification, as stored: secrets only as keyed hashes.

@@ -84,7 +84,8 @@ class GuardianView {
  public:
   virtual ~GuardianView() = default;
   virtual Result<Guardian> Get(GuardianId id) = 0;
-  virtual Result<std::vector<Guardian>> OfChild(ChildId child) = 0;  // by id
+  // The child's guardians not removed, by id (Get() also returns removed ones).
+  virtual Result<std::vector<Guardian>> OfChild(ChildId child) = 0;
   // Verified, non-bouncing guardians of the child who chose this kind of notice, by id.
   virtual Result<std::vector<GuardianId>> NoticeTargets(ChildId child, NoticeKind kind) = 0;
   virtual Result<VerificationState> Verification(GuardianId id) = 0;
@@ -95,6 +96,12 @@ class GuardianTable : public GuardianView {
   virtual Result<GuardianId> Insert(const Guardian& g, TimePoint created_at) = 0;
   virtual Status SetVerification(GuardianId id, const VerificationState& v) = 0;
   virtual Status SetBouncing(GuardianId id, bool bouncing) = 0;
+  // Writes the address, choices, charset, verified and bouncing flags of row g.id; a row that
+  // stops being verified loses verified_at (NotFound when there is none).
+  virtual Status Update(const Guardian& g) = 0;
+  // Marks the guardian removed at `at`: the address is erased and its pending verification
+  // cleared; the row stays, referenced by its send history (NotFound when there is none).
+  virtual Status Remove(GuardianId id, TimePoint at) = 0;
 };
 
 enum class AllowlistOp { kAdd, kRemove };
@@ -195,6 +202,10 @@ class OutboxTable : public OutboxView {
   // Unsent verification mails of the guardian become failed with `reason` and lose their
   // code and link; returns how many.
   virtual Result<int> DropPendingVerification(GuardianId guardian, std::string_view reason) = 0;
+  // Every unsent mail of the guardian (any kind) becomes failed with `reason`; verification
+  // mails lose their code and link. For an address that changed or was removed: a queued
+  // notice must not go to the new address; returns how many.
+  virtual Result<int> DropPendingMail(GuardianId guardian, std::string_view reason) = 0;
   // Queues a test mail to every verified, non-bouncing guardian of the facility's enrolled
   // children; returns how many.
   virtual Result<int> InsertTestMails(FacilityId facility, TimePoint now) = 0;

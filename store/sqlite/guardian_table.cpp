@@ -4,8 +4,9 @@
 namespace anshin::store::sqlite_impl {
 namespace {
 
-#define ANSHIN_GUARDIAN_COLS \
-  "id, child_id, email, verified, wants_arrival, wants_departure, charset, bouncing"
+#define ANSHIN_GUARDIAN_COLS                                                           \
+  "id, child_id, email, verified, wants_arrival, wants_departure, charset, bouncing, " \
+  "removed_at IS NOT NULL"
 
 Result<Guardian> ReadGuardian(const Query& q) {
   Guardian g;
@@ -17,6 +18,7 @@ Result<Guardian> ReadGuardian(const Query& q) {
   g.wants_departure = q.Int(5) != 0;
   ANSHIN_ASSIGN_OR_RETURN(g.charset, kCharsetNames.Parse(q.TextView(6)));
   g.bouncing = q.Int(7) != 0;
+  g.removed = q.Int(8) != 0;
   return g;
 }
 
@@ -37,8 +39,10 @@ Result<Guardian> SqliteGuardians::Get(GuardianId id) {
 }
 
 Result<std::vector<Guardian>> SqliteGuardians::OfChild(ChildId child) {
-  ANSHIN_ASSIGN_OR_RETURN(Query q, db_.Prepare("SELECT " ANSHIN_GUARDIAN_COLS
-                                               " FROM guardians WHERE child_id = ? ORDER BY id"));
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q,
+      db_.Prepare("SELECT " ANSHIN_GUARDIAN_COLS
+                  " FROM guardians WHERE child_id = ? AND removed_at IS NULL ORDER BY id"));
   q.Bind(1, child.value);
   std::vector<Guardian> out;
   ANSHIN_RETURN_IF_ERROR(q.ForEachRow([&]() -> Status {
@@ -51,9 +55,10 @@ Result<std::vector<Guardian>> SqliteGuardians::OfChild(ChildId child) {
 
 Result<std::vector<GuardianId>> SqliteGuardians::NoticeTargets(ChildId child, NoticeKind kind) {
   ANSHIN_ASSIGN_OR_RETURN(
-      Query q, db_.Prepare("SELECT id FROM guardians WHERE child_id = ? AND verified = 1 AND "
-                           "bouncing = 0 AND (CASE WHEN ? THEN wants_arrival ELSE "
-                           "wants_departure END) = 1 ORDER BY id"));
+      Query q,
+      db_.Prepare("SELECT id FROM guardians WHERE child_id = ? AND verified = 1 AND "
+                  "bouncing = 0 AND removed_at IS NULL AND (CASE WHEN ? THEN wants_arrival ELSE "
+                  "wants_departure END) = 1 ORDER BY id"));
   q.Bind(1, child.value).Bind(2, IsArrivalNotice(kind));
   std::vector<GuardianId> out;
   ANSHIN_RETURN_IF_ERROR(q.ForEachRow([&] { out.push_back(GuardianId{q.Int(0)}); }));
@@ -119,6 +124,28 @@ Status SqliteGuardians::SetVerification(GuardianId id, const VerificationState& 
 Status SqliteGuardians::SetBouncing(GuardianId id, bool bouncing) {
   ANSHIN_ASSIGN_OR_RETURN(Query q, db_.Prepare("UPDATE guardians SET bouncing = ? WHERE id = ?"));
   q.Bind(1, bouncing).Bind(2, id.value);
+  ANSHIN_RETURN_IF_ERROR(q.Run());
+  return NotFoundUnless(db_.Changes() > 0, "guardian " + id.ToString());
+}
+
+Status SqliteGuardians::Update(const Guardian& g) {
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("UPDATE guardians SET email = ?, verified = ?, verified_at = CASE WHEN "
+                           "? THEN verified_at END, wants_arrival = ?, wants_departure = ?, "
+                           "charset = ?, bouncing = ? WHERE id = ?"));
+  q.Bind(1, g.email).Bind(2, g.verified).Bind(3, g.verified).Bind(4, g.wants_arrival);
+  q.Bind(5, g.wants_departure).Bind(6, kCharsetNames.Name(g.charset)).Bind(7, g.bouncing);
+  q.Bind(8, g.id.value);
+  ANSHIN_RETURN_IF_ERROR(q.Run());
+  return NotFoundUnless(db_.Changes() > 0, "guardian " + g.id.ToString());
+}
+
+Status SqliteGuardians::Remove(GuardianId id, TimePoint at) {
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("UPDATE guardians SET removed_at = ?, email = '', verified = 0, "
+                           "verified_at = NULL, code_hash = NULL, code_expires_at = NULL, "
+                           "link_hash = NULL WHERE id = ?"));
+  q.Bind(1, ToUnixMillis(at)).Bind(2, id.value);
   ANSHIN_RETURN_IF_ERROR(q.Run());
   return NotFoundUnless(db_.Changes() > 0, "guardian " + id.ToString());
 }

@@ -248,13 +248,24 @@ Result<int> SqliteOutbox::DropPendingVerification(GuardianId guardian, std::stri
   return db_.Changes();
 }
 
+Result<int> SqliteOutbox::DropPendingMail(GuardianId guardian, std::string_view reason) {
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("UPDATE outbox SET state = 'failed', last_error = ?, "
+                           "verification_code = NULL, link_token = NULL WHERE guardian_id = ? "
+                           "AND state IN ('queued', 'retrying')"));
+  q.Bind(1, reason).Bind(2, guardian.value);
+  ANSHIN_RETURN_IF_ERROR(q.Run());
+  return db_.Changes();
+}
+
 Result<int> SqliteOutbox::InsertTestMails(FacilityId facility, TimePoint now) {
   ANSHIN_ASSIGN_OR_RETURN(
       Query q, db_.Prepare("INSERT INTO outbox(kind, guardian_id, child_id, facility_id, "
                            "next_attempt_at, created_at) SELECT 'test', g.id, g.child_id, "
                            "c.facility_id, ?, ? FROM guardians g JOIN children c ON c.id = "
                            "g.child_id WHERE c.facility_id = ? AND g.verified = 1 AND "
-                           "g.bouncing = 0 AND c.status = 'enrolled' ORDER BY g.id"));
+                           "g.bouncing = 0 AND g.removed_at IS NULL AND c.status = 'enrolled' "
+                           "ORDER BY g.id"));
   q.Bind(1, ToUnixMillis(now)).Bind(2, ToUnixMillis(now)).Bind(3, facility.value);
   ANSHIN_RETURN_IF_ERROR(q.Run());
   return db_.Changes();

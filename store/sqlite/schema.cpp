@@ -246,7 +246,8 @@ ALTER TABLE alerts ADD COLUMN ack_note TEXT NOT NULL DEFAULT '';
 // binding) and their sessions; each card's letter shipment; attendance expectations (the
 // facility's expected arrival time, its calendar of closed days and holiday hours, absences
 // recorded for a child); the wider set of alert kinds with the staff mail each one got; and
-// the purge of a withdrawn child's personal data. The alerts table is rebuilt because its kind
+// the purge of a withdrawn child's personal data; guardians removed (their address erased,
+// their send history kept). The alerts table is rebuilt because its kind
 // CHECK grows (SQLite cannot alter a CHECK).
 constexpr const char* kV6 = R"sql(
 CREATE TABLE staff (
@@ -298,6 +299,7 @@ CREATE TABLE absences (
 CREATE INDEX absences_child ON absences(child_id, from_date);
 
 ALTER TABLE children ADD COLUMN purged_at INTEGER;
+ALTER TABLE guardians ADD COLUMN removed_at INTEGER;
 
 CREATE TABLE alerts_v6 (
   id               INTEGER PRIMARY KEY,

@@ -49,6 +49,8 @@ class SqliteGuardians final : public GuardianTable {
   Result<GuardianId> Insert(const Guardian& g, TimePoint created_at) override;
   Status SetVerification(GuardianId id, const VerificationState& v) override;
   Status SetBouncing(GuardianId id, bool bouncing) override;
+  Status Update(const Guardian& g) override;
+  Status Remove(GuardianId id, TimePoint at) override;
 
  private:
   Db& db_;
@@ -119,6 +121,7 @@ class SqliteOutbox final : public OutboxTable {
   Status RecordAttempt(const SendResult& r) override;
   Result<int> RequeueSending() override;
   Result<int> DropPendingVerification(GuardianId guardian, std::string_view reason) override;
+  Result<int> DropPendingMail(GuardianId guardian, std::string_view reason) override;
   Result<int> InsertTestMails(FacilityId facility, TimePoint now) override;
 
  private:

@@ -475,6 +475,7 @@ void CheckV6Rows(const std::filesystem::path& path, int from) {
   CHECK(Count(*db, "SELECT COUNT(*) FROM facilities WHERE expected_arrival_by_s = 57600") == want);
   CHECK(Count(*db, "SELECT COUNT(*) FROM facility_calendar") == 2 * want);
   CHECK(Count(*db, "SELECT COUNT(*) FROM absences WHERE child_id = 3") == want);
+  CHECK(Count(*db, "SELECT COUNT(*) FROM guardians WHERE removed_at IS NULL") == 2);
   // The rebuilt alerts table kept every alert with its acknowledgement, and takes new kinds.
   CHECK(Count(*db, "SELECT COUNT(*) FROM alerts WHERE mailed_at IS NULL") == (from >= 5 ? 2 : 1));
   CHECK(Count(*db, "SELECT COUNT(*) FROM alerts WHERE ack_note = 'phoned home'") ==
