@@ -224,6 +224,13 @@ Result<std::vector<store::AuditEntry>> Inquiries::AuditLog(std::optional<TimePoi
   return entries;
 }
 
+Result<DayExplanation> Inquiries::Explain(ChildId child, const LocalDate& date,
+                                          const store::Actor& who, std::string_view reason) {
+  return Audited(store_, who, "child.explain",
+                 "child=" + child.ToString() + " date=" + date.ToString() + ReasonPart(reason),
+                 [&](store::WriteTxn& txn) { return ExplainDay(txn, zones_, child, date); });
+}
+
 Result<DayWindow> Inquiries::DayOf(const store::Facility& facility, const LocalDate& date) {
   ANSHIN_ASSIGN_OR_RETURN(std::shared_ptr<const TimeZone> zone, ZoneOf(facility));
   // The next calendar day: the date of an instant safely inside it.

@@ -20,6 +20,7 @@
 
 #include "common/status.hpp"
 #include "common/time.hpp"
+#include "services/explain.hpp"
 #include "services/facilities.hpp"
 #include "store/store.hpp"
 
@@ -84,6 +85,11 @@ class Inquiries {
   // mail.list.
   Result<std::vector<MailRecord>> Mails(ChildId child, std::optional<LocalDate> date,
                                         const store::Actor& who, std::string_view reason);
+
+  // The child's day re-derived with the engine, each decision with its rule in words
+  // (explain.hpp); audited as child.explain.
+  Result<DayExplanation> Explain(ChildId child, const LocalDate& date, const store::Actor& who,
+                                 std::string_view reason);
 
   // Alerts, open ones only when `open_only`, of one facility when given.
   Result<std::vector<store::AlertRecord>> Alerts(bool open_only,
