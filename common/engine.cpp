@@ -55,9 +55,16 @@ void JudgeInOrder(const FacilityRules& rules, const ChildSchedule& schedule, con
     d.notice = MakeNotice(NoticeKind::kDeparture, tap, child, t, d.late);
   };
   auto inferred_departure = [&] {
+    // The arrival mailed earlier today, if any: the child left and came back without tapping,
+    // and the mail must not say that no arrival was mailed today.
+    std::optional<TimePoint> mailed_arrival;
+    for (const Visit& v : day.visits) {
+      if (v.arrival) mailed_arrival = v.arrival;
+    }
     day.visits.push_back(Visit{.departure = t, .inferred = true});
     d.reason = Reason::kInferredDeparture;
     d.notice = MakeNotice(NoticeKind::kInferredDeparture, tap, child, t, d.late);
+    d.notice->arrival_at = mailed_arrival;
   };
 
   Visit* open = OpenVisit(day);

@@ -147,9 +147,11 @@ struct Notice {
   NoticeKind kind = NoticeKind::kArrival;
   ChildId child;
   FacilityId facility;
-  TimePoint at;                         // the tap time (corrected for skew)
-  std::optional<TimePoint> arrival_at;  // kCorrection: the earlier tap, now read as the arrival
-  bool late = false;                    // received more than late_after after the tap
+  TimePoint at;  // the tap time (corrected for skew)
+  // kCorrection: the earlier tap, now read as the arrival. kInferredDeparture: the arrival of
+  // an earlier visit that day (its arrival was mailed), when there was one.
+  std::optional<TimePoint> arrival_at;
+  bool late = false;  // received more than late_after after the tap
   friend bool operator==(const Notice&, const Notice&) = default;
 };
 

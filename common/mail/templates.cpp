@@ -9,43 +9,54 @@
 namespace anshin::mail {
 namespace {
 
+// Japanese is written without spaces before particles (「光が丘第一学童クラブを退館しました」);
+// the only space is between the date and the time.
 constexpr std::string_view kFooter =
     "\n"
     "--\n"
     "キッズ安心メール（このメールは送信専用です。返信はできません）\n"
-    "お問い合わせはコールセンターまでお願いします。\n";
+    "お問い合わせは{callcenter}までお願いします。\n";
 
-const std::string kArrivalText =
-    std::string(
-        "Subject: 【キッズ安心メール】来館のお知らせ\n"
-        "\n"
-        "{child} さんが {date} {time} に {facility} に来館しました。\n") +
-    std::string(kFooter);
+const std::string kArrivalText = std::string(
+                                     "Subject: 【キッズ安心メール】来館のお知らせ\n"
+                                     "\n"
+                                     "{child}さんが{date} {time}に{facility}に来館しました。\n") +
+                                 std::string(kFooter);
 
-const std::string kDepartureText =
-    std::string(
-        "Subject: 【キッズ安心メール】退館のお知らせ\n"
-        "\n"
-        "{child} さんが {date} {time} に {facility} を退館しました。\n") +
-    std::string(kFooter);
+const std::string kDepartureText = std::string(
+                                       "Subject: 【キッズ安心メール】退館のお知らせ\n"
+                                       "\n"
+                                       "{child}さんが{date} {time}に{facility}を退館しました。\n") +
+                                   std::string(kFooter);
 
 const std::string kInferredDepartureText =
     std::string(
         "Subject: 【キッズ安心メール】退館のお知らせ（来館の記録なし）\n"
         "\n"
-        "{child} さんが {date} {time} に {facility} を退館しました。\n"
+        "{child}さんが{date} {time}に{facility}を退館しました。\n"
         "\n"
         "本日は来館時のカードのタッチ（かざし忘れ）が確認できなかったため、"
         "来館のお知らせは送信されていません。\n") +
+    std::string(kFooter);
+
+const std::string kInferredDepartureAfterArrivalText =
+    std::string(
+        "Subject: 【キッズ安心メール】退館のお知らせ（再来館の記録なし）\n"
+        "\n"
+        "{child}さんが{date} {time}に{facility}を退館しました。\n"
+        "\n"
+        "本日{arrival_time}の来館のお知らせの後、いったん退館して再び来館したときの"
+        "カードのタッチ（かざし忘れ）が確認できなかったため、その来館のお知らせは"
+        "送信されていません。\n") +
     std::string(kFooter);
 
 const std::string kCorrectionText =
     std::string(
         "Subject: 【キッズ安心メール】退館のお知らせ（訂正）\n"
         "\n"
-        "{child} さんが {date} {time} に {facility} を退館しました。\n"
+        "{child}さんが{date} {time}に{facility}を退館しました。\n"
         "\n"
-        "先ほど {arrival_time} に「退館」としてお知らせしたタッチは、実際には来館の記録でした。"
+        "{earlier}{arrival_time}に「退館」としてお知らせしたタッチは、実際には来館の記録でした。"
         "お知らせを訂正いたします。\n") +
     std::string(kFooter);
 
@@ -53,7 +64,7 @@ constexpr std::string_view kLateText =
     "Subject: {subject}（遅延）\n"
     "\n"
     "※通信の遅れにより、このお知らせは遅れて送信されています。"
-    "実際のタッチの時刻は {date} {time} です。\n"
+    "実際のタッチの時刻は{date} {time}です。\n"
     "\n"
     "{body}";
 
@@ -66,7 +77,7 @@ const std::string kVerificationText =
         "\n"
         "{link}\n"
         "\n"
-        "コールセンターにお電話で確認される場合は、次の確認コードをお伝えください。\n"
+        "{callcenter}にお電話で確認される場合は、次の確認コードをお伝えください。\n"
         "確認コード: {code}\n"
         "\n"
         "有効期限: {expires}\n"
@@ -77,10 +88,13 @@ const std::string kTestText =
     std::string(
         "Subject: 【キッズ安心メール】テスト送信のお知らせ\n"
         "\n"
-        "このメールはキッズ安心メールの月例テスト送信です（{date} {time} 送信）。\n"
+        "このメールはキッズ安心メールの月例テスト送信です（{date} {time}送信）。\n"
         "このメールが届いていれば、来館・退館のお知らせも受け取れます。\n"
         "返信などの操作は必要ありません。\n") +
     std::string(kFooter);
+
+// A correction within this long of the tap it corrects says 「先ほど」.
+constexpr auto kRecent = std::chrono::hours(1);
 
 bool IsNameChar(char c) { return (c >= 'a' && c <= 'z') || c == '_'; }
 
@@ -111,6 +125,8 @@ std::string_view TemplateKindName(TemplateKind kind) {
       return "departure";
     case TemplateKind::kInferredDeparture:
       return "inferred_departure";
+    case TemplateKind::kInferredDepartureAfterArrival:
+      return "inferred_departure_after_arrival";
     case TemplateKind::kCorrection:
       return "correction";
     case TemplateKind::kLate:
@@ -124,18 +140,24 @@ std::string_view TemplateKindName(TemplateKind kind) {
 }
 
 const std::vector<std::string_view>& AllowedPlaceholders(TemplateKind kind) {
-  static const std::vector<std::string_view> kNotice = {"child", "facility", "date", "time"};
-  static const std::vector<std::string_view> kCorrection = {"child", "facility", "date", "time",
-                                                            "arrival_time"};
-  static const std::vector<std::string_view> kLate = {"subject",  "body", "child",
-                                                      "facility", "date", "time"};
-  static const std::vector<std::string_view> kVerification = {"code", "link", "expires"};
-  static const std::vector<std::string_view> kTest = {"date", "time"};
+  static const std::vector<std::string_view> kNotice = {"child", "facility", "date", "time",
+                                                        "callcenter"};
+  static const std::vector<std::string_view> kAfterArrival = {
+      "child", "facility", "date", "time", "arrival_time", "callcenter"};
+  static const std::vector<std::string_view> kCorrection = {
+      "child", "facility", "date", "time", "arrival_time", "earlier", "callcenter"};
+  static const std::vector<std::string_view> kLate = {"subject", "body", "child",     "facility",
+                                                      "date",    "time", "callcenter"};
+  static const std::vector<std::string_view> kVerification = {"code", "link", "expires",
+                                                              "callcenter"};
+  static const std::vector<std::string_view> kTest = {"date", "time", "callcenter"};
   switch (kind) {
     case TemplateKind::kArrival:
     case TemplateKind::kDeparture:
     case TemplateKind::kInferredDeparture:
       return kNotice;
+    case TemplateKind::kInferredDepartureAfterArrival:
+      return kAfterArrival;
     case TemplateKind::kCorrection:
       return kCorrection;
     case TemplateKind::kLate:
@@ -156,6 +178,8 @@ std::string_view DefaultTemplateText(TemplateKind kind) {
       return kDepartureText;
     case TemplateKind::kInferredDeparture:
       return kInferredDepartureText;
+    case TemplateKind::kInferredDepartureAfterArrival:
+      return kInferredDepartureAfterArrivalText;
     case TemplateKind::kCorrection:
       return kCorrectionText;
     case TemplateKind::kLate:
@@ -289,6 +313,15 @@ Status TemplateSet::Override(TemplateKind kind, std::string_view text) {
   return Status::Ok();
 }
 
+namespace {
+
+std::string CallcenterWords(const TemplateSet& templates) {
+  if (templates.callcenter_phone().empty()) return "コールセンター";
+  return "コールセンター（電話 " + templates.callcenter_phone() + "）";
+}
+
+}  // namespace
+
 std::string FormatMailDate(TimePoint t, const TimeZone& zone) {
   LocalDate d = zone.DateOf(t);
   return std::to_string(d.month) + "月" + std::to_string(d.day) + "日";
@@ -308,10 +341,9 @@ Result<MailText> ComposeNotice(const TemplateSet& templates, const Notice& notic
   ANSHIN_RETURN_IF_ERROR(CheckName("child name", child_name));
   ANSHIN_RETURN_IF_ERROR(CheckName("facility name", facility_name));
   std::map<std::string, std::string, std::less<>> values = {
-      {"child", std::string(child_name)},
-      {"facility", std::string(facility_name)},
-      {"date", FormatMailDate(notice.at, zone)},
-      {"time", FormatMailTime(notice.at, zone)},
+      {"child", std::string(child_name)},         {"facility", std::string(facility_name)},
+      {"date", FormatMailDate(notice.at, zone)},  {"time", FormatMailTime(notice.at, zone)},
+      {"callcenter", CallcenterWords(templates)},
   };
   TemplateKind kind = TemplateKind::kArrival;
   switch (notice.kind) {
@@ -323,12 +355,17 @@ Result<MailText> ComposeNotice(const TemplateSet& templates, const Notice& notic
       break;
     case NoticeKind::kInferredDeparture:
       kind = TemplateKind::kInferredDeparture;
+      if (notice.arrival_at) {
+        kind = TemplateKind::kInferredDepartureAfterArrival;
+        values["arrival_time"] = FormatMailTime(*notice.arrival_at, zone);
+      }
       break;
     case NoticeKind::kCorrection:
       kind = TemplateKind::kCorrection;
       if (!notice.arrival_at)
         return Status::InvalidArgument("correction notice without arrival_at");
       values["arrival_time"] = FormatMailTime(*notice.arrival_at, zone);
+      values["earlier"] = notice.at - *notice.arrival_at <= kRecent ? "先ほど" : "本日";
       break;
   }
   MailText text = templates.Get(kind).Render(values);
@@ -350,6 +387,7 @@ Result<MailText> ComposeVerification(const TemplateSet& templates, std::string_v
       {"code", std::string(code)},
       {"link", std::string(link)},
       {"expires", FormatMailDate(expires, zone) + " " + FormatMailTime(expires, zone)},
+      {"callcenter", CallcenterWords(templates)},
   };
   MailText text = templates.Get(TemplateKind::kVerification).Render(values);
   ANSHIN_RETURN_IF_ERROR(ValidateHeaderText("subject", text.subject));
@@ -361,6 +399,7 @@ Result<MailText> ComposeTestMail(const TemplateSet& templates, TimePoint now,
   std::map<std::string, std::string, std::less<>> values = {
       {"date", FormatMailDate(now, zone)},
       {"time", FormatMailTime(now, zone)},
+      {"callcenter", CallcenterWords(templates)},
   };
   MailText text = templates.Get(TemplateKind::kTest).Render(values);
   ANSHIN_RETURN_IF_ERROR(ValidateHeaderText("subject", text.subject));

@@ -30,18 +30,21 @@ enum class TemplateKind {
   kArrival,
   kDeparture,
   kInferredDeparture,
+  kInferredDepartureAfterArrival,  // an arrival was mailed earlier that day: the child came back
   kCorrection,
   kLate,
   kVerification,
   kTest,
 };
-inline constexpr std::array<TemplateKind, 7> kAllTemplateKinds = {
-    TemplateKind::kArrival,    TemplateKind::kDeparture, TemplateKind::kInferredDeparture,
-    TemplateKind::kCorrection, TemplateKind::kLate,      TemplateKind::kVerification,
-    TemplateKind::kTest};
+inline constexpr std::array<TemplateKind, 8> kAllTemplateKinds = {
+    TemplateKind::kArrival,           TemplateKind::kDeparture,
+    TemplateKind::kInferredDeparture, TemplateKind::kInferredDepartureAfterArrival,
+    TemplateKind::kCorrection,        TemplateKind::kLate,
+    TemplateKind::kVerification,      TemplateKind::kTest};
 
-// "arrival", "departure", "inferred_departure", "correction", "late", "verification", "test":
-// also the stem of the override file ("arrival.txt").
+// "arrival", "departure", "inferred_departure", "inferred_departure_after_arrival",
+// "correction", "late", "verification", "test": also the stem of the override file
+// ("arrival.txt").
 std::string_view TemplateKindName(TemplateKind kind);
 // The placeholders `kind` accepts, e.g. {"child", "facility", "date", "time"}.
 const std::vector<std::string_view>& AllowedPlaceholders(TemplateKind kind);
@@ -76,11 +79,14 @@ class MailTemplate {
   std::vector<Segment> body_;
 };
 
-// One template per kind.
+// One template per kind, and the deployment's values every mail may show: {callcenter} is
+// "コールセンター（電話 03-1234-5678）" when a phone number is set, else "コールセンター".
 class TemplateSet {
  public:
   // The built-in Japanese templates.
   static TemplateSet Defaults();
+  void SetCallcenterPhone(std::string phone) { callcenter_phone_ = std::move(phone); }
+  const std::string& callcenter_phone() const { return callcenter_phone_; }
   // Replaces one kind's template; the error names the kind ("template arrival: ...").
   Status Override(TemplateKind kind, std::string_view text);
   const MailTemplate& Get(TemplateKind kind) const {
@@ -89,6 +95,7 @@ class TemplateSet {
 
  private:
   std::array<MailTemplate, kAllTemplateKinds.size()> templates_;
+  std::string callcenter_phone_;
 };
 
 // "11月26日" and "15:02" in the facility's zone: the {date} and {time} of the templates.
@@ -97,8 +104,9 @@ std::string FormatMailTime(TimePoint t, const TimeZone& zone);
 
 // The mail for one attendance notice. Names are the child's display name and the facility's
 // name; times are shown in `zone` (the facility's). A late notice is wrapped in the "late"
-// template. Fails (InvalidArgument) when a name breaks CheckName (common/validate.hpp), the
-// rule every name must pass where it enters.
+// template. A correction says 「先ほど」 of the earlier tap only when it was within the hour,
+// else 「本日」 ({earlier}). Fails (InvalidArgument) when a name breaks CheckName
+// (common/validate.hpp), the rule every name must pass where it enters.
 Result<MailText> ComposeNotice(const TemplateSet& templates, const Notice& notice,
                                std::string_view child_name, std::string_view facility_name,
                                const TimeZone& zone);

@@ -56,7 +56,10 @@ Mailer::Mailer(MailConfig config, anshin::mail::TemplateSet templates, store::St
       clock_(clock),
       zones_(std::move(zones)),
       options_(options),
-      rng_(options.jitter_seed != 0 ? options.jitter_seed : std::random_device{}()) {}
+      rng_(options.jitter_seed != 0 ? options.jitter_seed : std::random_device{}()) {
+  // The footers' {callcenter} comes from the configuration (mail.callcenter_phone).
+  templates_.SetCallcenterPhone(config_.callcenter_phone);
+}
 
 Mailer::~Mailer() { Stop(); }
 
@@ -172,7 +175,10 @@ Result<OutgoingMail> Mailer::Compose(const store::OutboxItem& item, const std::s
   m.subject = std::move(text.subject);
   m.body = std::move(text.body);
   m.message_id = message_id;
-  m.date = now;
+  // A late notice is dated by its tap, so late mails keep the order of the taps in the
+  // guardian's mailbox (an on-time departure must not sort above the late arrival before it);
+  // its subject and first line say that it is late.
+  m.date = msg.late && msg.tap_at ? *msg.tap_at : now;
   m.charset = item.charset == store::Charset::kIso2022Jp ? anshin::mail::Charset::kIso2022Jp
                                                          : anshin::mail::Charset::kUtf8;
   auto rendered = anshin::mail::RenderMessage(m, *zone);

@@ -113,7 +113,7 @@ class Mailer {
   void CommitterLoop();
 
   const MailConfig config_;
-  const anshin::mail::TemplateSet templates_;
+  anshin::mail::TemplateSet templates_;  // set in the constructor, then only read
   store::Store& store_;
   MailTransport& transport_;
   const Clock& clock_;

@@ -99,6 +99,22 @@ TEST_CASE("rule 3: two entries in a row close the first visit with an unknown de
   CHECK(r.day().visits[1].open());
 }
 
+TEST_CASE("rule 4: an inferred departure carries the arrival mailed earlier that day",
+          "[engine][rule4]") {
+  ChildDayRunner r;
+  Decision first = r.Tap("16:30");
+  REQUIRE(first.notice);
+  CHECK_FALSE(first.notice->arrival_at);  // no arrival today: "no arrival mail was sent"
+  ChildDayRunner back;
+  CHECK(back.Tap("15:02").reason == Reason::kArrival);
+  CHECK(back.Tap("15:40").reason == Reason::kDeparture);
+  // Came back without tapping, and leaves: the 15:02 arrival was mailed.
+  Decision d = back.Tap("18:10");
+  CHECK(d.reason == Reason::kInferredDeparture);
+  REQUIRE(d.notice);
+  CHECK(d.notice->arrival_at == At("15:02"));
+}
+
 TEST_CASE("rule 4: no open visit before the threshold is an arrival", "[engine][rule4]") {
   ChildDayRunner r;
   Decision d = r.Tap("16:29:59");

@@ -135,7 +135,7 @@ TEST_CASE("arrival notice renders the ward's text") {
   REQUIRE(text.ok());
   CHECK(text->subject == "【キッズ安心メール】来館のお知らせ");
   CHECK(text->body.starts_with(
-      "練馬 さくら さんが 11月26日 15:02 に 光が丘第一学童クラブ に来館しました。\n"));
+      "練馬 さくらさんが11月26日 15:02に光が丘第一学童クラブに来館しました。\n"));
 }
 
 TEST_CASE("departure, inferred departure and correction texts") {
@@ -145,8 +145,7 @@ TEST_CASE("departure, inferred departure and correction texts") {
   n.kind = NoticeKind::kDeparture;
   auto dep = ComposeNotice(t, n, "練馬 さくら", "光が丘第一学童クラブ", kTokyo).value();
   CHECK(dep.subject == "【キッズ安心メール】退館のお知らせ");
-  CHECK(dep.body.find("11月26日 18:31 に 光が丘第一学童クラブ を退館しました。") !=
-        std::string::npos);
+  CHECK(dep.body.find("11月26日 18:31に光が丘第一学童クラブを退館しました。") != std::string::npos);
 
   n.kind = NoticeKind::kInferredDeparture;
   auto inferred = ComposeNotice(t, n, "練馬 さくら", "光が丘第一学童クラブ", kTokyo).value();
@@ -163,6 +162,57 @@ TEST_CASE("departure, inferred departure and correction texts") {
 
   n.arrival_at.reset();
   CHECK(!ComposeNotice(t, n, "練馬 さくら", "x", kTokyo).ok());
+}
+
+TEST_CASE("an inferred departure after a mailed arrival says so, not that none was mailed") {
+  TemplateSet t = TemplateSet::Defaults();
+  Notice n;
+  n.kind = NoticeKind::kInferredDeparture;
+  n.at = At("2026-11-26T09:31:00Z");          // 18:31 JST
+  n.arrival_at = At("2026-11-26T06:02:00Z");  // 15:02 JST, mailed then
+  auto m = ComposeNotice(t, n, "練馬 さくら", "光が丘第一学童クラブ", kTokyo).value();
+  CHECK(m.subject == "【キッズ安心メール】退館のお知らせ（再来館の記録なし）");
+  CHECK(m.body.starts_with(
+      "練馬 さくらさんが11月26日 18:31に光が丘第一学童クラブを退館しました。\n"));
+  CHECK(m.body.find("本日15:02の来館のお知らせの後") != std::string::npos);
+  CHECK(m.body.find("本日は来館時のカードのタッチ") == std::string::npos);
+  n.arrival_at.reset();
+  auto none = ComposeNotice(t, n, "練馬 さくら", "光が丘第一学童クラブ", kTokyo).value();
+  CHECK(none.body.find("本日は来館時のカードのタッチ") != std::string::npos);
+}
+
+TEST_CASE("a correction says 先ほど only within the hour") {
+  TemplateSet t = TemplateSet::Defaults();
+  Notice n;
+  n.kind = NoticeKind::kCorrection;
+  n.at = At("2026-11-26T08:40:00Z");          // 17:40 JST
+  n.arrival_at = At("2026-11-26T07:45:00Z");  // 16:45: 55 minutes before
+  auto soon = ComposeNotice(t, n, "練馬 さくら", "光が丘第一学童クラブ", kTokyo).value();
+  CHECK(soon.body.find("先ほど16:45に「退館」としてお知らせしたタッチ") != std::string::npos);
+  n.at = At("2026-11-26T09:50:00Z");  // 18:50: two hours later
+  auto later = ComposeNotice(t, n, "練馬 さくら", "光が丘第一学童クラブ", kTokyo).value();
+  CHECK(later.body.find("先ほど") == std::string::npos);
+  CHECK(later.body.find("本日16:45に「退館」としてお知らせしたタッチ") != std::string::npos);
+}
+
+TEST_CASE("every mail's footer gives the call centre's phone number when one is set") {
+  TemplateSet t = TemplateSet::Defaults();
+  Notice n;
+  n.kind = NoticeKind::kArrival;
+  n.at = At("2026-11-26T06:02:10Z");
+  auto without = ComposeNotice(t, n, "練馬 さくら", "光が丘第一学童クラブ", kTokyo).value();
+  CHECK(without.body.find("お問い合わせはコールセンターまでお願いします。") != std::string::npos);
+  t.SetCallcenterPhone("03-1234-5678");
+  auto with = ComposeNotice(t, n, "練馬 さくら", "光が丘第一学童クラブ", kTokyo).value();
+  CHECK(with.body.find("お問い合わせはコールセンター（電話 03-1234-5678）までお願いします。") !=
+        std::string::npos);
+  auto v = ComposeVerification(t, "123456", "https://kids.example.jp/verify?token=ab",
+                               At("2026-11-27T06:02:10Z"), kTokyo)
+               .value();
+  CHECK(v.body.find("コールセンター（電話 03-1234-5678）にお電話で確認される場合") !=
+        std::string::npos);
+  CHECK(ComposeTestMail(t, At("2026-12-01T01:00:00Z"), kTokyo).value().body.find("03-1234-5678") !=
+        std::string::npos);
 }
 
 TEST_CASE("late notices say so and show the real tap time") {

@@ -122,17 +122,17 @@ class EndToEnd(unittest.TestCase):
         self.check_headers(arrival)
         self.assertEqual(arrival["Subject"], "【キッズ安心メール】来館のお知らせ")
         self.assertTrue(self.body(arrival).startswith(
-            "練馬 さくら さんが %s %s に %s に来館しました。\n" % (local_md(arrive), local_hm(arrive), DAY)),
+            "練馬 さくらさんが%s %sに%sに来館しました。\n" % (local_md(arrive), local_hm(arrive), DAY)),
             self.body(arrival))
         self.assertEqual(departure["Subject"], "【キッズ安心メール】退館のお知らせ")
         self.assertTrue(self.body(departure).startswith(
-            "練馬 さくら さんが %s %s に %s を退館しました。\n" % (local_md(leave), local_hm(leave), DAY)))
+            "練馬 さくらさんが%s %sに%sを退館しました。\n" % (local_md(leave), local_hm(leave), DAY)))
 
         yui_mail = [m for m in self.wait_mails("yui-papa@example.jp", 2) if "確認" not in m["Subject"]][0]
         self.assertEqual(yui_mail["Subject"], "【キッズ安心メール】来館のお知らせ（遅延）")
         self.assertIn("遅れて送信", self.body(yui_mail))
-        self.assertIn("実際のタッチの時刻は %s %s です" % (local_md(late), local_hm(late)), self.body(yui_mail))
-        self.assertIn("石神井 ゆい さんが %s %s に %s に来館しました。" % (local_md(late), local_hm(late), DAY),
+        self.assertIn("実際のタッチの時刻は%s %sです" % (local_md(late), local_hm(late)), self.body(yui_mail))
+        self.assertIn("石神井 ゆいさんが%s %sに%sに来館しました。" % (local_md(late), local_hm(late), DAY),
                       self.body(yui_mail))
 
         haruto_mails = [m for m in self.wait_mails("haruto-mama@example.jp", 3) if "確認" not in m["Subject"]]
@@ -145,13 +145,13 @@ class EndToEnd(unittest.TestCase):
         # ISO-2022-JP bodies are 7bit with long lines cut: read them as one text.
         inferred_text = self.body(inferred).replace("\n", "")
         correction_text = self.body(correction).replace("\n", "")
-        self.assertIn("春日 はると さんが %s %s に %s を退館しました。" % (local_md(arrive), local_hm(arrive), EVE),
+        self.assertIn("春日 はるとさんが%s %sに%sを退館しました。" % (local_md(arrive), local_hm(arrive), EVE),
                       inferred_text)
         self.assertIn("かざし忘れ", inferred_text)
         self.assertNotIn("来館しました", inferred_text)
-        self.assertIn("春日 はると さんが %s %s に %s を退館しました。" % (local_md(leave), local_hm(leave), EVE),
+        self.assertIn("春日 はるとさんが%s %sに%sを退館しました。" % (local_md(leave), local_hm(leave), EVE),
                       correction_text)
-        self.assertIn("先ほど %s に「退館」としてお知らせしたタッチは、実際には来館の記録でした" % local_hm(arrive),
+        self.assertIn("先ほど%sに「退館」としてお知らせしたタッチは、実際には来館の記録でした" % local_hm(arrive),
                       correction_text)
 
         # The unverified address got its verification mail and nothing else.

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "common/mail/mime.hpp"
@@ -186,7 +187,7 @@ TEST_CASE("queued notices are sent and recorded with the relay's reply", "[mail]
   CHECK(d.headers["To"] == "mama@example.jp");
   CHECK(d.headers["Content-Type"] == "text/plain; charset=UTF-8");
   CHECK(d.body.starts_with(
-      "練馬 さくら さんが 11月26日 15:02 に 光が丘第一学童クラブ に来館しました。\r\n"));
+      "練馬 さくらさんが11月26日 15:02に光が丘第一学童クラブに来館しました。\r\n"));
   CHECK(d.headers["Date"] == "Thu, 26 Nov 2026 15:02:00 +0900");
 
   store::OutboxRow row = fx.Row(id);
@@ -375,6 +376,22 @@ TEST_CASE("late, inferred and correction notices reach the guardian as such", "[
   CHECK(Decode(sent[1].data).body.find("訂正") != std::string::npos);
   CHECK(Decode(sent[2].data).body.find("遅れて送信") != std::string::npos);
   CHECK(Decode(sent[2].data).body.find("14:50") != std::string::npos);
+  // The late arrival is dated by its tap, before the on-time mails of later taps.
+  CHECK(Decode(sent[2].data).headers["Date"] == "Thu, 26 Nov 2026 14:50:00 +0900");
+  CHECK(Decode(sent[0].data).headers["Date"] != "Thu, 26 Nov 2026 14:50:00 +0900");
+}
+
+TEST_CASE("the footer gives the configured call-centre phone number", "[mail]") {
+  Fixture fx;
+  GuardianId g = fx.Guardian("mama@example.jp");
+  fx.Queue(g, store::OutboxKind::kArrival, T("2026-11-26T15:02:00+09:00"));
+  MailConfig config = TestConfig();
+  config.callcenter_phone = "0120-123-456";
+  auto mailer = fx.MakeMailer(config);
+  REQUIRE(mailer->RunOnce().value() == 1);
+  auto sent = fx.transport.accepted();
+  REQUIRE(sent.size() == 1);
+  CHECK(Decode(sent[0].data).body.find("コールセンター（電話 0120-123-456）") != std::string::npos);
 }
 
 TEST_CASE("ISO-2022-JP guardians get 7bit mail, unrepresentable names fall back to UTF-8",
@@ -395,7 +412,7 @@ TEST_CASE("ISO-2022-JP guardians get 7bit mail, unrepresentable names fall back 
   CHECK(a.headers["Subject"].starts_with("=?ISO-2022-JP?B?"));
   Decoded b = Decode(sent[1].data);
   CHECK(b.headers["Content-Type"] == "text/plain; charset=UTF-8");
-  CHECK(b.body.find("髙橋 ① はな さんが") != std::string::npos);
+  CHECK(b.body.find("髙橋 ① はなさんが") != std::string::npos);
 }
 
 TEST_CASE("verification mail carries code and link, the page confirms with POST only", "[mail]") {
@@ -731,6 +748,17 @@ TEST_CASE("the example templates in deploy/templates load and equal the built-in
         anshin::mail::ComposeNotice(anshin::mail::TemplateSet::Defaults(), n, "さくら", "クラブ",
                                     tokyo)
             .value());
+  // Byte for byte, every kind (a kind added without its example file fails here).
+  for (auto kind : anshin::mail::kAllTemplateKinds) {
+    const std::string name(anshin::mail::TemplateKindName(kind));
+    INFO(name);
+    std::ifstream in(std::filesystem::path(ANSHIN_SOURCE_DIR) / "deploy" / "templates" /
+                     (name + ".txt"));
+    REQUIRE(in.good());
+    std::stringstream text;
+    text << in.rdbuf();
+    CHECK(text.str() == anshin::mail::DefaultTemplateText(kind));
+  }
 }
 
 TEST_CASE("the [mail] table is read and checked", "[mail]") {
