@@ -47,6 +47,12 @@ Result<std::string> FormatStatus(AgentStore& store, TimePoint now) {
   line("last_upload_error", OrDash(text(meta::kLastUploadError)));
   line("rejected_batches", std::to_string(number(meta::kRejectedBatches).value_or(0)));
   line("unknown_taps", std::to_string(number(meta::kUnknownTaps).value_or(0)));
+  line("rejected_taps", std::to_string(number(meta::kRejectedTaps).value_or(0)));
+  auto rejected = text(meta::kLastRejectedTap);
+  line("last_rejected_tap",
+       rejected && !rejected->empty()
+           ? fmt::format("{} (at {})", *rejected, When(number(meta::kLastRejectedTapAt), now))
+           : "-");
   line("allowlist_version",
        allowlist.fetched
            ? fmt::format("{} ({} cards, fetched {})", allowlist.version, allowlist.tokens.size(),

@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS allowlist_lost (  -- of allowlist, the cards reported
   card TEXT PRIMARY KEY
 ) STRICT, WITHOUT ROWID;
 INSERT OR IGNORE INTO meta(key, value) VALUES ('last_seq', 0), ('allowlist_version', 0),
-  ('rejected_batches', 0), ('unknown_taps', 0);
+  ('rejected_batches', 0), ('unknown_taps', 0), ('rejected_taps', 0);
 )sql";
 
 Result<sqlite::Transaction> BeginImmediate(sqlite::Db& db) {

@@ -48,8 +48,13 @@ inline constexpr char kLastHeartbeatAt[] = "last_heartbeat_at";  // unix ms, las
 inline constexpr char kLastUploadError[] = "last_upload_error";
 inline constexpr char kRejectedBatches[] = "rejected_batches";  // integer
 inline constexpr char kUnknownTaps[] = "unknown_taps";          // integer
-inline constexpr char kAgentPid[] = "agent_pid";                // integer
-inline constexpr char kAgentStartedAt[] = "agent_started_at";   // unix ms
+// Taps the server acknowledged but set aside unjudged (TapAck::rejected: a tap time that cannot
+// be true), and the last one's answer ("seq 42 taps[0].at: …") with when it came.
+inline constexpr char kRejectedTaps[] = "rejected_taps";  // integer
+inline constexpr char kLastRejectedTap[] = "last_rejected_tap";
+inline constexpr char kLastRejectedTapAt[] = "last_rejected_tap_at";  // unix ms
+inline constexpr char kAgentPid[] = "agent_pid";                      // integer
+inline constexpr char kAgentStartedAt[] = "agent_started_at";         // unix ms
 }  // namespace meta
 
 struct QueueStats {

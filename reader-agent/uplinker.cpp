@@ -164,8 +164,28 @@ wire::Health Uplinker::BuildHealth() {
   if (auto v = store_.GetInt(meta::kRejectedBatches); v.ok() && *v) {
     h.rejected_batches = static_cast<std::uint64_t>(**v);
   }
+  if (auto v = store_.GetInt(meta::kRejectedTaps); v.ok() && *v) {
+    h.rejected_taps = static_cast<std::uint64_t>(**v);
+  }
   if (auto v = store_.GetText(meta::kLastUploadError); v.ok() && *v) h.last_upload_error = **v;
   return h;
+}
+
+// The server keeps such taps for staff and never mails them; the facility should know (a PC
+// clock days off, a reader stamping nonsense): counted, logged and shown by `status`.
+void Uplinker::RecordRejectedTaps(const wire::TapAck& ack, TimePoint now) {
+  for (const wire::RejectedTap& r : ack.rejected) {
+    sys::LogEvent(
+        spdlog::level::warn, "tap_rejected",
+        {{"agent", options_.agent_name}, {"seq", r.seq}, {"field", r.field}, {"error", r.error}});
+    if (Status s = store_.Increment(meta::kRejectedTaps).status(); !s.ok())
+      spdlog::warn("counting a rejected tap failed: {}", s.message());
+  }
+  if (ack.rejected.empty()) return;
+  const wire::RejectedTap& last = ack.rejected.back();
+  (void)store_.SetText(meta::kLastRejectedTap,
+                       "seq " + std::to_string(last.seq) + " " + last.error);
+  (void)store_.SetInt(meta::kLastRejectedTapAt, ToUnixMillis(now));
 }
 
 void Uplinker::RecordFailure(const Status& s) {
@@ -240,6 +260,7 @@ Status Uplinker::SyncOnce(bool contact) {
       spdlog::warn("server reports missing taps {}..{}", ack->gap->from, ack->gap->to);
     }
     if (batch.taps.empty()) break;
+    RecordRejectedTaps(*ack, now);
     ANSHIN_ASSIGN_OR_RETURN(std::uint64_t deleted, store_.DeleteThrough(ack->acked_through));
     sys::LogEvent(spdlog::level::info, "upload",
                   {{"agent", options_.agent_name},

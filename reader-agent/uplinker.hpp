@@ -94,6 +94,7 @@ class Uplinker {
   wire::Health BuildHealth();
   Status RefreshAllowlist(UplinkSession& session);
   void RecordFailure(const Status& s);
+  void RecordRejectedTaps(const wire::TapAck& ack, TimePoint now);
 
   AgentStore& store_;
   Uplink& uplink_;

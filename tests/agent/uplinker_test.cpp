@@ -99,6 +99,45 @@ TEST_CASE("the ack deletes exactly what it acknowledges", "[uplinker]") {
   CHECK(f.store->Queue().value().depth == 0);
 }
 
+TEST_CASE("taps the server set aside are dropped from the queue, counted and shown in status",
+          "[uplinker]") {
+  struct RejectingUplink final : Uplink {
+    struct S final : UplinkSession {
+      Result<wire::TapAck> PostTaps(const wire::TapBatch& b) override {
+        wire::TapAck ack;
+        if (b.taps.empty()) return ack;
+        ack.acked_through = b.taps.back().seq;
+        if (b.taps.front().seq == 1) {
+          ack.rejected.push_back({2, "taps[1].at", "taps[1].at: 23 h after the upload arrived"});
+          ack.rejected.push_back({3, "taps[2].at",
+                                  "taps[2].at: 9999-12-31T00:00:00Z is 7973 "
+                                  "years after the upload arrived"});
+        }
+        return ack;
+      }
+      Result<wire::AllowlistDelta> FetchAllowlist(std::uint64_t) override {
+        return wire::AllowlistDelta{.version = 1, .full = true};
+      }
+    };
+    std::unique_ptr<UplinkSession> Begin() override { return std::make_unique<S>(); }
+  } rejecting;
+  Fixture f;
+  f.Queue(3);
+  Uplinker u(*f.store, rejecting, f.allowlist, f.clock, f.options, [](wire::Health&) {});
+  REQUIRE(u.SyncOnce(false).ok());
+  CHECK(f.store->Queue().value().depth == 0);  // acknowledged: the server keeps them
+  CHECK(f.store->GetInt(meta::kRejectedTaps).value() == std::optional<std::int64_t>(2));
+  auto report = FormatStatus(*f.store, f.clock.Now()).value();
+  CHECK_THAT(report, Catch::Contains("rejected_taps:      2"));
+  CHECK_THAT(report, Catch::Contains("last_rejected_tap:  seq 3 taps[2].at: 9999-12-31"));
+  // The count travels in the health report of the next upload.
+  f.Queue(1);
+  REQUIRE(f.uplinker->SyncOnce(false).ok());
+  auto log = f.uplink.log();
+  REQUIRE_FALSE(log.batches.empty());
+  CHECK(log.batches[0].health->rejected_taps == 2);
+}
+
 TEST_CASE("a transient failure keeps every tap for the retry", "[uplinker]") {
   Fixture f;
   f.Queue(5);
