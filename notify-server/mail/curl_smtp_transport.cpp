@@ -146,7 +146,8 @@ Status CurlSmtpTransport::Init() {
   return Status::Ok();
 }
 
-std::vector<SendOutcome> CurlSmtpTransport::Send(std::span<const OutgoingMail> mails) {
+std::vector<SendOutcome> CurlSmtpTransport::Send(std::span<const OutgoingMail> mails,
+                                                 const OutcomeListener& on_outcome) {
   std::vector<SendOutcome> out(mails.size());
   std::vector<std::string> from(mails.size());
   std::vector<char> finished(mails.size(), 0);
@@ -173,6 +174,7 @@ std::vector<SendOutcome> CurlSmtpTransport::Send(std::span<const OutgoingMail> m
                       std::string("curl_multi_add_handle: ") + curl_multi_strerror(mc)};
       finished[s.index] = 1;
       ++done;
+      if (on_outcome) on_outcome(s.index, out[s.index]);
       return false;
     }
     return true;
@@ -201,6 +203,7 @@ std::vector<SendOutcome> CurlSmtpTransport::Send(std::span<const OutgoingMail> m
       o.kind = recipient_refused ? SendOutcome::Kind::kPermanent : SendOutcome::Kind::kTemporary;
     }
     ++done;
+    if (on_outcome) on_outcome(s.index, o);
   };
 
   for (auto& s : sessions_) {
@@ -217,6 +220,7 @@ std::vector<SendOutcome> CurlSmtpTransport::Send(std::span<const OutgoingMail> m
         if (!finished[i]) {
           out[i] = {mails[i].id, SendOutcome::Kind::kTemporary, 0,
                     std::string("curl_multi_perform: ") + curl_multi_strerror(mc)};
+          if (on_outcome) on_outcome(i, out[i]);
         }
       }
       return out;

@@ -44,7 +44,8 @@ class CurlSmtpTransport final : public MailTransport {
   CurlSmtpTransport(const CurlSmtpTransport&) = delete;
   CurlSmtpTransport& operator=(const CurlSmtpTransport&) = delete;
 
-  std::vector<SendOutcome> Send(std::span<const OutgoingMail> mails) override;
+  std::vector<SendOutcome> Send(std::span<const OutgoingMail> mails,
+                                const OutcomeListener& on_outcome) override;
 
   // SMTP connections opened so far (a measure of connection reuse, for tests and metrics).
   long connections_opened() const { return connections_opened_; }

@@ -11,6 +11,10 @@
 //     or to the data; the address is marked bouncing and the message is not retried.
 // `smtp_code` is the relay's last reply code, 0 when there was none (e.g. connection refused).
 //
+// Each outcome is also given to `on_outcome` (when set) the moment it is known, before Send()
+// returns, on the calling thread: the mailer records a message sent as soon as the relay
+// accepted it, so a crash can re-send only what was on the wire (DESIGN.md §6).
+//
 // Ownership: Send() copies nothing it does not need after returning; outcomes are values.
 // Thread-safety: an instance is used by one thread at a time (the mailer's sender thread);
 // different instances are independent. Send() blocks until every message of the batch has an
@@ -18,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -39,11 +44,16 @@ struct SendOutcome {
   std::string reply;  // the relay's reply line, or the transport's error text
 };
 
+// Told of the outcome of mails[index].
+using OutcomeListener = std::function<void(std::size_t index, const SendOutcome& outcome)>;
+
 class MailTransport {
  public:
   virtual ~MailTransport() = default;
-  // One outcome per message, in the order of `mails`.
-  virtual std::vector<SendOutcome> Send(std::span<const OutgoingMail> mails) = 0;
+  // One outcome per message, in the order of `mails`; each also given to `on_outcome` as soon
+  // as it is known (an empty listener is allowed).
+  virtual std::vector<SendOutcome> Send(std::span<const OutgoingMail> mails,
+                                        const OutcomeListener& on_outcome) = 0;
 };
 
 }  // namespace anshin::server::mail

@@ -17,7 +17,8 @@ namespace {
 using store::OutboxKind;
 using store::SendResult;
 
-// Outcomes waiting for the committer; the sender pauses when this many batches are pending.
+// Outcomes waiting for the committer; the sender pauses when this many batches' worth are
+// pending (the database is slower than the relay).
 constexpr std::size_t kMaxPendingBatches = 4;
 // A claim takes this many batches' worth of due rows.
 constexpr int kClaimBatches = 4;
@@ -230,11 +231,31 @@ Result<std::vector<SendResult>> Mailer::SendRound() {
   return SendClaimed(items);
 }
 
-std::vector<SendResult> Mailer::SendClaimed(std::span<const store::OutboxItem> items) {
+std::vector<SendResult> Mailer::SendClaimed(std::span<const store::OutboxItem> items,
+                                            const ResultStream& stream) {
   TimePoint now = clock_.Now();
   std::vector<SendResult> results;
   if (items.empty()) return results;
-  results.reserve(items.size());
+  if (!stream) results.reserve(items.size());
+  auto emit = [&](SendResult r, const store::OutboxItem& item) {
+    switch (r.outcome) {
+      case SendResult::Outcome::kSent:
+        break;
+      case SendResult::Outcome::kRetry:
+        spdlog::debug("mail: outbox {} deferred ({}): {}", r.outbox_id, r.smtp_code,
+                      RedactAddresses(r.reply));
+        break;
+      case SendResult::Outcome::kFailed:
+        spdlog::warn("mail: outbox {} (guardian {}) failed ({}): {}", r.outbox_id,
+                     item.message.guardian.value, r.smtp_code, RedactAddresses(r.reply));
+        break;
+    }
+    if (stream) {
+      stream(std::move(r));
+    } else {
+      results.push_back(std::move(r));
+    }
+  };
 
   std::vector<OutgoingMail> mails;
   std::vector<const store::OutboxItem*> sent_items;
@@ -254,43 +275,43 @@ std::vector<SendResult> Mailer::SendClaimed(std::span<const store::OutboxItem> i
       r.outcome = SendResult::Outcome::kFailed;
       r.at = now;
       r.reply = "composition failed: " + mail.status().message();
-      results.push_back(std::move(r));
+      emit(std::move(r), item);
       continue;
     }
     mails.push_back(std::move(mail).value());
     sent_items.push_back(&item);
     ids.push_back(std::move(message_id));
   }
-  std::vector<SendOutcome> outcomes = transport_.Send(mails);
-  TimePoint done = clock_.Now();
-  for (std::size_t i = 0; i < outcomes.size() && i < sent_items.size(); ++i) {
-    results.push_back(ResultOf(*sent_items[i], outcomes[i], ids[i], done));
-    const SendResult& r = results.back();
-    switch (r.outcome) {
-      case SendResult::Outcome::kSent:
-        break;
-      case SendResult::Outcome::kRetry:
-        spdlog::debug("mail: outbox {} deferred ({}): {}", r.outbox_id, r.smtp_code,
-                      RedactAddresses(r.reply));
-        break;
-      case SendResult::Outcome::kFailed:
-        spdlog::warn("mail: outbox {} (guardian {}) failed ({}): {}", r.outbox_id,
-                     sent_items[i]->message.guardian.value, r.smtp_code, RedactAddresses(r.reply));
-        break;
+  // Each outcome is passed on the moment the transport knows it: a message the relay accepted
+  // is recorded sent while the rest of the batch is still on the wire.
+  std::vector<char> told(sent_items.size(), 0);
+  auto on_outcome = [&](std::size_t i, const SendOutcome& o) {
+    if (i >= sent_items.size() || told[i]) return;
+    told[i] = 1;
+    emit(ResultOf(*sent_items[i], o, ids[i], clock_.Now()), *sent_items[i]);
+  };
+  std::vector<SendOutcome> outcomes = transport_.Send(mails, on_outcome);
+  const TimePoint done = clock_.Now();
+  std::size_t missing = 0;
+  for (std::size_t i = 0; i < sent_items.size(); ++i) {
+    if (told[i]) continue;
+    if (i < outcomes.size()) {
+      on_outcome(i, outcomes[i]);  // a transport that only returns its outcomes
+      continue;
     }
-  }
-  if (outcomes.size() < sent_items.size()) {
     // A transport that lost track of some messages: nothing says the relay has them, so they
     // are retried (they would otherwise stay `sending` until the next start).
+    ++missing;
+    SendOutcome lost;
+    lost.id = sent_items[i]->id;
+    lost.kind = SendOutcome::Kind::kTemporary;
+    lost.reply = "the transport returned no outcome for this message";
+    told[i] = 1;
+    emit(ResultOf(*sent_items[i], lost, ids[i], done), *sent_items[i]);
+  }
+  if (missing > 0) {
     spdlog::error("mail: the transport returned {} outcome(s) for {} message(s); the rest retry",
-                  outcomes.size(), sent_items.size());
-    for (std::size_t i = outcomes.size(); i < sent_items.size(); ++i) {
-      SendOutcome missing;
-      missing.id = sent_items[i]->id;
-      missing.kind = SendOutcome::Kind::kTemporary;
-      missing.reply = "the transport returned no outcome for this message";
-      results.push_back(ResultOf(*sent_items[i], missing, ids[i], done));
-    }
+                  sent_items.size() - missing, sent_items.size());
   }
   batches_.fetch_add(1, std::memory_order_relaxed);
   return results;
@@ -386,19 +407,20 @@ void Mailer::SenderLoop() {
       {
         std::unique_lock lock(mu_);
         // Back-pressure: never run more than a few batches ahead of the committer.
-        wake_.wait(lock, [&] { return stop_ || pending_.size() < kMaxPendingBatches; });
+        wake_.wait(lock, [&] { return stop_ || pending_.size() < kMaxPendingBatches * batch; });
         stopping = stop_;
       }
       const bool last = offset + batch >= items->size();
       if (last && !stopping) next = std::async(std::launch::async, claim);
       std::span<const store::OutboxItem> chunk(items->data() + offset,
                                                std::min(batch, items->size() - offset));
-      std::vector<SendResult> results = SendClaimed(chunk);
-      {
-        std::lock_guard lock(mu_);
-        pending_.push_back(std::move(results));
-      }
-      committed_.notify_one();
+      SendClaimed(chunk, [this](SendResult r) {
+        {
+          std::lock_guard lock(mu_);
+          pending_.push_back(std::move(r));
+        }
+        committed_.notify_one();
+      });
     }
     if (!next.valid()) break;
     items = next.get();
@@ -412,13 +434,8 @@ void Mailer::CommitterLoop() {
       std::unique_lock lock(mu_);
       committed_.wait(lock, [&] { return sender_done_ || !pending_.empty(); });
       if (pending_.empty() && sender_done_) return;
-      // Group commit: everything the sender produced since the last commit goes in one go.
-      while (!pending_.empty()) {
-        auto& front = pending_.front();
-        batch.insert(batch.end(), std::make_move_iterator(front.begin()),
-                     std::make_move_iterator(front.end()));
-        pending_.pop_front();
-      }
+      // Group commit: every outcome known since the last commit goes in one go.
+      batch.swap(pending_);
     }
     wake_.notify_one();  // the sender may be waiting for room
     for (int attempt = 0;; ++attempt) {

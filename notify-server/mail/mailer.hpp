@@ -16,9 +16,11 @@
 // Crash safety: a row is `sending` from its claim until its outcome commits. At Start() rows
 // left `sending` by a crash are requeued and sent again. A guardian therefore gets a duplicate
 // only if the process died after the relay accepted a message and before its outcome
-// committed (a window of one batch); the Message-ID is stable per row, so the duplicate is
-// recognisable. The relay being down only makes rows wait (retrying with backoff): the queue
-// grows, /metrics shows it, and delivery resumes by itself.
+// committed: each outcome reaches the committer the moment the relay answers (not at the end
+// of its batch), so the window is the messages accepted during one commit, at most a few per
+// SMTP connection (docs/reliability.md has the figures); the Message-ID is stable per row, so
+// a duplicate is recognisable. The relay being down only makes rows wait (retrying with backoff):
+// the queue grows, /metrics shows it, and delivery resumes by itself.
 //
 // Thread-safety: Start()/Stop() from one thread (the server's main). Notify() and
 // MetricsText() from any thread. RunOnce()/SendRound()/Commit() are for tests and tools and
@@ -29,6 +31,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -78,7 +81,11 @@ class Mailer {
   // without committing them.
   Result<std::vector<store::SendResult>> SendRound();
   // Composes and sends rows already claimed; one result per row.
-  std::vector<store::SendResult> SendClaimed(std::span<const store::OutboxItem> items);
+  // Sends the claimed rows. With `stream`, each outcome goes to it the moment the transport
+  // knows it (the started mailer: the committer records it at once) and nothing is returned.
+  using ResultStream = std::function<void(store::SendResult)>;
+  std::vector<store::SendResult> SendClaimed(std::span<const store::OutboxItem> items,
+                                             const ResultStream& stream = {});
   Status Commit(std::span<const store::SendResult> results);
 
   // When the next attempt after `attempts` failed attempts is due: exponential backoff from
@@ -123,12 +130,12 @@ class Mailer {
   std::mt19937_64 rng_;  // sender thread only
 
   std::mutex mu_;
-  std::condition_variable wake_;                        // sender: work may be due, or stop
-  std::condition_variable committed_;                   // committer: results arrived, or stop
-  bool stop_ = false;                                   // guarded by mu_
-  bool notified_ = false;                               // guarded by mu_
-  std::deque<std::vector<store::SendResult>> pending_;  // guarded by mu_
-  bool sender_done_ = false;                            // guarded by mu_
+  std::condition_variable wake_;            // sender: work may be due, or stop
+  std::condition_variable committed_;       // committer: results arrived, or stop
+  bool stop_ = false;                       // guarded by mu_
+  bool notified_ = false;                   // guarded by mu_
+  std::vector<store::SendResult> pending_;  // guarded by mu_: outcomes not committed yet
+  bool sender_done_ = false;                // guarded by mu_
   std::thread sender_;
   std::thread committer_;
   bool started_ = false;

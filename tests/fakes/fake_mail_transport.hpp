@@ -5,8 +5,10 @@
 // mailer's sender thread sends while the test inspects.
 #pragma once
 
+#include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,8 +21,9 @@ class FakeMailTransport final : public server::mail::MailTransport {
   using Kind = server::mail::SendOutcome::Kind;
 
   std::vector<server::mail::SendOutcome> Send(
-      std::span<const server::mail::OutgoingMail> mails) override {
-    std::lock_guard lock(mu_);
+      std::span<const server::mail::OutgoingMail> mails,
+      const server::mail::OutcomeListener& on_outcome) override {
+    std::unique_lock lock(mu_);
     ++calls_;
     std::vector<server::mail::SendOutcome> out;
     const bool relay_down = down_calls_.count(calls_) > 0 || down_;
@@ -42,7 +45,36 @@ class FakeMailTransport final : public server::mail::MailTransport {
     if (auto it = keep_outcomes_.find(calls_);
         it != keep_outcomes_.end() && it->second < out.size())
       out.resize(it->second);
+    // Told one by one, as a relay answers; a paused transport holds after `pause_after_` of
+    // them until Resume() (the test looks at what was recorded meanwhile).
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      if (pause_after_ && i == *pause_after_) {
+        paused_ = true;
+        resumed_.wait(lock, [this] { return !paused_; });
+      }
+      lock.unlock();
+      if (on_outcome) on_outcome(i, out[i]);
+      lock.lock();
+    }
     return out;
+  }
+
+  // The next Send() holds after telling `n` outcomes, until Resume().
+  void PauseAfter(std::size_t n) {
+    std::lock_guard lock(mu_);
+    pause_after_ = n;
+  }
+  bool paused() const {
+    std::lock_guard lock(mu_);
+    return paused_;
+  }
+  void Resume() {
+    {
+      std::lock_guard lock(mu_);
+      paused_ = false;
+      pause_after_.reset();
+    }
+    resumed_.notify_all();
   }
 
   // The `n`th call to Send() returns only the first `keep` outcomes (the messages were handed
@@ -87,6 +119,9 @@ class FakeMailTransport final : public server::mail::MailTransport {
     int times;
   };
   mutable std::mutex mu_;
+  std::condition_variable resumed_;
+  std::optional<std::size_t> pause_after_;
+  bool paused_ = false;
   std::map<std::string, Rule> rules_;
   std::map<int, bool> down_calls_;
   std::map<int, std::size_t> keep_outcomes_;

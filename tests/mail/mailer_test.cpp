@@ -335,6 +335,35 @@ TEST_CASE("a crash after the relay accepted and before the commit duplicates one
   CHECK(duplicates == 64);
 }
 
+TEST_CASE("a started mailer records each message sent the moment the relay accepts it", "[mail]") {
+  // What a kill -9 can duplicate is what the relay accepted and the store does not say sent:
+  // here, while the rest of the batch is still on the wire, the first three are recorded.
+  Fixture fx;
+  GuardianId g = fx.Guardian("mama@example.jp");
+  for (int i = 0; i < 10; ++i)
+    fx.Queue(g, store::OutboxKind::kArrival, T("2026-11-26T15:02:00+09:00"));
+  const int total = fx.Stats().depth;
+  const auto sent_before = fx.Stats().sent;
+  const auto accepted_before = fx.transport.accepted().size();
+  fx.transport.PauseAfter(3);
+  auto mailer = fx.MakeMailer();  // batch_size 64: one Send() for all
+  REQUIRE(mailer->Start().ok());
+  mailer->Notify();
+  auto wait_for = [](auto pred) {
+    for (int i = 0; i < 500 && !pred(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return pred();
+  };
+  REQUIRE(wait_for([&] { return fx.transport.paused(); }));
+  CHECK(wait_for([&] { return fx.Stats().sent == sent_before + 3; }));
+  CHECK(fx.Stats().sending == total - 3);
+  fx.transport.Resume();
+  CHECK(wait_for([&] { return fx.Stats().depth == 0; }));
+  mailer->Stop();
+  CHECK(fx.Stats().sent == sent_before + total);
+  CHECK(fx.transport.accepted().size() == accepted_before + total);
+}
+
 TEST_CASE("started mailer drains a large queue with group commits", "[mail]") {
   Fixture fx;
   std::vector<GuardianId> gs;

@@ -82,7 +82,7 @@ int RunTransport(const Args& a) {
     m.date = now;
     mails.push_back({i + 1, m.from_address, m.to, anshin::mail::RenderMessage(m, tokyo).value()});
   }
-  for (const SendOutcome& o : (*transport)->Send(mails)) {
+  for (const SendOutcome& o : (*transport)->Send(mails, {})) {
     std::cout << nlohmann::json{{"id", o.id},
                                 {"kind", KindName(o.kind)},
                                 {"code", o.smtp_code},
