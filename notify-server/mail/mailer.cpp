@@ -95,6 +95,7 @@ void Mailer::Stop() {
     stop_ = true;
   }
   wake_.notify_all();
+  recorded_.notify_all();
   if (sender_.joinable()) sender_.join();
   {
     std::lock_guard lock(mu_);
@@ -415,11 +416,15 @@ void Mailer::SenderLoop() {
       std::span<const store::OutboxItem> chunk(items->data() + offset,
                                                std::min(batch, items->size() - offset));
       SendClaimed(chunk, [this](SendResult r) {
-        {
-          std::lock_guard lock(mu_);
-          pending_.push_back(std::move(r));
-        }
+        const bool sent = r.outcome == SendResult::Outcome::kSent;
+        std::unique_lock lock(mu_);
+        pending_.push_back(std::move(r));
+        if (sent) ++unrecorded_sent_;
         committed_.notify_one();
+        // The transport waits here (its other sessions keep their messages on the wire): two
+        // commits' worth of accepted messages at most are unrecorded.
+        const std::size_t limit = 2 * static_cast<std::size_t>(config_.connections);
+        recorded_.wait(lock, [&] { return unrecorded_sent_ < limit || stop_; });
       });
     }
     if (!next.valid()) break;
@@ -438,6 +443,10 @@ void Mailer::CommitterLoop() {
       batch.swap(pending_);
     }
     wake_.notify_one();  // the sender may be waiting for room
+    const std::size_t sent_in_batch =
+        static_cast<std::size_t>(std::count_if(batch.begin(), batch.end(), [](const SendResult& r) {
+          return r.outcome == SendResult::Outcome::kSent;
+        }));
     for (int attempt = 0;; ++attempt) {
       Status s = Commit(batch);
       if (s.ok()) break;
@@ -455,6 +464,11 @@ void Mailer::CommitterLoop() {
       }
       std::this_thread::sleep_for(kCommitRetryDelay);
     }
+    {
+      std::lock_guard lock(mu_);
+      unrecorded_sent_ -= std::min(unrecorded_sent_, sent_in_batch);
+    }
+    recorded_.notify_all();
   }
 }
 

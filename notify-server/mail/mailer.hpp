@@ -17,10 +17,12 @@
 // left `sending` by a crash are requeued and sent again. A guardian therefore gets a duplicate
 // only if the process died after the relay accepted a message and before its outcome
 // committed: each outcome reaches the committer the moment the relay answers (not at the end
-// of its batch), so the window is the messages accepted during one commit, at most a few per
-// SMTP connection (docs/reliability.md has the figures); the Message-ID is stable per row, so
-// a duplicate is recognisable. The relay being down only makes rows wait (retrying with backoff):
-// the queue grows, /metrics shows it, and delivery resumes by itself.
+// of its batch), and the sender does not take another answer while 2 x mail.connections
+// accepted messages are unrecorded (two commits' worth: one running, one gathering), so a kill
+// duplicates at most those and the ones on the wire (one per connection): 3 x mail.connections
+// (docs/reliability.md has the figures); the Message-ID is
+// stable per row, so a duplicate is recognisable. The relay being down only makes rows wait
+// (retrying with backoff): the queue grows, /metrics shows it, and delivery resumes by itself.
 //
 // Thread-safety: Start()/Stop() from one thread (the server's main). Notify() and
 // MetricsText() from any thread. RunOnce()/SendRound()/Commit() are for tests and tools and
@@ -132,10 +134,15 @@ class Mailer {
   std::mutex mu_;
   std::condition_variable wake_;            // sender: work may be due, or stop
   std::condition_variable committed_;       // committer: results arrived, or stop
+  std::condition_variable recorded_;        // sender: accepted messages were recorded
   bool stop_ = false;                       // guarded by mu_
   bool notified_ = false;                   // guarded by mu_
   std::vector<store::SendResult> pending_;  // guarded by mu_: outcomes not committed yet
   bool sender_done_ = false;                // guarded by mu_
+  // Messages the relay accepted whose outcome is not committed yet (guarded by mu_); the sender
+  // waits while there are 2 x mail.connections of them, which bounds what a kill -9 can
+  // duplicate.
+  std::size_t unrecorded_sent_ = 0;
   std::thread sender_;
   std::thread committer_;
   bool started_ = false;
