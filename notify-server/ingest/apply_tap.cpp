@@ -1,5 +1,8 @@
 #include "notify-server/ingest/apply_tap.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include "common/sys/logging.hpp"
 #include "services/cards.hpp"
 
 namespace anshin::ingest {
@@ -71,6 +74,13 @@ Result<AppliedTap> ApplyTap(store::WriteTxn& txn, const TapContext& ctx, const w
     ar.detail = ctx.source + " seq=" + std::to_string(tap.seq) + " token=" + tap.card.hex();
     ANSHIN_RETURN_IF_ERROR(txn.alerts().Insert(ar).status());
     ++out.alerts;
+    sys::LogEvent(spdlog::level::warn, "alert",
+                  {{"kind", AlertKindName(a.kind)},
+                   {"facility", a.facility.value},
+                   {"child", a.child ? a.child->ToString() : std::string("-")},
+                   {"source", ctx.source},
+                   {"seq", tap.seq},
+                   {"card", services::TokenPrefix(tap.card)}});
   }
   if (d.notice) {
     const Notice& n = *d.notice;
@@ -90,6 +100,15 @@ Result<AppliedTap> ApplyTap(store::WriteTxn& txn, const TapContext& ctx, const w
       ++out.outbox_rows;
     }
   }
+  // IDs and a token prefix only: never a name (docs/operations.md, "Logs").
+  sys::LogEvent(spdlog::level::debug, "tap",
+                {{"source", ctx.source},
+                 {"seq", tap.seq},
+                 {"card", services::TokenPrefix(tap.card)},
+                 {"decision", ReasonName(d.reason)},
+                 {"child", rec.child ? rec.child->ToString() : std::string("-")},
+                 {"late", d.late},
+                 {"mails", out.outbox_rows}});
   return out;
 }
 

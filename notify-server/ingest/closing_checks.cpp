@@ -1,5 +1,8 @@
 #include "notify-server/ingest/closing_checks.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include "common/sys/logging.hpp"
 #include "notify-server/metrics_text.hpp"
 
 namespace anshin::ingest {
@@ -36,6 +39,12 @@ Result<std::vector<Alert>> ClosingChecks::Run(TimePoint now) {
     return Status::Ok();
   }));
   raised_.fetch_add(raised.size(), std::memory_order_relaxed);
+  for (const Alert& a : raised) {
+    sys::LogEvent(spdlog::level::warn, "alert",
+                  {{"kind", AlertKindName(a.kind)},
+                   {"facility", a.facility.value},
+                   {"child", a.child ? a.child->ToString() : std::string("-")}});
+  }
   return raised;
 }
 

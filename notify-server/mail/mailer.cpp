@@ -9,6 +9,7 @@
 #include <future>
 
 #include "common/mail/mime.hpp"
+#include "common/sys/logging.hpp"
 #include "services/audit_log.hpp"
 
 namespace anshin::server::mail {
@@ -239,16 +240,35 @@ std::vector<SendResult> Mailer::SendClaimed(std::span<const store::OutboxItem> i
   if (items.empty()) return results;
   if (!stream) results.reserve(items.size());
   auto emit = [&](SendResult r, const store::OutboxItem& item) {
+    // One line per attempt: IDs, kind, result and the relay's code; the reply (the cause) of a
+    // failure with any address in it redacted.
+    const std::string_view kind = store::kOutboxKindNames.Name(item.message.kind);
     switch (r.outcome) {
       case SendResult::Outcome::kSent:
+        sys::LogEvent(spdlog::level::info, "mail",
+                      {{"outbox", r.outbox_id},
+                       {"kind", kind},
+                       {"guardian", item.message.guardian.value},
+                       {"result", "sent"},
+                       {"code", r.smtp_code}});
         break;
       case SendResult::Outcome::kRetry:
-        spdlog::debug("mail: outbox {} deferred ({}): {}", r.outbox_id, r.smtp_code,
-                      RedactAddresses(r.reply));
+        sys::LogEvent(spdlog::level::info, "mail",
+                      {{"outbox", r.outbox_id},
+                       {"kind", kind},
+                       {"guardian", item.message.guardian.value},
+                       {"result", "retry"},
+                       {"code", r.smtp_code},
+                       {"reply", RedactAddresses(r.reply)}});
         break;
       case SendResult::Outcome::kFailed:
-        spdlog::warn("mail: outbox {} (guardian {}) failed ({}): {}", r.outbox_id,
-                     item.message.guardian.value, r.smtp_code, RedactAddresses(r.reply));
+        sys::LogEvent(spdlog::level::warn, "mail",
+                      {{"outbox", r.outbox_id},
+                       {"kind", kind},
+                       {"guardian", item.message.guardian.value},
+                       {"result", "failed"},
+                       {"code", r.smtp_code},
+                       {"reply", RedactAddresses(r.reply)}});
         break;
     }
     if (stream) {

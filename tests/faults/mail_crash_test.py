@@ -164,6 +164,9 @@ def main():
             fail("only %d kills happened before the outbox drained: give more taps" % kills)
         if duplicates > kills * PER_KILL_BOUND:
             fail("%d duplicates after %d kills: more than %d per kill" % (duplicates, kills, PER_KILL_BOUND))
+        leaks = d.personal_data_in_logs()
+        if leaks:
+            fail("a name or an address in a log: %s" % leaks[:3])
         print("ok")
     finally:
         if d.server is not None:

@@ -56,7 +56,11 @@ class CardLifecycle(unittest.TestCase):
             self.agent.wait()
         self.d.stop_server()
         self.smtp.stop()
-        self.tmp.cleanup()
+        try:
+            # The server (at debug: a line per tap) and the agent log IDs and tokens only.
+            self.assertEqual(self.d.personal_data_in_logs(), [], "a name or an address in a log")
+        finally:
+            self.tmp.cleanup()
 
     # ---- helpers ---------------------------------------------------------------------------
 

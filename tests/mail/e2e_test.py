@@ -46,7 +46,11 @@ class EndToEnd(unittest.TestCase):
     def tearDown(self):
         self.d.stop_server()
         self.smtp.stop()
-        self.tmp.cleanup()
+        try:
+            # The server logs at debug (a line per tap, per mail, per alert): IDs and tokens only.
+            self.assertEqual(self.d.personal_data_in_logs(), [], "a name or an address in a log")
+        finally:
+            self.tmp.cleanup()
 
     def wait_mails(self, to, count, timeout=20):
         deadline = time.time() + timeout
