@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "notify-server/facility_metrics.hpp"
 #include "notify-server/metrics_text.hpp"
 
 namespace anshin::server {
@@ -34,7 +35,9 @@ std::string OutboxMetricsText(store::Store& store, TimePoint now) {
 
 void AgentApi::Metrics(std::function<void(std::string)> done) {
   allowlist_.Post([this, done = std::move(done)] {
-    done(ingest_.MetricsText() + closing_.MetricsText() + OutboxMetricsText(store_, clock_.Now()));
+    const TimePoint now = clock_.Now();
+    done(ingest_.MetricsText() + closing_.MetricsText() + OutboxMetricsText(store_, now) +
+         FacilityMetricsText(store_, zones_, now));
   });
 }
 

@@ -13,6 +13,7 @@
 #include "notify-server/ingest/closing_checks.hpp"
 #include "notify-server/ingest/ingest_service.hpp"
 #include "notify-server/services.hpp"
+#include "services/facilities.hpp"
 #include "store/store.hpp"
 
 namespace anshin::server {
@@ -22,9 +23,15 @@ std::string OutboxMetricsText(store::Store& store, TimePoint now);
 
 class AgentApi final : public Services {
  public:
+  // `zones` places the facilities' opening hours for the per-facility metrics.
   AgentApi(store::Store& store, ingest::IngestService& ingest, ingest::AllowlistService& allowlist,
-           const ingest::ClosingChecks& closing, const Clock& clock)
-      : store_(store), ingest_(ingest), allowlist_(allowlist), closing_(closing), clock_(clock) {}
+           const ingest::ClosingChecks& closing, const Clock& clock, services::ZoneLoader zones)
+      : store_(store),
+        ingest_(ingest),
+        allowlist_(allowlist),
+        closing_(closing),
+        clock_(clock),
+        zones_(std::move(zones)) {}
 
   void IngestTaps(Peer peer, wire::TapBatch batch, TimePoint received_at,
                   std::function<void(Result<wire::TapAck>)> done) override {
@@ -42,6 +49,7 @@ class AgentApi final : public Services {
   ingest::AllowlistService& allowlist_;
   const ingest::ClosingChecks& closing_;
   const Clock& clock_;
+  const services::ZoneLoader zones_;
 };
 
 }  // namespace anshin::server

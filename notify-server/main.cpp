@@ -145,7 +145,7 @@ int Run(const std::filesystem::path& config_path, const std::filesystem::path& r
   ingest::IngestService ingest(store, ingest_options);
   ingest::AllowlistService allowlist(store, settings->workers);
   ingest::ClosingChecks closing(store, zones);
-  AgentApi agent_api(store, ingest, allowlist, closing, *clock);
+  AgentApi agent_api(store, ingest, allowlist, closing, *clock, zones);
 
   const mail::SmtpOptions smtp = mail::SmtpOptionsFor(*mail_config);
   Result<std::unique_ptr<mail::CurlSmtpTransport>> transport =

@@ -63,7 +63,8 @@ struct Fixture {
     services = std::make_unique<IngestService>(store, o);
     allowlist = std::make_unique<AllowlistService>(store, 2);
     closing = std::make_unique<ClosingChecks>(store, fakes::FixedJst());
-    api = std::make_unique<server::AgentApi>(store, *services, *allowlist, *closing, *clock);
+    api = std::make_unique<server::AgentApi>(store, *services, *allowlist, *closing, *clock,
+                                             fakes::FixedJst());
   }
 
   void AddAgent(const std::string& name, FacilityId f, const std::string& sha) {
@@ -368,6 +369,39 @@ TEST_CASE("an upload with only health updates the agent's contact and health", "
   CHECK(agent.last_contact == t);
   CHECK(wire::ParseHealth(agent.last_health_json).value() == h);
   CHECK_FALSE(agent.skew_flagged());
+}
+
+TEST_CASE("/metrics shows each facility from its PCs' last reports, and open alerts by kind",
+          "[ingest]") {
+  Fixture fx;
+  const TimePoint t = T("2026-11-26T15:02:00+09:00");  // a Thursday, within 13:00-19:00
+  wire::TapBatch b;
+  b.agent = "hikari-1-pc";
+  b.sent_at = t;
+  wire::Health h;
+  h.reader_state = "error";
+  h.queue_depth = 3;
+  h.unknown_taps = 2;
+  b.health = h;
+  REQUIRE(fx.Ingest(fx.peer, b, t).ok());
+  fx.clock->Set(t + Seconds(90));
+  const std::string m = fx.Metrics();
+  CHECK_THAT(m, Catch::Contains(
+                    "anshin_facility_last_contact_age_seconds{facility=\"hikari-1\"} 90.000000"));
+  CHECK_THAT(m, Catch::Contains("anshin_facility_reader_ok{facility=\"hikari-1\"} 0"));
+  CHECK_THAT(m, Catch::Contains("anshin_facility_queue_depth{facility=\"hikari-1\"} 3"));
+  CHECK_THAT(m, Catch::Contains("anshin_facility_unknown_taps{facility=\"hikari-1\"} 2"));
+  CHECK_THAT(m, Catch::Contains("anshin_facility_open{facility=\"hikari-1\"} 1"));
+  CHECK_THAT(m, Catch::Contains("anshin_facility_open{facility=\"hikari-2\"} 1"));
+  // hikari-2's PC never reported: no figure that would pass for a current one.
+  CHECK_THAT(m, !Catch::Contains("anshin_facility_reader_ok{facility=\"hikari-2\"}"));
+  CHECK_THAT(m,
+             !Catch::Contains("anshin_facility_last_contact_age_seconds{facility=\"hikari-2\"}"));
+  CHECK_THAT(m, Catch::Contains("anshin_alerts_open{kind=\"lost_card_seen\"} 0"));
+  fx.clock->Set(T("2026-11-26T20:00:00+09:00"));
+  CHECK_THAT(fx.Metrics(), Catch::Contains("anshin_facility_open{facility=\"hikari-1\"} 0"));
+  fx.clock->Set(T("2026-11-29T15:00:00+09:00"));  // a Sunday
+  CHECK_THAT(fx.Metrics(), Catch::Contains("anshin_facility_open{facility=\"hikari-1\"} 0"));
 }
 
 TEST_CASE("a batch whose seqs are not ascending is refused", "[ingest]") {
