@@ -150,6 +150,28 @@ void DrawLetter(cairo_t* cr, const Letter& l, const QRcode& qr) {
   p.Foot(foot);
 }
 
+// Fontconfig falls back to any font silently; a letter in a fallback font may lack the
+// kanji, so a missing IPAex font is an error naming the package.
+Status RequireFont(const char* family) {
+  PangoFontMap* map = pango_cairo_font_map_get_default();
+  PangoContext* context = pango_font_map_create_context(map);
+  PangoFontDescription* want = pango_font_description_new();
+  pango_font_description_set_family(want, family);
+  PangoFont* font = pango_font_map_load_font(map, context, want);
+  std::string got;
+  if (font != nullptr) {
+    PangoFontDescription* d = pango_font_describe(font);
+    if (const char* f = pango_font_description_get_family(d); f != nullptr) got = f;
+    pango_font_description_free(d);
+    g_object_unref(font);
+  }
+  pango_font_description_free(want);
+  g_object_unref(context);
+  if (got == family) return Status::Ok();
+  return Status::FailedPrecondition(std::string("the font ") + family +
+                                    " is not installed (Debian package fonts-ipaexfont)");
+}
+
 Status CairoStatus(cairo_status_t s, const std::filesystem::path& path) {
   if (s == CAIRO_STATUS_SUCCESS) return Status::Ok();
   return Status::Unavailable("writing " + path.string() + ": " + cairo_status_to_string(s));
@@ -159,6 +181,7 @@ Status CairoStatus(cairo_status_t s, const std::filesystem::path& path) {
 
 Status WriteLettersPdf(const std::vector<Letter>& letters, const std::filesystem::path& path) {
   if (letters.empty()) return Status::InvalidArgument("no letters to write");
+  for (const char* family : {kGothic, kMincho}) ANSHIN_RETURN_IF_ERROR(RequireFont(family));
   std::vector<QrPtr> codes;
   for (const Letter& l : letters) {
     QrPtr qr(QRcode_encodeString(l.verify_url.c_str(), 0, QR_ECLEVEL_M, QR_MODE_8, 1));

@@ -382,5 +382,25 @@ TEST_CASE("card assign --batch reports every bad row and assigns nothing", "[adm
   CHECK(mixed.code == 2);
 }
 
+TEST_CASE("Cards::MarkShipped marks all or none, and only active cards", "[admin]") {
+  CardHome h;
+  const ChildId a = h.Child("hikari-1", "練馬 さくら", "A0001");
+  const ChildId b = h.Child("hikari-1", "練馬 あおい", "A0002");
+  h.Assign(a, "00000000000000a1");
+  h.Assign(b, "00000000000000b1");
+  REQUIRE(h.Run({"card", "lost", "--child", b.ToString()}).code == 0);
+  auto admin = Admin::Open(h.home, "tester").value();
+  services::Cards cards(admin->store());
+  const CardToken ta = h.ActiveCard(a)->token;
+  const CardToken tb = h.Read([&](store::ReadTxn& t) { return t.cards().OfChild(b); })[0].token;
+  Status s = cards.MarkShipped({ta, tb}, admin->Who());
+  CHECK(s.code() == Status::Code::kFailedPrecondition);
+  CHECK(Contains(s.message(), "is lost now, not active"));
+  CHECK_FALSE(h.ActiveCard(a)->shipped_at);
+  CHECK(h.Audit("card.shipped").empty());
+  REQUIRE(cards.MarkShipped({ta}, admin->Who()).ok());
+  CHECK(h.ActiveCard(a)->shipped_at);
+}
+
 }  // namespace
 }  // namespace anshin::admin::testing
