@@ -402,5 +402,18 @@ TEST_CASE("Cards::MarkShipped marks all or none, and only active cards", "[admin
   CHECK(h.ActiveCard(a)->shipped_at);
 }
 
+TEST_CASE("card assign --batch reads a Shift_JIS file with a Japanese child column", "[admin]") {
+  CardHome h;
+  const ChildId a = h.Child("hikari-1", "練馬 さくら", "A0001");
+  const fs::path utf8 = h.dir / "utf8.csv", sjis = h.dir / "sjis.csv";
+  WriteText(utf8, "番号,児童番号,IDm,納品日\r\n1,A0001,00000000000000a1,１２月２日\r\n");
+  Output("iconv -f UTF-8 -t CP932 " + utf8.string() + " > " + sjis.string());
+  auto r = h.Run({"card", "assign", "--batch", sjis.string()});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK(Contains(r.out, " assigned to child " + a.ToString() + " (A0001)"));
+  CHECK(h.ActiveCard(a));
+}
+
 }  // namespace
 }  // namespace anshin::admin::testing
