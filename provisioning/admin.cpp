@@ -326,10 +326,14 @@ Result<ChildId> Admin::ChildAdd(const ChildInput& in) {
   return children_.Add(c, Who());
 }
 
+Result<CardKey> Admin::HomeCardKey() const {
+  ANSHIN_ASSIGN_OR_RETURN(std::string key_text, sys::ReadFile(home_ / "card.key"));
+  return CardKey::Parse(Trim(key_text));
+}
+
 Result<CardToken> Admin::TokenOfIdm(const std::string& idm_hex) const {
   ANSHIN_ASSIGN_OR_RETURN(Idm idm, Idm::Parse(idm_hex));
-  ANSHIN_ASSIGN_OR_RETURN(std::string key_text, sys::ReadFile(home_ / "card.key"));
-  ANSHIN_ASSIGN_OR_RETURN(CardKey key, CardKey::Parse(Trim(key_text)));
+  ANSHIN_ASSIGN_OR_RETURN(CardKey key, HomeCardKey());
   return key.TokenOf(idm);
 }
 

@@ -25,6 +25,7 @@
 #include "common/sys/time_zones.hpp"
 #include "common/time.hpp"
 #include "common/types.hpp"
+#include "provisioning/card_files.hpp"
 #include "provisioning/import/apply.hpp"
 #include "services/agents.hpp"
 #include "services/cards.hpp"
@@ -145,6 +146,13 @@ class Admin {
   Result<std::pair<store::Card, CardToken>> CardReplace(ChildId child, const std::string& idm_hex);
   Result<std::vector<store::Card>> CardList(std::optional<CardStatus> status);
   Result<std::vector<store::CardStatusChange>> CardHistory(const CardToken& token);
+  // card assign --batch (card_batch.cpp): every row checked and assigned with the services'
+  // rules in one transaction, each in a savepoint; committed only when no row failed and not
+  // a dry run. Result failure: the store failed (nothing written).
+  Result<CardBatchReport> CardAssignBatch(const CardBatchFile& file, const CardBatchOptions& o);
+  // card shipping (card_shipping.cpp): writes o.out_dir/shipping.csv and letters.pdf, then
+  // marks the cards shipped in one transaction. Reads [mail] of the home's server.toml.
+  Result<ShippingReport> CardShipping(const ShippingOptions& o);
   Result<services::VerificationTicket> GuardianAdd(const GuardianOptions& o);
   Status GuardianVerify(GuardianId id, const std::string& code);
 
@@ -172,6 +180,7 @@ class Admin {
   Admin(std::filesystem::path home, std::string user, std::shared_ptr<const Clock> clock,
         std::unique_ptr<store::Store> store);
   Result<CardToken> TokenOfIdm(const std::string& idm_hex) const;
+  Result<CardKey> HomeCardKey() const;
 
   const std::filesystem::path home_;
   const std::string user_;

@@ -1,4 +1,5 @@
-// anshin-admin card assign|lost|found|replace|retire|list|history.
+// anshin-admin card assign [--batch]|lost|found|replace|retire|list|history|shipping.
+#include "common/sys/sys.hpp"
 #include "provisioning/cli.hpp"
 
 namespace anshin::admin {
@@ -7,7 +8,70 @@ namespace {
 struct CardOptions {
   std::int64_t child = 0;
   std::string idm, token, status, format;
+  std::string batch, facility, out;
+  bool dry_run = false, again = false;
 };
+
+std::string Plural(std::size_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+// card assign --batch FILE: every row's problem on stderr, nothing assigned unless all pair.
+Status AssignBatch(Cli& cli, const CardOptions& o) {
+  if (o.child != 0 || !o.idm.empty())
+    return Status::InvalidArgument("--batch: give the IDms in the file, not --child or --idm");
+  ANSHIN_ASSIGN_OR_RETURN(std::string bytes, sys::ReadFile(o.batch));
+  ANSHIN_ASSIGN_OR_RETURN(CardBatchFile file, ParseCardBatch(bytes));
+  ANSHIN_ASSIGN_OR_RETURN(std::unique_ptr<Admin> admin, cli.Open());
+  CardBatchOptions options;
+  options.facility_code = o.facility;
+  options.dry_run = o.dry_run;
+  ANSHIN_ASSIGN_OR_RETURN(CardBatchReport report, admin->CardAssignBatch(file, options));
+  for (const import::RowError& e : report.errors) cli.err() << e.ToString() << "\n";
+  if (!report.errors.empty()) {
+    return Status::InvalidArgument(
+        "card assign: " + Plural(report.errors.size(), "bad row", "bad rows") +
+        "; no card assigned");
+  }
+  if (o.format == "csv" || o.format == "json") {
+    Listing l{{"row", "child", "child_number", "token"}, {}};
+    for (const auto& a : report.assigned) {
+      l.Add({a.row, a.child.value,
+             a.child_number ? nlohmann::json(*a.child_number) : nlohmann::json(), a.token.hex()});
+    }
+    cli.Print(l, o.format);
+    return Status::Ok();
+  }
+  for (const auto& a : report.assigned) {
+    cli.out() << "row " << a.row << ": card " << TokenCell(a.token)
+              << (o.dry_run ? " would be assigned" : " assigned") << " to child " << a.child.value
+              << (a.child_number ? " (" + *a.child_number + ")" : std::string()) << "\n";
+  }
+  cli.out() << "card assign: " << Plural(report.assigned.size(), "card", "cards")
+            << (o.dry_run ? " would be assigned; nothing written (--dry-run)" : " assigned")
+            << "\n";
+  return Status::Ok();
+}
+
+Status Shipping(Cli& cli, const CardOptions& o) {
+  ANSHIN_ASSIGN_OR_RETURN(std::unique_ptr<Admin> admin, cli.Open());
+  ShippingOptions options;
+  options.out_dir = o.out;
+  options.facility_code = o.facility;
+  if (o.child != 0) options.child = ChildId{o.child};
+  options.again = o.again;
+  ANSHIN_ASSIGN_OR_RETURN(ShippingReport r, admin->CardShipping(options));
+  if (r.letters == 0) {
+    cli.out() << "no cards to ship: every active card of the selection is already on a shipping "
+                 "list (--again prints them again)\n";
+    return Status::Ok();
+  }
+  cli.out() << Plural(static_cast<std::size_t>(r.letters), "letter", "letters") << " written to "
+            << r.pdf.string() << ", shipping list " << r.csv.string();
+  if (r.reprinted > 0) cli.out() << " (" << r.reprinted << " reprinted)";
+  cli.out() << "\n";
+  return Status::Ok();
+}
 
 // The card whose token is `text` or starts with it (at least 8 hex digits, as listings show
 // them); InvalidArgument when several match.
@@ -55,11 +119,24 @@ void AddCardCommands(Cli& cli) {
   auto* card = cli.app().add_subcommand("card", "cards");
   card->require_subcommand(1);
 
-  auto* assign =
-      card->add_subcommand("assign", "bind a card to a child (retires the child's previous card)");
-  assign->add_option("--child", o.child, "child id")->required();
-  assign->add_option("--idm", o.idm, "the card's IDm, 16 hex digits (not stored)")->required();
+  auto* assign = card->add_subcommand(
+      "assign",
+      "bind a card to a child (retires the child's previous card); --batch FILE pairs the card "
+      "maker's file of IDms (column idm, optional column child: child number or id) with "
+      "children, without a child column in file order with the children that have no active "
+      "card (by child number, then id); all rows are checked and nothing is assigned unless "
+      "every row is valid");
+  assign->add_option("--child", o.child, "child id");
+  assign->add_option("--idm", o.idm, "the card's IDm, 16 hex digits (not stored)");
+  assign->add_option("--batch", o.batch, "the card maker's CSV file of IDms");
+  assign->add_option("--facility", o.facility, "with --batch: only children of this facility");
+  assign->add_flag("--dry-run", o.dry_run, "with --batch: check and say what would be assigned");
+  assign->add_option("--format", o.format, "with --batch: text (the default), csv or json")
+      ->check(CLI::IsMember({"text", "csv", "json"}));
   assign->callback([&cli, &o] {
+    if (!o.batch.empty()) return cli.Run(AssignBatch(cli, o));
+    if (o.child == 0 || o.idm.empty())
+      return cli.Run(Status::InvalidArgument("give --child and --idm (or --batch FILE)"));
     auto admin = cli.Open();
     if (!admin.ok()) return cli.Run(admin.status());
     auto t = (*admin)->CardAssign(ChildId{o.child}, o.idm);
@@ -159,6 +236,18 @@ void AddCardCommands(Cli& cli) {
       l.Add({TimeCell(c.at, *zone), std::string(CardStatusName(c.status))});
     cli.Print(l, o.format);
   });
+
+  auto* shipping = card->add_subcommand(
+      "shipping",
+      "write the letters (letters.pdf, one A4 page per child) and the shipping list "
+      "(shipping.csv) for every active card not shipped yet, then mark those cards shipped");
+  shipping->add_option("--out", o.out, "folder to write letters.pdf and shipping.csv to")
+      ->required();
+  auto* by_facility = shipping->add_option("--facility", o.facility, "only this facility's cards");
+  shipping->add_option("--child", o.child, "only this child's card")->excludes(by_facility);
+  shipping->add_flag("--again", o.again,
+                     "print cards already shipped too (a lost letter); marks them shipped now");
+  shipping->callback([&cli, &o] { cli.Run(Shipping(cli, o)); });
 }
 
 }  // namespace anshin::admin

@@ -69,35 +69,39 @@ CardStatus CardStatusAt(const std::vector<store::CardStatusChange>& history, Tim
 std::string TokenPrefix(const CardToken& token) { return token.hex().substr(0, 8) + "…"; }
 
 Status Cards::Assign(ChildId child, const CardToken& token, const store::Actor& who) {
+  return store::InWrite(store_,
+                        [&](store::WriteTxn& txn) { return AssignIn(txn, child, token, who); });
+}
+
+Status Cards::AssignIn(store::WriteTxn& txn, ChildId child, const CardToken& token,
+                       const store::Actor& who) {
   if (token.empty()) return Status::InvalidArgument("token: must not be empty");
-  return store::InWrite(store_, [&](store::WriteTxn& txn) -> Status {
-    ANSHIN_ASSIGN_OR_RETURN(store::Child c, txn.children().Get(child));
-    if (c.status != store::ChildStatus::kEnrolled)
-      return Status::FailedPrecondition("child " + child.ToString() + " is withdrawn");
-    ANSHIN_ASSIGN_OR_RETURN(std::optional<store::Card> existing, txn.cards().Find(token));
-    if (existing) {
-      if (existing->child == child && existing->status == CardStatus::kActive)
-        return Status::AlreadyExists("card " + token.hex() + " is already this child's card");
-      return Status::AlreadyExists("card already assigned to child " + existing->child.ToString());
-    }
-    ANSHIN_ASSIGN_OR_RETURN(std::optional<store::Card> previous, txn.cards().ActiveOf(child));
-    if (previous) {
-      ANSHIN_RETURN_IF_ERROR(txn.cards().SetStatus(previous->token, CardStatus::kRetired, who.at));
-      ANSHIN_RETURN_IF_ERROR(
-          txn.cards().RecordAllowlistChange(previous->token, store::AllowlistOp::kRemove, who.at));
-    }
-    store::Card card;
-    card.token = token;
-    card.child = child;
-    card.status = CardStatus::kActive;
-    card.issued_at = who.at;
-    ANSHIN_RETURN_IF_ERROR(txn.cards().Insert(card));
+  ANSHIN_ASSIGN_OR_RETURN(store::Child c, txn.children().Get(child));
+  if (c.status != store::ChildStatus::kEnrolled)
+    return Status::FailedPrecondition("child " + child.ToString() + " is withdrawn");
+  ANSHIN_ASSIGN_OR_RETURN(std::optional<store::Card> existing, txn.cards().Find(token));
+  if (existing) {
+    if (existing->child == child && existing->status == CardStatus::kActive)
+      return Status::AlreadyExists("card " + token.hex() + " is already this child's card");
+    return Status::AlreadyExists("card already assigned to child " + existing->child.ToString());
+  }
+  ANSHIN_ASSIGN_OR_RETURN(std::optional<store::Card> previous, txn.cards().ActiveOf(child));
+  if (previous) {
+    ANSHIN_RETURN_IF_ERROR(txn.cards().SetStatus(previous->token, CardStatus::kRetired, who.at));
     ANSHIN_RETURN_IF_ERROR(
-        txn.cards().RecordAllowlistChange(token, store::AllowlistOp::kAdd, who.at));
-    return AppendAudit(txn, who, "card.assign",
-                       "child=" + child.ToString() + " token=" + token.hex() +
-                           (previous ? " retired=" + previous->token.hex() : std::string()));
-  });
+        txn.cards().RecordAllowlistChange(previous->token, store::AllowlistOp::kRemove, who.at));
+  }
+  store::Card card;
+  card.token = token;
+  card.child = child;
+  card.status = CardStatus::kActive;
+  card.issued_at = who.at;
+  ANSHIN_RETURN_IF_ERROR(txn.cards().Insert(card));
+  ANSHIN_RETURN_IF_ERROR(
+      txn.cards().RecordAllowlistChange(token, store::AllowlistOp::kAdd, who.at));
+  return AppendAudit(txn, who, "card.assign",
+                     "child=" + child.ToString() + " token=" + token.hex() +
+                         (previous ? " retired=" + previous->token.hex() : std::string()));
 }
 
 Status Cards::MarkLost(const CardToken& token, const store::Actor& who) {
@@ -198,6 +202,25 @@ Result<store::Card> Cards::Replace(ChildId child, const CardToken& token, const 
                                        "child=" + child.ToString() + " token=" + token.hex() +
                                            " retired=" + replaced->token.hex()));
     return *replaced;
+  });
+}
+
+Status Cards::MarkShipped(const std::vector<CardToken>& tokens, const store::Actor& who) {
+  return store::InWrite(store_, [&](store::WriteTxn& txn) -> Status {
+    for (const CardToken& token : tokens) {
+      ANSHIN_ASSIGN_OR_RETURN(store::Card card, FindCard(txn, token));
+      if (card.status != CardStatus::kActive) {
+        return Status::FailedPrecondition(CardOf(card) + " is " +
+                                          std::string(CardStatusName(card.status)) +
+                                          " now, not active: run card shipping again");
+      }
+      ANSHIN_RETURN_IF_ERROR(txn.cards().MarkShipped(token, who.at));
+      ANSHIN_RETURN_IF_ERROR(AppendAudit(txn, who, "card.shipped",
+                                         "child=" + card.child.ToString() +
+                                             " token=" + token.hex().substr(0, 8) +
+                                             (card.shipped_at ? " reprint" : "")));
+    }
+    return Status::Ok();
   });
 }
 

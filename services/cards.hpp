@@ -11,6 +11,11 @@
 //   Replace(child, token)  the child's current card (active or lost) is retired and leaves the
 //                          allowlist; the new one is the child's active card.
 //   Retire(token)          active or lost -> retired (leaves the allowlist).
+//   MarkShipped(cards)     the cards' letters went in the post (card shipping): shipped_at is
+//                          set on each active card, one `card.shipped` audit entry per card.
+//
+// Assign runs in its own transaction; AssignIn applies the same rules inside a caller's (a
+// batch that commits all or nothing).
 //
 // Every status change is kept in the card's status history (the store does it), so a tap is
 // judged by the status its card had when it was made (CardStatusAt), and audited in the same
@@ -39,6 +44,11 @@ class Cards {
   explicit Cards(store::Store& store) : store_(store) {}
 
   Status Assign(ChildId child, const CardToken& token, const store::Actor& who);
+  Status AssignIn(store::WriteTxn& txn, ChildId child, const CardToken& token,
+                  const store::Actor& who);
+  // In one transaction; FailedPrecondition (nothing marked) when a card is no longer active.
+  // A card shipped before is shipped again (its audit entry says `reprint`).
+  Status MarkShipped(const std::vector<CardToken>& tokens, const store::Actor& who);
   Status MarkLost(const CardToken& token, const store::Actor& who);
   // The child's active card becomes lost; returns its token.
   Result<CardToken> MarkChildCardLost(ChildId child, const store::Actor& who);

@@ -114,6 +114,7 @@ struct Card {
   CardStatus status = CardStatus::kActive;
   TimePoint issued_at;
   std::optional<TimePoint> retired_at;
+  std::optional<TimePoint> shipped_at;  // its letter went on a shipping list (card shipping)
 };
 
 // One entry of a card's status history: the status it had from `at` on.

@@ -126,6 +126,16 @@ class CardView {
   // Of the tokens AllowlistChangesSince(since) reports added, those whose latest change listed
   // them as lost (since = 0: every lost token of the list).
   virtual Result<std::vector<CardToken>> AllowlistLostSince(std::uint64_t since) = 0;
+  // Active cards of enrolled children to put in the post: of the facility and/or child when
+  // given, not yet shipped unless `shipped_too`; by facility code, child number (children
+  // without one last), child id.
+  virtual Result<std::vector<Card>> ActiveToShip(std::optional<FacilityId> facility,
+                                                 std::optional<ChildId> child,
+                                                 bool shipped_too) = 0;
+  // Enrolled children (of the facility when given) with no active card, by child number
+  // (children without one last), then id.
+  virtual Result<std::vector<ChildId>> ChildrenWithoutActiveCard(
+      std::optional<FacilityId> facility) = 0;
 };
 class CardTable : public CardView {
  public:
@@ -136,6 +146,8 @@ class CardTable : public CardView {
   virtual Status RecordAllowlistChange(const CardToken& token, AllowlistOp op, TimePoint at) = 0;
   // A change that keeps the token listed and says whether it is lost (the agents' feedback).
   virtual Status RecordAllowlistLost(const CardToken& token, bool lost, TimePoint at) = 0;
+  // Sets shipped_at (NotFound: no such card).
+  virtual Status MarkShipped(const CardToken& token, TimePoint at) = 0;
 };
 
 // ---- agents ------------------------------------------------------------------------------

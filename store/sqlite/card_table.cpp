@@ -4,7 +4,7 @@
 namespace anshin::store::sqlite_impl {
 namespace {
 
-#define ANSHIN_CARD_COLS "token, child_id, status, issued_at, retired_at"
+#define ANSHIN_CARD_COLS "token, child_id, status, issued_at, retired_at, shipped_at"
 
 Result<Card> ReadCard(const Query& q) {
   Card c;
@@ -13,6 +13,7 @@ Result<Card> ReadCard(const Query& q) {
   ANSHIN_ASSIGN_OR_RETURN(c.status, kCardStatusNames.Parse(q.TextView(2)));
   c.issued_at = FromUnixMillis(q.Int(3));
   c.retired_at = OptTime(q, 4);
+  c.shipped_at = OptTime(q, 5);
   return c;
 }
 
@@ -195,6 +196,59 @@ Status SqliteCards::RecordAllowlistLost(const CardToken& token, bool lost, TimeP
                                                "lost) VALUES (?, 'add', ?, ?)"));
   q.Bind(1, token.hex()).Bind(2, ToUnixMillis(at)).Bind(3, lost ? 1 : 0);
   return q.Run();
+}
+
+Result<std::vector<Card>> SqliteCards::ActiveToShip(std::optional<FacilityId> facility,
+                                                    std::optional<ChildId> child,
+                                                    bool shipped_too) {
+  // ?1 facility or NULL, ?2 child or NULL, ?3 shipped too.
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("SELECT k.token, k.child_id, k.status, k.issued_at, k.retired_at, "
+                           "k.shipped_at FROM cards k JOIN children c ON c.id = k.child_id "
+                           "JOIN facilities f ON f.id = c.facility_id "
+                           "WHERE k.status = 'active' AND c.status = 'enrolled' "
+                           "AND (?1 IS NULL OR c.facility_id = ?1) AND (?2 IS NULL OR c.id = ?2) "
+                           "AND (?3 OR k.shipped_at IS NULL) "
+                           "ORDER BY f.code, c.child_number IS NULL, c.child_number, c.id"));
+  if (facility) {
+    q.Bind(1, facility->value);
+  } else {
+    q.BindNull(1);
+  }
+  if (child) {
+    q.Bind(2, child->value);
+  } else {
+    q.BindNull(2);
+  }
+  q.Bind(3, shipped_too);
+  return AllCards(q);
+}
+
+Result<std::vector<ChildId>> SqliteCards::ChildrenWithoutActiveCard(
+    std::optional<FacilityId> facility) {
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("SELECT c.id FROM children c WHERE c.status = 'enrolled' "
+                           "AND (?1 IS NULL OR c.facility_id = ?1) AND NOT EXISTS (SELECT 1 FROM "
+                           "cards k WHERE k.child_id = c.id AND k.status = 'active') "
+                           "ORDER BY c.child_number IS NULL, c.child_number, c.id"));
+  if (facility) {
+    q.Bind(1, facility->value);
+  } else {
+    q.BindNull(1);
+  }
+  std::vector<ChildId> out;
+  ANSHIN_RETURN_IF_ERROR(q.ForEachRow([&]() -> Status {
+    out.push_back(ChildId{q.Int(0)});
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Status SqliteCards::MarkShipped(const CardToken& token, TimePoint at) {
+  ANSHIN_ASSIGN_OR_RETURN(Query q, db_.Prepare("UPDATE cards SET shipped_at = ? WHERE token = ?"));
+  q.Bind(1, ToUnixMillis(at)).Bind(2, token.hex());
+  ANSHIN_RETURN_IF_ERROR(q.Run());
+  return NotFoundUnless(db_.Changes() > 0, "card " + token.hex());
 }
 
 }  // namespace anshin::store::sqlite_impl

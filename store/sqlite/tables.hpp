@@ -74,6 +74,11 @@ class SqliteCards final : public CardTable {
   Result<std::vector<Card>> List(std::optional<CardStatus> status) override;
   Result<std::vector<CardToken>> AllowlistLostSince(std::uint64_t since) override;
   Status RecordAllowlistLost(const CardToken& token, bool lost, TimePoint at) override;
+  Result<std::vector<Card>> ActiveToShip(std::optional<FacilityId> facility,
+                                         std::optional<ChildId> child, bool shipped_too) override;
+  Result<std::vector<ChildId>> ChildrenWithoutActiveCard(
+      std::optional<FacilityId> facility) override;
+  Status MarkShipped(const CardToken& token, TimePoint at) override;
 
  private:
   Db& db_;

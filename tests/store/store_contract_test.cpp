@@ -705,5 +705,61 @@ TEMPLATE_TEST_CASE("contract: alerts are acknowledged with who, when and a note"
   CHECK(txn->alerts().List(false).value().size() == 1);
 }
 
+TEMPLATE_TEST_CASE("contract: cards to ship and children without an active card", "[contract]",
+                   ANSHIN_STORE_FACTORIES) {
+  World<TestType> w;
+  auto txn = w.store->BeginWrite().value();
+  Facility f2;
+  f2.code = "aaa-0";  // sorts before hikari-1
+  f2.name = "second";
+  const FacilityId other = txn->facilities().Insert(f2, kT0).value();
+  auto child = [&](FacilityId f, std::optional<std::string> number) {
+    Child c;
+    c.name = "c";
+    c.facility = f;
+    c.number = std::move(number);
+    return txn->children().Insert(c, kT0).value();
+  };
+  const ChildId b2 = child(w.facility, "B2"), b1 = child(w.facility, "B1");
+  const ChildId none = child(w.facility, std::nullopt), elsewhere = child(other, "Z9");
+  auto card = [&](ChildId c, char t) {
+    Card k;
+    k.token = Tok(t);
+    k.child = c;
+    k.issued_at = kT0;
+    REQUIRE(txn->cards().Insert(k).ok());
+  };
+  card(w.child, 'a');  // no number: last of its facility
+  card(b2, 'b');
+  card(b1, 'c');
+  card(elsewhere, 'd');
+  REQUIRE(txn->cards().SetStatus(Tok('a'), CardStatus::kLost, kT0).ok());
+  auto children_of = [](const std::vector<Card>& cards) {
+    std::vector<ChildId> out;
+    for (const Card& c : cards) out.push_back(c.child);
+    return out;
+  };
+  // Active only; by facility code, child number, id.
+  CHECK(children_of(txn->cards().ActiveToShip(std::nullopt, std::nullopt, false).value()) ==
+        std::vector<ChildId>{elsewhere, b1, b2});
+  CHECK(children_of(txn->cards().ActiveToShip(w.facility, std::nullopt, false).value()) ==
+        std::vector<ChildId>{b1, b2});
+  CHECK(children_of(txn->cards().ActiveToShip(std::nullopt, b2, false).value()) ==
+        std::vector<ChildId>{b2});
+  REQUIRE(txn->cards().MarkShipped(Tok('c'), kT0 + Seconds(1)).ok());
+  CHECK(txn->cards().Find(Tok('c')).value()->shipped_at == kT0 + Seconds(1));
+  CHECK_FALSE(txn->cards().Find(Tok('b')).value()->shipped_at);
+  CHECK(children_of(txn->cards().ActiveToShip(w.facility, std::nullopt, false).value()) ==
+        std::vector<ChildId>{b2});
+  CHECK(children_of(txn->cards().ActiveToShip(w.facility, std::nullopt, true).value()) ==
+        std::vector<ChildId>{b1, b2});
+  CHECK(txn->cards().MarkShipped(Tok('e'), kT0).code() == Status::Code::kNotFound);
+
+  // w.child's card is lost and `none` has none: both wait for a card (no numbers: by id).
+  CHECK(txn->cards().ChildrenWithoutActiveCard(std::nullopt).value() ==
+        std::vector<ChildId>{w.child, none});
+  CHECK(txn->cards().ChildrenWithoutActiveCard(other).value().empty());
+}
+
 }  // namespace
 }  // namespace anshin::store::contract
