@@ -1,4 +1,5 @@
 // anshin-admin child add|list|search|show|update|withdraw.
+#include <limits>
 #include <map>
 
 #include "provisioning/cli.hpp"
@@ -214,6 +215,8 @@ void AddChildCommands(Cli& cli) {
       q.facility = f->id;
     }
     q.withdrawn_too = o.all || o.withdrawn;
+    // Withdrawn children are picked from every child: the store's limit must not cut them off.
+    if (o.withdrawn) q.limit = std::numeric_limits<int>::max();
     auto found = (*admin)->inquiries().FindChildren(q, (*admin)->Who());
     if (!found.ok()) return cli.Run(found.status());
     if (o.withdrawn) {
