@@ -38,6 +38,7 @@
 #include "notify-server/mail/template_files.hpp"
 #include "notify-server/mail/verification_page.hpp"
 #include "services/guardians.hpp"
+#include "services/retention.hpp"
 #include "store/open.hpp"
 
 namespace anshin::server {
@@ -50,18 +51,19 @@ int Fail(const Status& s) {
   return 1;
 }
 
-// Every minute, runs the closing checks (DESIGN.md §4 rule 8) and the mailer's monthly test on
-// `pool`, off the network thread.
+// Every minute, runs the closing checks (DESIGN.md §4 rule 8), the mailer's monthly test and
+// the daily purge (services/retention.hpp) on `pool`, off the network thread.
 asio::awaitable<void> RunScheduler(asio::steady_timer& timer, asio::thread_pool& pool,
                                    ingest::ClosingChecks& closing, mail::Mailer& mailer,
-                                   const Clock& clock) {
+                                   const Clock& clock, std::function<void(TimePoint)> daily) {
   for (;;) {
     timer.expires_after(kClosingCheckPeriod);
     boost::system::error_code ec;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;  // cancelled: shutting down
-    asio::post(pool, [&closing, &mailer, &clock] {
+    asio::post(pool, [&closing, &mailer, &clock, daily] {
       const TimePoint now = clock.Now();
+      daily(now);
       if (Result<int> queued = mailer.EnqueueMonthlyTestIfDue(now); !queued.ok()) {
         spdlog::warn("monthly test mail: {}", queued.status().ToString());
       }
@@ -192,8 +194,21 @@ int Run(const std::filesystem::path& config_path, const std::filesystem::path& r
 
   asio::thread_pool scheduler_pool(1);
   asio::steady_timer scheduler_timer(ioc);
-  asio::co_spawn(ioc, RunScheduler(scheduler_timer, scheduler_pool, closing, mailer, *clock),
-                 asio::detached);
+  services::RetentionPolicy retention;
+  retention.months = settings->retention_months;
+  retention.withdrawn_grace_days = settings->retention_withdrawn_grace_days;
+  auto daily_purge = [&store, retention, zones](TimePoint now) {
+    Result<std::optional<services::PurgeCounts>> purged =
+        services::DailyPurge(store, retention, now, zones);
+    if (!purged.ok()) {
+      spdlog::warn("daily purge: {}", purged.status().ToString());
+    } else if (*purged) {
+      spdlog::info("daily purge: {}", services::PurgeCountsText(**purged));
+    }
+  };
+  asio::co_spawn(
+      ioc, RunScheduler(scheduler_timer, scheduler_pool, closing, mailer, *clock, daily_purge),
+      asio::detached);
 
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {

@@ -331,6 +331,52 @@ Result<CardKey> Admin::HomeCardKey() const {
   return CardKey::Parse(Trim(key_text));
 }
 
+Result<std::string> Admin::ChildUpdate(ChildId id, const ChildChanges& in) {
+  ANSHIN_ASSIGN_OR_RETURN(store::Child before, children_.Get(id));
+  store::Child c = before;
+  if (in.facility_code) {
+    ANSHIN_ASSIGN_OR_RETURN(store::Facility f, facilities_.ByCode(*in.facility_code));
+    c.facility = f.id;
+  }
+  if (in.name) c.name = *in.name;
+  if (in.number) c.number = *in.number;
+  if (in.kana) c.kana = *in.kana;
+  if (in.grade) c.grade = *in.grade;
+  if (in.attends) {
+    ANSHIN_ASSIGN_OR_RETURN(c.attend_days, services::ParseWeekdays(*in.attends));
+  }
+  static constexpr const char* kDays[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+  for (int d = 0; d < 7; ++d) {
+    const std::optional<std::string>& text = in.departures[d];
+    if (!text) continue;
+    if (*text == "none") {
+      c.schedule.expected_departure[d].reset();
+      continue;
+    }
+    Result<LocalTime> t = LocalTime::Parse(*text);
+    if (!t.ok()) {
+      return Status::InvalidArgument(std::string("departure-") + kDays[d] + ": " +
+                                     t.status().message() + " (HH:MM or none)");
+    }
+    c.schedule.expected_departure[d] = *t;
+  }
+  ANSHIN_RETURN_IF_ERROR(children_.Update(c, Who()));
+  return services::ChangedChildFields(before, c);
+}
+
+Result<int> Admin::ChildWithdraw(ChildId id, std::optional<LocalDate> date) {
+  TimePoint at = clock_->Now();
+  if (date) {
+    ANSHIN_ASSIGN_OR_RETURN(store::Child c, children_.Get(id));
+    ANSHIN_ASSIGN_OR_RETURN(store::Facility f, store::InRead(*store_, [&](store::ReadTxn& txn) {
+                              return txn.facilities().Get(c.facility);
+                            }));
+    ANSHIN_ASSIGN_OR_RETURN(std::shared_ptr<const TimeZone> zone, ZoneOf(f));
+    at = zone->At(*date, LocalTime{0});
+  }
+  return children_.Withdraw(id, at, Who());
+}
+
 Result<CardToken> Admin::TokenOfIdm(const std::string& idm_hex) const {
   ANSHIN_ASSIGN_OR_RETURN(Idm idm, Idm::Parse(idm_hex));
   ANSHIN_ASSIGN_OR_RETURN(CardKey key, HomeCardKey());

@@ -15,6 +15,7 @@
 // where the operator typed it.
 #pragma once
 
+#include <array>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -107,6 +108,19 @@ struct ChildInput {
   std::string attends;  // "mon,tue,fri"
 };
 
+// A child's changes as typed on the command line: only the fields given change, checked by the
+// same rules as ChildInput (services/children.hpp).
+struct ChildChanges {
+  std::optional<std::string> facility_code;
+  std::optional<std::string> name;
+  std::optional<std::string> number;
+  std::optional<std::string> kana;
+  std::optional<int> grade;
+  std::optional<std::string> attends;  // "mon,tue,fri"
+  // Expected departure by weekday (0 = Sunday): "17:30", or "none" to clear it.
+  std::array<std::optional<std::string>, 7> departures;
+};
+
 struct GuardianOptions {
   ChildId child;
   std::string email;
@@ -136,6 +150,12 @@ class Admin {
   Result<ChildId> ChildAdd(const std::string& facility_code, const std::string& name,
                            const std::string& expected_departure);
   Result<ChildId> ChildAdd(const ChildInput& in);
+  // Applies the changes; returns the names of the fields that changed ("name,grade", "" when
+  // none), as the audit entry child.update lists them.
+  Result<std::string> ChildUpdate(ChildId id, const ChildChanges& changes);
+  // Withdraws the child from the start of `date` in its facility's zone (now when nullopt);
+  // returns how many cards were retired.
+  Result<int> ChildWithdraw(ChildId id, std::optional<LocalDate> date);
   // Computes the token from the IDm with the home's card key; the IDm is not stored.
   Result<CardToken> CardAssign(ChildId child, const std::string& idm_hex);
   Status CardLost(const CardToken& token);

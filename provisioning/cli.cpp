@@ -32,7 +32,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   CLI::App app{
       "anshin-admin: provisioning of an anshin deployment (CA and certificates, facilities, "
       "agents, children, cards, guardians, application import, the call centre's look-ups, "
-      "alerts, backups)"};
+      "alerts, backups, the year's rollover, purge and monthly reports)"};
   app.require_subcommand(1);
   Cli cli(app, out, err);
   cli.home_option() = DefaultHome().string();
@@ -52,6 +52,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   AddAlertCommands(cli);
   AddImportCommands(cli);
   AddBackupCommands(cli);
+  AddYearCommands(cli);
+  AddReportCommands(cli);
 
   try {
     app.parse(argc, argv);

@@ -86,5 +86,7 @@ Result<std::optional<LocalDate>> ParseDateOption(const std::string& text);
 std::string TokenCell(const CardToken& token);
 void AddImportCommands(Cli& cli);
 void AddBackupCommands(Cli& cli);
+void AddYearCommands(Cli& cli);
+void AddReportCommands(Cli& cli);
 
 }  // namespace anshin::admin

@@ -1,4 +1,5 @@
-// anshin-admin child add|list|search|show.
+// anshin-admin child add|list|search|show|update|withdraw.
+#include <limits>
 #include <map>
 
 #include "provisioning/cli.hpp"
@@ -12,7 +13,10 @@ struct ChildOptions {
   int grade = 0;
   std::string facility, query, format, reason;
   bool all = false;
+  bool withdrawn = false;
   std::int64_t child = 0;
+  ChildChanges changes;
+  std::string date;
 };
 
 nlohmann::json Optional(const std::optional<std::string>& v) {
@@ -115,6 +119,55 @@ void ShowChild(Cli& cli, Admin& admin, const services::ChildRecord& r, const std
   }
 }
 
+// child update and child withdraw.
+void AddChildChangeCommands(Cli& cli, CLI::App* child, ChildOptions& o) {
+  auto* update = child->add_subcommand(
+      "update",
+      "change a child's record: only the fields given change (\"child 12 updated: "
+      "name, grade\")");
+  update->add_option("--child", o.child, "child id")->required();
+  update->add_option("--name", o.changes.name, "display name used in mails");
+  update->add_option("--kana", o.changes.kana, "reading of the name (ふりがな)");
+  update->add_option("--grade", o.changes.grade, "school grade, 1 to 6");
+  update->add_option("--number", o.changes.number, "the ward's child number (unique)");
+  update->add_option("--facility", o.changes.facility_code, "facility code");
+  update->add_option("--days,--attends", o.changes.attends, "days of attendance, e.g. mon,tue,thu");
+  static constexpr const char* kDays[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+  for (int d = 0; d < 7; ++d) {
+    update->add_option(std::string("--departure-") + kDays[d], o.changes.departures[d],
+                       std::string("expected departure on ") + kDays[d] + ": HH:MM or none");
+  }
+  update->callback([&cli, &o] {
+    auto admin = cli.Open();
+    if (!admin.ok()) return cli.Run(admin.status());
+    auto changed = (*admin)->ChildUpdate(ChildId{o.child}, o.changes);
+    if (!changed.ok()) return cli.Run(changed.status());
+    std::string fields = *changed;
+    for (std::size_t i = 0; (i = fields.find(',', i)) != std::string::npos; i += 2) {
+      fields.replace(i, 1, ", ");
+    }
+    cli.out() << "child " << o.child << (fields.empty() ? " unchanged" : " updated: " + fields)
+              << "\n";
+  });
+
+  auto* withdraw = child->add_subcommand(
+      "withdraw",
+      "withdraw a child: every card retired, no more mail, personal data purged "
+      "after the grace period");
+  withdraw->add_option("--child", o.child, "child id")->required();
+  withdraw->add_option("--date", o.date, "withdrawn from this day on (YYYY-MM-DD; default now)");
+  withdraw->callback([&cli, &o] {
+    auto date = ParseDateOption(o.date);
+    if (!date.ok()) return cli.Run(date.status());
+    auto admin = cli.Open();
+    if (!admin.ok()) return cli.Run(admin.status());
+    auto retired = (*admin)->ChildWithdraw(ChildId{o.child}, *date);
+    if (!retired.ok()) return cli.Run(retired.status());
+    cli.out() << "child " << o.child << " withdrawn" << (o.date.empty() ? "" : " from " + o.date)
+              << ", " << *retired << (*retired == 1 ? " card" : " cards") << " retired\n";
+  });
+}
+
 }  // namespace
 
 void AddChildCommands(Cli& cli) {
@@ -156,19 +209,26 @@ void AddChildCommands(Cli& cli) {
     if (!admin.ok()) return cli.Run(admin.status());
     store::ChildQuery q;
     q.text = o.query;
-    q.withdrawn_too = o.all;
     if (!o.facility.empty()) {
       auto f = (*admin)->inquiries().FacilityByCode(o.facility);
       if (!f.ok()) return cli.Run(f.status());
       q.facility = f->id;
     }
+    q.withdrawn_too = o.all || o.withdrawn;
+    // Withdrawn children are picked from every child: the store's limit must not cut them off.
+    if (o.withdrawn) q.limit = std::numeric_limits<int>::max();
     auto found = (*admin)->inquiries().FindChildren(q, (*admin)->Who());
     if (!found.ok()) return cli.Run(found.status());
+    if (o.withdrawn) {
+      std::erase_if(
+          *found, [](const store::Child& c) { return c.status != store::ChildStatus::kWithdrawn; });
+    }
     PrintChildren(cli, **admin, *found, o.format);
   };
   auto* list = child->add_subcommand("list", "list enrolled children (id first)");
   list->add_option("--facility", o.facility, "only this facility's children (code)");
   list->add_flag("--all", o.all, "withdrawn children too");
+  list->add_flag("--withdrawn", o.withdrawn, "withdrawn children only");
   Cli::AddFormatOption(list, o.format);
   list->callback([find] { find(false); });
 
@@ -193,6 +253,8 @@ void AddChildCommands(Cli& cli) {
     if (!r.ok()) return cli.Run(r.status());
     ShowChild(cli, **admin, *r, o.format);
   });
+
+  AddChildChangeCommands(cli, child, o);
 }
 
 }  // namespace anshin::admin

@@ -116,6 +116,9 @@ Result<std::string> ServerToml(const InitOptions& o) {
        "cert = \"pki/server.crt\"\n"
        "key = \"pki/server.key\"\n"
        "client_ca = \"pki/ca.crt\"\n\n";
+  t += "[retention]                        # purged daily at 03:00 (and by `anshin-admin purge`)\n"
+       "months = 13                        # taps, visits and send history\n"
+       "withdrawn_grace_days = 90          # then a withdrawn child's personal data goes\n\n";
   t += "[mail]\n";
   t += "relay = " + Quoted(relay) + "\n";
   t += "starttls = " + Quoted(starttls) +

@@ -55,6 +55,19 @@ Status RetireIn(store::WriteTxn& txn, store::Card& card, const store::Actor& who
 
 }  // namespace
 
+Result<int> RetireCardsOfChildIn(store::WriteTxn& txn, ChildId child, const store::Actor& who) {
+  ANSHIN_ASSIGN_OR_RETURN(std::vector<store::Card> cards, txn.cards().OfChild(child));
+  int retired = 0;
+  for (store::Card& card : cards) {
+    if (card.status == CardStatus::kRetired) continue;
+    ANSHIN_RETURN_IF_ERROR(RetireIn(txn, card, who));
+    ANSHIN_RETURN_IF_ERROR(AppendAudit(txn, who, "card.retire",
+                                       "child=" + child.ToString() + " token=" + card.token.hex()));
+    ++retired;
+  }
+  return retired;
+}
+
 CardStatus CardStatusAt(const std::vector<store::CardStatusChange>& history, TimePoint at,
                         CardStatus current) {
   if (history.empty()) return current;

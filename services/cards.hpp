@@ -39,6 +39,11 @@ CardStatus CardStatusAt(const std::vector<store::CardStatusChange>& history, Tim
 // "3f2a9c1e…": how a token is shown to people and in logs.
 std::string TokenPrefix(const CardToken& token);
 
+// Retires every active or lost card of the child in the caller's transaction (each leaves the
+// allowlist, as Retire does, and is audited card.retire); returns how many. Withdrawal and the
+// purge of withdrawn children use it.
+Result<int> RetireCardsOfChildIn(store::WriteTxn& txn, ChildId child, const store::Actor& who);
+
 class Cards {
  public:
   explicit Cards(store::Store& store) : store_(store) {}

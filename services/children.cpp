@@ -4,6 +4,7 @@
 
 #include "common/validate.hpp"
 #include "services/audit_log.hpp"
+#include "services/cards.hpp"
 
 namespace anshin::services {
 namespace {
@@ -159,6 +160,26 @@ Status Children::UpdateIn(store::WriteTxn& txn, const store::Child& c, const sto
   return AppendAudit(
       txn, who, "child.update",
       "child=" + c.id.ToString() + " changed=" + (changed.empty() ? "none" : changed));
+}
+
+Result<int> Children::Withdraw(ChildId id, TimePoint at, const store::Actor& who) {
+  return store::InWrite(
+      store_, [&](store::WriteTxn& txn) -> Result<int> { return WithdrawIn(txn, id, at, who); });
+}
+
+Result<int> Children::WithdrawIn(store::WriteTxn& txn, ChildId id, TimePoint at,
+                                 const store::Actor& who) {
+  ANSHIN_ASSIGN_OR_RETURN(store::Child c, txn.children().Get(id));
+  if (c.status == store::ChildStatus::kWithdrawn)
+    return Status::FailedPrecondition("child " + id.ToString() + " is already withdrawn");
+  c.status = store::ChildStatus::kWithdrawn;
+  c.withdrawn_at = at;
+  ANSHIN_RETURN_IF_ERROR(txn.children().Update(c));
+  ANSHIN_ASSIGN_OR_RETURN(int retired, RetireCardsOfChildIn(txn, id, who));
+  ANSHIN_RETURN_IF_ERROR(AppendAudit(txn, who, "child.withdraw",
+                                     "child=" + id.ToString() + " at=" + FormatRfc3339(at) +
+                                         " cards_retired=" + std::to_string(retired)));
+  return retired;
 }
 
 Result<store::Child> Children::Get(ChildId id) {

@@ -50,6 +50,13 @@ class Children {
   Status UpdateIn(store::WriteTxn& txn, const store::Child& c, const store::Actor& who);
   Result<store::Child> Get(ChildId id);
 
+  // Withdraws an enrolled child from `at` on: status withdrawn, withdrawn_at, every card
+  // retired (so the agents drop it and a later tap is a retired card's: no mail); audited
+  // child.withdraw with the number of cards retired. FailedPrecondition when already withdrawn.
+  // Returns how many cards were retired.
+  Result<int> Withdraw(ChildId id, TimePoint at, const store::Actor& who);
+  Result<int> WithdrawIn(store::WriteTxn& txn, ChildId id, TimePoint at, const store::Actor& who);
+
  private:
   store::Store& store_;
 };

@@ -187,6 +187,12 @@ struct OpenDay {
   ChildDay day;
 };
 
+// A stored day of a child at a facility (AttendanceView::DaysOfFacility).
+struct StoredChildDay {
+  ChildId child;
+  ChildDay day;
+};
+
 // ---- outbox and send history -------------------------------------------------------------
 
 enum class OutboxKind {
@@ -283,6 +289,16 @@ struct SendLogEntry {
   std::string result;  // "sent" | "retry" | "failed"
   int smtp_code = 0;
   std::string reply;
+};
+
+// One attempt of the send history as the ward's monthly send log shows it: no address.
+struct SendLogReportRow {
+  TimePoint at;
+  std::optional<FacilityId> facility;
+  std::optional<std::string> child_number;
+  OutboxKind kind = OutboxKind::kArrival;
+  std::string result;  // "sent" | "retry" | "failed"
+  int smtp_code = 0;
 };
 
 // ---- alerts and audit --------------------------------------------------------------------

@@ -72,12 +72,17 @@ class ChildView {
   virtual Result<std::optional<ChildId>> FindByNumber(std::string_view number) = 0;
   // The children `query` selects, by id, at most query.limit of them.
   virtual Result<std::vector<Child>> Find(const ChildQuery& query) = 0;
+  // Withdrawn children not yet purged whose withdrawn_at is before `cutoff`, by id, at most
+  // `limit` of them.
+  virtual Result<std::vector<ChildId>> WithdrawnBefore(TimePoint cutoff, int limit) = 0;
 };
 class ChildTable : public ChildView {
  public:
   virtual Result<ChildId> Insert(const Child& c, TimePoint created_at) = 0;
   // Writes every field of the row c.id (NotFound when there is none).
   virtual Status Update(const Child& c) = 0;
+  // Blanks the child's name and kana and sets purged_at (NotFound when there is no such row).
+  virtual Status MarkPurged(ChildId id, TimePoint at) = 0;
 };
 
 class GuardianView {
@@ -102,6 +107,9 @@ class GuardianTable : public GuardianView {
   // Marks the guardian removed at `at`: the address is erased and its pending verification
   // cleared; the row stays, referenced by its send history (NotFound when there is none).
   virtual Status Remove(GuardianId id, TimePoint at) = 0;
+  // Deletes the child's guardians with their outbox rows and those rows' send history;
+  // returns how many guardians.
+  virtual Result<int> DeleteOfChild(ChildId child) = 0;
 };
 
 enum class AllowlistOp { kAdd, kRemove };
@@ -186,11 +194,19 @@ class AttendanceView {
                                         const LocalDate& date) = 0;
   // Days of the facility on `date` with an open visit whose closing alert was not raised.
   virtual Result<std::vector<OpenDay>> OpenDays(FacilityId facility, const LocalDate& date) = 0;
+  // The stored days of the facility with from <= date < to, by child, then date.
+  virtual Result<std::vector<StoredChildDay>> DaysOfFacility(FacilityId facility,
+                                                             const LocalDate& from,
+                                                             const LocalDate& to) = 0;
 };
 class AttendanceTable : public AttendanceView {
  public:
   virtual Status InsertTap(const TapRecord& tap) = 0;
   virtual Status SaveChildDay(ChildId child, FacilityId facility, const ChildDay& day) = 0;
+  // Delete at most `limit` taps judged before `cutoff` / days dated before `date`; return how
+  // many (a caller repeats until 0, one short transaction per batch).
+  virtual Result<int> DeleteTapsBefore(TimePoint cutoff, int limit) = 0;
+  virtual Result<int> DeleteChildDaysBefore(const LocalDate& date, int limit) = 0;
 };
 
 // ---- outbox and send history -------------------------------------------------------------
@@ -201,6 +217,9 @@ class OutboxView {
   virtual Result<std::vector<OutboxRow>> List(std::optional<ChildId> child) = 0;  // by id
   virtual Result<std::vector<SendLogEntry>> SendLog(std::int64_t outbox_id) = 0;
   virtual Result<OutboxStats> Stats(TimePoint now) = 0;
+  // The send history's attempts with from <= at < to, by time then id, joined with what the
+  // ward's monthly send log shows (never an address).
+  virtual Result<std::vector<SendLogReportRow>> SendLogBetween(TimePoint from, TimePoint to) = 0;
 };
 class OutboxTable : public OutboxView {
  public:
@@ -221,6 +240,10 @@ class OutboxTable : public OutboxView {
   // Queues a test mail to every verified, non-bouncing guardian of the facility's enrolled
   // children; returns how many.
   virtual Result<int> InsertTestMails(FacilityId facility, TimePoint now) = 0;
+  // Delete at most `limit` send_log entries made before `cutoff` / sent or failed outbox rows
+  // created before `cutoff` that have no send_log entry left; return how many.
+  virtual Result<int> DeleteSendLogBefore(TimePoint cutoff, int limit) = 0;
+  virtual Result<int> DeleteOutboxBefore(TimePoint cutoff, int limit) = 0;
 };
 
 // ---- alerts, audit, jobs -----------------------------------------------------------------

@@ -59,6 +59,8 @@ const std::vector<std::string_view>& ServerConfigKeys() {
       "tls.cert",
       "tls.key",
       "tls.client_ca",
+      "retention.months",
+      "retention.withdrawn_grace_days",
   };
   return kKeys;
 }
@@ -169,6 +171,11 @@ Result<ServerConfig> LoadServerConfig(const sys::Config& config) {
   ANSHIN_ASSIGN_OR_RETURN(c.tls_cert, config.Path("tls.cert", "pki/server.crt"));
   ANSHIN_ASSIGN_OR_RETURN(c.tls_key, config.Path("tls.key", "pki/server.key"));
   ANSHIN_ASSIGN_OR_RETURN(c.tls_client_ca, config.Path("tls.client_ca", "pki/ca.crt"));
+  ANSHIN_ASSIGN_OR_RETURN(std::int64_t months, config.Int("retention.months", 13, 1, 120));
+  ANSHIN_ASSIGN_OR_RETURN(std::int64_t grace,
+                          config.Int("retention.withdrawn_grace_days", 90, 0, 3650));
+  c.retention_months = static_cast<int>(months);
+  c.retention_withdrawn_grace_days = static_cast<int>(grace);
   return c;
 }
 

@@ -51,9 +51,14 @@ struct ServerConfig {
   std::filesystem::path tls_cert;
   std::filesystem::path tls_key;
   std::filesystem::path tls_client_ca;
+  // [retention] (services/retention.hpp): months of taps, visits and send history kept, and
+  // days a withdrawn child's personal data is kept; purged daily at 03:00.
+  int retention_months = 13;
+  int retention_withdrawn_grace_days = 90;
 };
 
-// Every key of [server] and [tls] (docs/configuration.md documents each; a test checks it).
+// Every key of [server], [tls] and [retention] (docs/configuration.md documents each; a test checks
+// it).
 const std::vector<std::string_view>& ServerConfigKeys();
 
 // Fails naming the first key of the file that is neither one of [server] / [tls] (as documented

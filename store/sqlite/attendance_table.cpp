@@ -167,4 +167,40 @@ Status SqliteAttendance::SaveChildDay(ChildId child, FacilityId facility, const 
   return q.Run();
 }
 
+Result<std::vector<StoredChildDay>> SqliteAttendance::DaysOfFacility(FacilityId facility,
+                                                                     const LocalDate& from,
+                                                                     const LocalDate& to) {
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("SELECT child_id, date, state FROM child_days WHERE facility_id = ? "
+                           "AND date >= ? AND date < ? ORDER BY child_id, date"));
+  q.Bind(1, facility.value).Bind(2, from.ToString()).Bind(3, to.ToString());
+  std::vector<StoredChildDay> out;
+  ANSHIN_RETURN_IF_ERROR(q.ForEachRow([&]() -> Status {
+    ChildId child{q.Int(0)};
+    ANSHIN_ASSIGN_OR_RETURN(LocalDate date, LocalDate::Parse(q.TextView(1)));
+    ANSHIN_ASSIGN_OR_RETURN(ChildDay day, DecodeStoredDay(date, q.TextView(2), child));
+    out.push_back(StoredChildDay{child, std::move(day)});
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<int> SqliteAttendance::DeleteTapsBefore(TimePoint cutoff, int limit) {
+  ANSHIN_ASSIGN_OR_RETURN(Query q, db_.Prepare("DELETE FROM taps WHERE id IN (SELECT id FROM taps "
+                                               "WHERE corrected_at < ? ORDER BY id LIMIT ?)"));
+  q.Bind(1, ToUnixMillis(cutoff)).Bind(2, limit);
+  ANSHIN_RETURN_IF_ERROR(q.Run());
+  return db_.Changes();
+}
+
+Result<int> SqliteAttendance::DeleteChildDaysBefore(const LocalDate& date, int limit) {
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("DELETE FROM child_days WHERE (child_id, facility_id, date) IN "
+                           "(SELECT child_id, facility_id, date FROM child_days WHERE date < ? "
+                           "LIMIT ?)"));
+  q.Bind(1, date.ToString()).Bind(2, limit);
+  ANSHIN_RETURN_IF_ERROR(q.Run());
+  return db_.Changes();
+}
+
 }  // namespace anshin::store::sqlite_impl

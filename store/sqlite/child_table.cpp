@@ -140,4 +140,22 @@ Status SqliteChildren::Update(const Child& c) {
   return NotFoundUnless(db_.Changes() > 0, "child " + c.id.ToString());
 }
 
+Result<std::vector<ChildId>> SqliteChildren::WithdrawnBefore(TimePoint cutoff, int limit) {
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("SELECT id FROM children WHERE status = 'withdrawn' AND withdrawn_at "
+                           "< ? AND purged_at IS NULL ORDER BY id LIMIT ?"));
+  q.Bind(1, ToUnixMillis(cutoff)).Bind(2, limit);
+  std::vector<ChildId> out;
+  ANSHIN_RETURN_IF_ERROR(q.ForEachRow([&] { out.push_back(ChildId{q.Int(0)}); }));
+  return out;
+}
+
+Status SqliteChildren::MarkPurged(ChildId id, TimePoint at) {
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("UPDATE children SET name = '', kana = '', purged_at = ? WHERE id = ?"));
+  q.Bind(1, ToUnixMillis(at)).Bind(2, id.value);
+  ANSHIN_RETURN_IF_ERROR(q.Run().WithContext("child " + id.ToString()));
+  return NotFoundUnless(db_.Changes() > 0, "child " + id.ToString());
+}
+
 }  // namespace anshin::store::sqlite_impl

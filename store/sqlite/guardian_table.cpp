@@ -150,4 +150,21 @@ Status SqliteGuardians::Remove(GuardianId id, TimePoint at) {
   return NotFoundUnless(db_.Changes() > 0, "guardian " + id.ToString());
 }
 
+Result<int> SqliteGuardians::DeleteOfChild(ChildId child) {
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query log, db_.Prepare("DELETE FROM send_log WHERE outbox_id IN (SELECT o.id FROM outbox o "
+                             "JOIN guardians g ON g.id = o.guardian_id WHERE g.child_id = ?)"));
+  log.Bind(1, child.value);
+  ANSHIN_RETURN_IF_ERROR(log.Run());
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query mail, db_.Prepare("DELETE FROM outbox WHERE guardian_id IN (SELECT id FROM guardians "
+                              "WHERE child_id = ?)"));
+  mail.Bind(1, child.value);
+  ANSHIN_RETURN_IF_ERROR(mail.Run());
+  ANSHIN_ASSIGN_OR_RETURN(Query q, db_.Prepare("DELETE FROM guardians WHERE child_id = ?"));
+  q.Bind(1, child.value);
+  ANSHIN_RETURN_IF_ERROR(q.Run());
+  return db_.Changes();
+}
+
 }  // namespace anshin::store::sqlite_impl

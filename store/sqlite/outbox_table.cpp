@@ -271,4 +271,45 @@ Result<int> SqliteOutbox::InsertTestMails(FacilityId facility, TimePoint now) {
   return db_.Changes();
 }
 
+Result<std::vector<SendLogReportRow>> SqliteOutbox::SendLogBetween(TimePoint from, TimePoint to) {
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("SELECT l.at, o.facility_id, c.child_number, o.kind, l.result, "
+                           "l.smtp_code FROM send_log l JOIN outbox o ON o.id = l.outbox_id "
+                           "LEFT JOIN children c ON c.id = o.child_id WHERE l.at >= ? AND "
+                           "l.at < ? ORDER BY l.at, l.id"));
+  q.Bind(1, ToUnixMillis(from)).Bind(2, ToUnixMillis(to));
+  std::vector<SendLogReportRow> out;
+  ANSHIN_RETURN_IF_ERROR(q.ForEachRow([&]() -> Status {
+    SendLogReportRow r;
+    r.at = FromUnixMillis(q.Int(0));
+    if (auto f = q.OptInt(1)) r.facility = FacilityId{*f};
+    if (!q.IsNull(2)) r.child_number = q.Text(2);
+    ANSHIN_ASSIGN_OR_RETURN(r.kind, kOutboxKindNames.Parse(q.TextView(3)));
+    r.result = q.Text(4);
+    r.smtp_code = static_cast<int>(q.Int(5));
+    out.push_back(std::move(r));
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<int> SqliteOutbox::DeleteSendLogBefore(TimePoint cutoff, int limit) {
+  ANSHIN_ASSIGN_OR_RETURN(Query q, db_.Prepare("DELETE FROM send_log WHERE id IN (SELECT id FROM "
+                                               "send_log WHERE at < ? ORDER BY id LIMIT ?)"));
+  q.Bind(1, ToUnixMillis(cutoff)).Bind(2, limit);
+  ANSHIN_RETURN_IF_ERROR(q.Run());
+  return db_.Changes();
+}
+
+Result<int> SqliteOutbox::DeleteOutboxBefore(TimePoint cutoff, int limit) {
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("DELETE FROM outbox WHERE id IN (SELECT o.id FROM outbox o WHERE "
+                           "o.created_at < ? AND o.state IN ('sent', 'failed') AND NOT EXISTS "
+                           "(SELECT 1 FROM send_log l WHERE l.outbox_id = o.id) ORDER BY o.id "
+                           "LIMIT ?)"));
+  q.Bind(1, ToUnixMillis(cutoff)).Bind(2, limit);
+  ANSHIN_RETURN_IF_ERROR(q.Run());
+  return db_.Changes();
+}
+
 }  // namespace anshin::store::sqlite_impl

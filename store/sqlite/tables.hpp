@@ -33,6 +33,8 @@ class SqliteChildren final : public ChildTable {
   Result<std::vector<Child>> Find(const ChildQuery& query) override;
   Result<ChildId> Insert(const Child& c, TimePoint created_at) override;
   Status Update(const Child& c) override;
+  Result<std::vector<ChildId>> WithdrawnBefore(TimePoint cutoff, int limit) override;
+  Status MarkPurged(ChildId id, TimePoint at) override;
 
  private:
   Db& db_;
@@ -51,6 +53,7 @@ class SqliteGuardians final : public GuardianTable {
   Status SetBouncing(GuardianId id, bool bouncing) override;
   Status Update(const Guardian& g) override;
   Status Remove(GuardianId id, TimePoint at) override;
+  Result<int> DeleteOfChild(ChildId child) override;
 
  private:
   Db& db_;
@@ -110,6 +113,10 @@ class SqliteAttendance final : public AttendanceTable {
   Result<std::vector<OpenDay>> OpenDays(FacilityId facility, const LocalDate& date) override;
   Status InsertTap(const TapRecord& tap) override;
   Status SaveChildDay(ChildId child, FacilityId facility, const ChildDay& day) override;
+  Result<std::vector<StoredChildDay>> DaysOfFacility(FacilityId facility, const LocalDate& from,
+                                                     const LocalDate& to) override;
+  Result<int> DeleteTapsBefore(TimePoint cutoff, int limit) override;
+  Result<int> DeleteChildDaysBefore(const LocalDate& date, int limit) override;
 
  private:
   Db& db_;
@@ -128,6 +135,9 @@ class SqliteOutbox final : public OutboxTable {
   Result<int> DropPendingVerification(GuardianId guardian, std::string_view reason) override;
   Result<int> DropPendingMail(GuardianId guardian, std::string_view reason) override;
   Result<int> InsertTestMails(FacilityId facility, TimePoint now) override;
+  Result<std::vector<SendLogReportRow>> SendLogBetween(TimePoint from, TimePoint to) override;
+  Result<int> DeleteSendLogBefore(TimePoint cutoff, int limit) override;
+  Result<int> DeleteOutboxBefore(TimePoint cutoff, int limit) override;
 
  private:
   Db& db_;

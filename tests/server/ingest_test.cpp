@@ -628,6 +628,26 @@ TEST_CASE("an old tap of a replaced card is mailed, the card's later taps are re
   CHECK(fx.OpenAlerts().empty());
 }
 
+TEST_CASE("a withdrawn child's card leaves the allowlist and its later tap sends no mail",
+          "[ingest]") {
+  Fixture fx;
+  const TimePoint withdrawn = T("2026-11-26T15:30:00+09:00");
+  const TimePoint later = T("2026-11-26T17:50:00+09:00");
+  REQUIRE(fx.seed.children.Withdraw(fx.child, withdrawn, Actor{"operator", withdrawn}).value() ==
+          1);
+  auto listed = fx.Allowlist(fx.peer, 0);
+  REQUIRE(listed.ok());
+  REQUIRE(listed->full);
+  for (const auto& token : listed->added) CHECK(token != Tok('1'));
+  auto b = Fixture::Batch("hikari-1-pc", later, {{1, later}}, Tok('1'));
+  REQUIRE(fx.Ingest(fx.peer, b, later).ok());
+  auto taps = fx.Taps("hikari-1-pc");
+  REQUIRE(taps.size() == 1);
+  CHECK(taps[0].reason == Reason::kRetiredCard);
+  CHECK(fx.Mail().empty());
+  CHECK(fx.OpenAlerts().empty());
+}
+
 TEST_CASE("the closing check raises one no-departure alert per open visit", "[ingest]") {
   Fixture fx;
   const TimePoint t = T("2026-11-26T15:10:00+09:00");

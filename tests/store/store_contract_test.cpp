@@ -763,3 +763,119 @@ TEMPLATE_TEST_CASE("contract: cards to ship and children without an active card"
 
 }  // namespace
 }  // namespace anshin::store::contract
+
+namespace anshin::store::contract {
+namespace {
+
+TEMPLATE_TEST_CASE("contract: retention deletes in bounded batches, oldest rows only", "[contract]",
+                   ANSHIN_STORE_FACTORIES) {
+  World<TestType> w;
+  const TimePoint cutoff = kT0 + std::chrono::hours(24 * 10);
+  {
+    auto txn = w.store->BeginWrite().value();
+    for (std::uint64_t seq = 1; seq <= 5; ++seq) {
+      TapRecord t = w.Tap(seq);
+      t.corrected_at = seq <= 3 ? kT0 : cutoff + std::chrono::hours(1);  // 3 old, 2 new
+      REQUIRE(txn->attendance().InsertTap(t).ok());
+    }
+    for (unsigned d = 1; d <= 4; ++d) {
+      ChildDay day;
+      day.date = LocalDate{2026, 11, d * 5};  // 11-05, 11-10 before 11-12; 11-15, 11-20 after
+      REQUIRE(txn->attendance().SaveChildDay(w.child, w.facility, day).ok());
+    }
+    REQUIRE(txn->Commit().ok());
+  }
+  auto txn = w.store->BeginWrite().value();
+  CHECK(txn->attendance().DeleteTapsBefore(cutoff, 2).value() == 2);
+  CHECK(txn->attendance().DeleteTapsBefore(cutoff, 2).value() == 1);
+  CHECK(txn->attendance().DeleteTapsBefore(cutoff, 2).value() == 0);
+  CHECK_FALSE(txn->attendance().FindTap(w.agent, 3).value());
+  CHECK(txn->attendance().FindTap(w.agent, 4).value());
+  CHECK(txn->attendance().DeleteChildDaysBefore(LocalDate{2026, 11, 12}, 10).value() == 2);
+  auto days = txn->attendance()
+                  .DaysOfFacility(w.facility, LocalDate{2026, 11, 1}, LocalDate{2026, 12, 1})
+                  .value();
+  REQUIRE(days.size() == 2);
+  CHECK(days[0].day.date == LocalDate{2026, 11, 15});
+  CHECK(days[1].child == w.child);
+  CHECK(txn->attendance()
+            .DaysOfFacility(w.facility, LocalDate{2026, 11, 16}, LocalDate{2026, 11, 20})
+            .value()
+            .empty());  // `to` is exclusive
+}
+
+TEMPLATE_TEST_CASE("contract: send history by month, and its deletion keeps pending mail",
+                   "[contract]", ANSHIN_STORE_FACTORIES) {
+  World<TestType> w;
+  GuardianId g = w.AddGuardian("hanako@example.jp", true);
+  const std::int64_t old_sent = w.QueueMail(g, OutboxKind::kArrival, kT0);
+  const std::int64_t old_queued = w.QueueMail(g, OutboxKind::kDeparture, kT0);
+  const TimePoint later = kT0 + std::chrono::hours(24 * 40);
+  const std::int64_t new_sent = w.QueueMail(g, OutboxKind::kArrival, later);
+  {
+    auto txn = w.store->BeginWrite().value();
+    auto claimed = txn->outbox().Claim(10, later).value();
+    REQUIRE(claimed.size() == 3);
+    for (std::int64_t id : {old_sent, new_sent}) {
+      SendResult r;
+      r.outbox_id = id;
+      r.guardian = g;
+      r.at = id == old_sent ? kT0 : later;
+      r.smtp_code = 250;
+      r.reply = "250 2.0.0 Ok";
+      REQUIRE(txn->outbox().RecordAttempt(r).ok());
+    }
+    REQUIRE(txn->outbox().RequeueSending().ok());
+    auto rows = txn->outbox().SendLogBetween(kT0, kT0 + std::chrono::hours(1)).value();
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].facility == std::optional<FacilityId>(w.facility));
+    CHECK(rows[0].kind == OutboxKind::kArrival);
+    CHECK(rows[0].result == "sent");
+    CHECK(rows[0].smtp_code == 250);
+    CHECK_FALSE(rows[0].child_number);
+    REQUIRE(txn->Commit().ok());
+  }
+  auto txn = w.store->BeginWrite().value();
+  const TimePoint cutoff = kT0 + std::chrono::hours(24);
+  // An outbox row goes only once its send history has gone.
+  CHECK(txn->outbox().DeleteOutboxBefore(cutoff, 10).value() == 0);
+  CHECK(txn->outbox().DeleteSendLogBefore(cutoff, 10).value() == 1);
+  CHECK(txn->outbox().DeleteOutboxBefore(cutoff, 10).value() == 1);
+  auto left = txn->outbox().List(std::nullopt).value();
+  REQUIRE(left.size() == 2);
+  CHECK(left[0].id == old_queued);  // still to be sent: kept whatever its age
+  CHECK(left[1].id == new_sent);
+  CHECK(txn->outbox().SendLog(new_sent).value().size() == 1);
+}
+
+TEMPLATE_TEST_CASE("contract: a withdrawn child's personal data is purged", "[contract]",
+                   ANSHIN_STORE_FACTORIES) {
+  World<TestType> w;
+  GuardianId g = w.AddGuardian("hanako@example.jp", true);
+  const std::int64_t mail = w.QueueMail(g, OutboxKind::kArrival, kT0);
+  auto txn = w.store->BeginWrite().value();
+  CHECK(txn->children().WithdrawnBefore(kT0 + std::chrono::hours(1), 10).value().empty());
+  Child c = txn->children().Get(w.child).value();
+  c.status = ChildStatus::kWithdrawn;
+  c.withdrawn_at = kT0;
+  c.kana = "ねりま さくら";
+  c.number = "2026-0001";
+  REQUIRE(txn->children().Update(c).ok());
+  CHECK(txn->children().WithdrawnBefore(kT0, 10).value().empty());  // strictly before
+  auto due = txn->children().WithdrawnBefore(kT0 + std::chrono::hours(1), 10).value();
+  REQUIRE(due.size() == 1);
+  CHECK(txn->guardians().DeleteOfChild(w.child).value() == 1);
+  CHECK(txn->guardians().OfChild(w.child).value().empty());
+  CHECK(txn->outbox().SendLog(mail).value().empty());
+  CHECK(txn->outbox().List(std::nullopt).value().empty());
+  REQUIRE(txn->children().MarkPurged(w.child, kT0).ok());
+  Child purged = txn->children().Get(w.child).value();
+  CHECK(purged.name.empty());
+  CHECK(purged.kana.empty());
+  CHECK(purged.number == std::optional<std::string>("2026-0001"));
+  CHECK(txn->children().WithdrawnBefore(kT0 + std::chrono::hours(1), 10).value().empty());
+  CHECK(txn->children().MarkPurged(ChildId{999}, kT0).code() == Status::Code::kNotFound);
+}
+
+}  // namespace
+}  // namespace anshin::store::contract
