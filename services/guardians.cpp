@@ -278,6 +278,40 @@ Result<int> Guardians::Remove(GuardianId id, const store::Actor& who) {
   });
 }
 
+Result<GuardianId> Guardians::VerifyByAddress(std::string_view email, std::string_view code,
+                                              TimePoint now) {
+  Result<GuardianId> outcome = Status::NotFound("no verification pending for this address");
+  Status committed = store::InWrite(store_, [&](store::WriteTxn& txn) -> Status {
+    ANSHIN_ASSIGN_OR_RETURN(std::vector<GuardianId> ids, txn.guardians().FindByEmail(email));
+    std::vector<std::pair<GuardianId, store::VerificationState>> pending;
+    for (GuardianId id : ids) {
+      ANSHIN_ASSIGN_OR_RETURN(store::VerificationState v, txn.guardians().Verification(id));
+      if (v.verified || !v.code_hash || !v.code_expires_at || now > *v.code_expires_at ||
+          v.code_attempts >= limits_.max_attempts)
+        continue;
+      if (SameHash(CodeHash(id, code), *v.code_hash)) {
+        ANSHIN_RETURN_IF_ERROR(MarkVerified(txn, id, v, now));
+        outcome = id;
+        return AppendAudit(txn, store::Actor{"verification", now}, "guardian.verified",
+                           "guardian=" + id.ToString() + " by=address");
+      }
+      pending.emplace_back(id, v);
+    }
+    if (pending.empty()) return Status::Ok();
+    // A wrong code counts against every address it could have been for.
+    for (auto& [id, v] : pending) {
+      ++v.code_attempts;
+      ANSHIN_RETURN_IF_ERROR(txn.guardians().SetVerification(id, v));
+      ANSHIN_RETURN_IF_ERROR(AppendAudit(txn, store::Actor{"verification", now},
+                                         "guardian.verify_failed", "guardian=" + id.ToString()));
+    }
+    outcome = Status::InvalidArgument("code: does not match");
+    return Status::Ok();
+  });
+  ANSHIN_RETURN_IF_ERROR(committed);
+  return outcome;
+}
+
 Result<store::Guardian> Guardians::Get(GuardianId id) {
   return store::InRead(store_, [&](store::ReadTxn& txn) { return txn.guardians().Get(id); });
 }

@@ -87,6 +87,12 @@ class Guardians {
   // The link from the verification mail (the public page). NotFound for an unknown or used
   // link, FailedPrecondition when expired.
   Result<GuardianId> VerifyByLink(std::string_view link_token, TimePoint now);
+  // The address and the code from the verification mail, typed on the public page (the letter's
+  // QR code opens it): every pending, unexpired code of a guardian with this address is tried in
+  // one transaction (siblings' guardians share an address). A match verifies that guardian; no
+  // match counts a wrong attempt on each of them (InvalidArgument); NotFound when nothing is
+  // pending for the address. Audited as guardian.verified by=address.
+  Result<GuardianId> VerifyByAddress(std::string_view email, std::string_view code, TimePoint now);
   Result<GuardianUpdate> Update(GuardianId id, const GuardianChange& change,
                                 const store::Actor& who);
   // Returns how many queued mails were dropped.

@@ -95,6 +95,9 @@ class GuardianView {
   virtual Result<std::vector<GuardianId>> NoticeTargets(ChildId child, NoticeKind kind) = 0;
   virtual Result<VerificationState> Verification(GuardianId id) = 0;
   virtual Result<std::optional<GuardianId>> FindByLinkHash(std::string_view link_hash) = 0;
+  // Guardians not removed whose address is `email` compared without regard to ASCII case
+  // (siblings' guardians share an address), by id.
+  virtual Result<std::vector<GuardianId>> FindByEmail(std::string_view email) = 0;
 };
 class GuardianTable : public GuardianView {
  public:

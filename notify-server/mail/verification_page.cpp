@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <optional>
 
 namespace anshin::server::mail {
 namespace {
@@ -31,6 +33,39 @@ std::string_view FormValue(std::string_view form, std::string_view name) {
   }
   return {};
 }
+
+// A form value as typed (percent-decoded, '+' as a space); nullopt for a broken escape.
+std::optional<std::string> Decoded(std::string_view v) {
+  std::string out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '+') {
+      out += ' ';
+    } else if (v[i] == '%') {
+      if (i + 2 >= v.size() || !std::isxdigit(static_cast<unsigned char>(v[i + 1])) ||
+          !std::isxdigit(static_cast<unsigned char>(v[i + 2])))
+        return std::nullopt;
+      out += static_cast<char>(std::stoi(std::string(v.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += v[i];
+    }
+  }
+  return out;
+}
+
+bool IsCode(std::string_view c) {
+  return c.size() == 6 &&
+         std::all_of(c.begin(), c.end(), [](char d) { return d >= '0' && d <= '9'; });
+}
+
+// The page the letter's QR code opens: the address and the code from the verification mail.
+constexpr std::string_view kCodeForm =
+    "<form method=\"post\" action=\"/verify\">"
+    "<p><label>登録したメールアドレス<br><input type=\"email\" name=\"email\" required "
+    "autocomplete=\"email\" size=\"30\"></label></p>"
+    "<p><label>確認コード（6桁）<br><input type=\"text\" name=\"code\" required "
+    "inputmode=\"numeric\" pattern=\"[0-9]{6}\" maxlength=\"6\" size=\"8\"></label></p>"
+    "<button type=\"submit\">確認する</button></form>\n";
 
 constexpr std::string_view kStyle =
     "body{font-family:sans-serif;max-width:32em;margin:2em auto;padding:0 1em;line-height:1.6}"
@@ -156,6 +191,15 @@ PageReply VerificationPage::Handle(std::string_view method, std::string_view tar
 
   if (method == "GET" || method == "HEAD") {
     std::string_view token = FormValue(query, "token");
+    if (token.empty()) {
+      PageReply r = Page(200, "メールアドレスの確認",
+                         "確認メールに記載された6桁の確認コードと、登録したメールアドレスを入力して"
+                         "ください。確認メールが届かない場合は、迷惑メール対策の設定で送信元の"
+                         "ドメインからの受信を許可し、コールセンターに再送をご依頼ください。",
+                         kCodeForm);
+      if (method == "HEAD") r.body.clear();
+      return r;
+    }
     if (!IsToken(token)) {
       return Page(404, "無効なリンクです",
                   "リンクが正しくありません。メールに記載されたリンクをそのまま開いてください。");
@@ -178,6 +222,8 @@ PageReply VerificationPage::Handle(std::string_view method, std::string_view tar
     return r;
   }
   const std::string address = AddressKey(client_address);
+  if (FormValue(body, "token").empty() && !FormValue(body, "code").empty())
+    return VerifyAddressAndCode(address, body);
   std::string_view token = FormValue(body, "token");
   if (!IsToken(token)) token = {};
   if (OverLimit(address, token)) {
@@ -214,6 +260,51 @@ PageReply VerificationPage::Handle(std::string_view method, std::string_view tar
                   "確認の試行回数が上限に達しました。コールセンターにご連絡ください。");
     default:
       spdlog::error("verify: confirming a link failed: {}", s.ToString());
+      return Page(503, "ただいま混み合っています", "時間をおいてもう一度お試しください。");
+  }
+}
+
+// The code typed with its address. Failures count per client and per address (the address
+// stands in for the link token: a code cannot be guessed for one address from many clients).
+PageReply VerificationPage::VerifyAddressAndCode(const std::string& client, std::string_view body) {
+  std::optional<std::string> email = Decoded(FormValue(body, "email"));
+  std::optional<std::string> code = Decoded(FormValue(body, "code"));
+  std::string key;
+  if (email) {
+    key = "email:" + *email;
+    std::transform(key.begin(), key.end(), key.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  }
+  if (OverLimit(client, key)) {
+    spdlog::info("verify: {} over the failure limit", client);
+    return Page(429, "しばらくお待ちください",
+                "確認の失敗が続いたため、一時的に受け付けを停止しています。しばらくしてからもう一度"
+                "お試しください。");
+  }
+  if (!email || email->empty() || !code || !IsCode(*code)) {
+    Failed(client, key);
+    return Page(400, "入力を確認してください",
+                "メールアドレスと6桁の確認コードを入力してください。", kCodeForm);
+  }
+  auto verified = guardians_.VerifyByAddress(*email, *code, clock_.Now());
+  if (verified.ok()) {
+    spdlog::info("verify: guardian {} verified by address and code", verified->value);
+    return Page(
+        200, "確認が完了しました",
+        "メールアドレスの確認が完了しました。今後、来館・退館のお知らせがこのアドレスに届きます。");
+  }
+  const Status& s = verified.status();
+  switch (s.code()) {
+    case Status::Code::kInvalidArgument:
+    case Status::Code::kNotFound:
+      // One answer for both: the page must not tell which addresses are registered.
+      Failed(client, key);
+      return Page(400, "確認できませんでした",
+                  "メールアドレスか確認コードが正しくないか、確認コードの有効期限が切れています。"
+                  "確認メールの再送はコールセンターにご依頼ください。",
+                  kCodeForm);
+    default:
+      spdlog::error("verify: confirming a code failed: {}", s.ToString());
       return Page(503, "ただいま混み合っています", "時間をおいてもう一度お試しください。");
   }
 }

@@ -1,6 +1,10 @@
 // VerificationPage: the small page on the public listener where a guardian confirms an address
 // with the link from the verification mail (DESIGN.md §6).
 //
+//   GET  /verify                 -> a form for the address and the 6-digit code from the mail
+//                                   (the card letter's QR code opens it); POST /verify with
+//                                   email=…&code=… confirms it (Guardians::VerifyByAddress);
+//                                   a wrong code and an unknown address get the same answer
 //   GET  /verify?token=<32 hex>  -> a Japanese HTML page with a "確認する" button. It changes
 //                                   nothing: mail scanners and link previews fetch links.
 //   POST /verify  (form body token=<32 hex>) -> confirms the address
@@ -89,6 +93,7 @@ class VerificationPage {
   static std::string AddressKey(std::string_view address);
 
  private:
+  PageReply VerifyAddressAndCode(const std::string& client, std::string_view body);
   bool OverLimit(const std::string& address, std::string_view token);
   void Failed(const std::string& address, std::string_view token);
 

@@ -85,6 +85,15 @@ Result<VerificationState> SqliteGuardians::Verification(GuardianId id) {
   return v;
 }
 
+Result<std::vector<GuardianId>> SqliteGuardians::FindByEmail(std::string_view email) {
+  ANSHIN_ASSIGN_OR_RETURN(Query q, db_.Prepare("SELECT id FROM guardians WHERE lower(email) = "
+                                               "lower(?) AND removed_at IS NULL ORDER BY id"));
+  q.Bind(1, email);
+  std::vector<GuardianId> out;
+  ANSHIN_RETURN_IF_ERROR(q.ForEachRow([&] { out.push_back(GuardianId{q.Int(0)}); }));
+  return out;
+}
+
 Result<std::optional<GuardianId>> SqliteGuardians::FindByLinkHash(std::string_view link_hash) {
   ANSHIN_ASSIGN_OR_RETURN(Query q, db_.Prepare("SELECT id FROM guardians WHERE link_hash = ?"));
   q.Bind(1, link_hash);

@@ -48,6 +48,7 @@ class SqliteGuardians final : public GuardianTable {
   Result<std::vector<GuardianId>> NoticeTargets(ChildId child, NoticeKind kind) override;
   Result<VerificationState> Verification(GuardianId id) override;
   Result<std::optional<GuardianId>> FindByLinkHash(std::string_view link_hash) override;
+  Result<std::vector<GuardianId>> FindByEmail(std::string_view email) override;
   Result<GuardianId> Insert(const Guardian& g, TimePoint created_at) override;
   Status SetVerification(GuardianId id, const VerificationState& v) override;
   Status SetBouncing(GuardianId id, bool bouncing) override;

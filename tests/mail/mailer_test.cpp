@@ -478,6 +478,59 @@ TEST_CASE("verification mail carries code and link, the page confirms with POST 
   CHECK(page.Handle("POST", "/verify", "token=" + t.link_token, kClient).status == 404);  // used
 }
 
+TEST_CASE("the page without a token takes the address and the code from the mail", "[mail]") {
+  // The card letter's QR code opens /verify: no token on paper, the mailed code proves the
+  // address. Siblings' guardians may share an address: the code finds the right one.
+  Fixture fx;
+  ChildId sibling = fx.AddChild("練馬 そら");
+  store::Guardian g;
+  g.child = fx.child;
+  g.email = "Mama@Example.jp";
+  services::VerificationTicket first = fx.seed.guardians.Add(g, fx.who).value();
+  g.child = sibling;
+  g.email = "mama@example.jp";
+  services::VerificationTicket second = fx.seed.guardians.Add(g, fx.who).value();
+  VerificationPage page(fx.seed.guardians, fx.clock);
+
+  PageReply form = page.Handle("GET", "/verify", "", kClient);
+  CHECK(form.status == 200);
+  CHECK(form.body.find("name=\"email\"") != std::string::npos);
+  CHECK(form.body.find("name=\"code\"") != std::string::npos);
+  CHECK_FALSE(form.headers.empty());  // its CSP
+
+  const std::string wrong = second.code == "000000" ? "111111" : "000000";
+  PageReply bad = page.Handle("POST", "/verify", "email=mama%40example.jp&code=" + wrong, kClient);
+  CHECK(bad.status == 400);
+  PageReply unknown =
+      page.Handle("POST", "/verify", "email=nobody%40example.jp&code=" + wrong, kClient);
+  CHECK(unknown.status == 400);
+  CHECK(unknown.body == bad.body);  // the page does not tell which addresses are registered
+  CHECK(page.Handle("POST", "/verify", "email=mama%40example.jp&code=12ab", kClient).status == 400);
+
+  PageReply ok =
+      page.Handle("POST", "/verify", "email=MAMA%40example.jp&code=" + second.code, kClient);
+  CHECK(ok.status == 200);
+  CHECK(fx.GuardianRow(second.guardian).verified);
+  CHECK_FALSE(fx.GuardianRow(first.guardian).verified);
+  CHECK(page.Handle("POST", "/verify", "email=mama%40example.jp&code=" + first.code, kClient)
+            .status == 200);
+  CHECK(fx.GuardianRow(first.guardian).verified);
+
+  // Wrong codes for one address are limited however many clients send them.
+  store::Guardian h;
+  h.child = fx.child;
+  h.email = "papa@example.jp";
+  services::VerificationTicket third = fx.seed.guardians.Add(h, fx.who).value();
+  int limited = 0;
+  for (int i = 0; i < 10; ++i) {
+    PageReply r = page.Handle("POST", "/verify", "email=papa%40example.jp&code=" + wrong,
+                              "198.51.100." + std::to_string(i + 1));
+    if (r.status == 429) ++limited;
+  }
+  CHECK(limited > 0);
+  CHECK_FALSE(fx.GuardianRow(third.guardian).verified);
+}
+
 TEST_CASE("verification links expire and failures are rate-limited", "[mail]") {
   Fixture fx;
   store::Guardian g;
