@@ -52,6 +52,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   AddAlertCommands(cli);
   AddImportCommands(cli);
   AddBackupCommands(cli);
+  AddStaffCommands(cli);
 
   try {
     app.parse(argc, argv);

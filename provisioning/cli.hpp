@@ -86,5 +86,6 @@ Result<std::optional<LocalDate>> ParseDateOption(const std::string& text);
 std::string TokenCell(const CardToken& token);
 void AddImportCommands(Cli& cli);
 void AddBackupCommands(Cli& cli);
+void AddStaffCommands(Cli& cli);
 
 }  // namespace anshin::admin
