@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -51,6 +52,13 @@ struct ServerConfig {
   std::filesystem::path tls_cert;
   std::filesystem::path tls_key;
   std::filesystem::path tls_client_ca;
+  // The staff console (docs/console.md): server.staff_listen ("" = off, the default), its own
+  // connection limits (server.staff_max_*), and staff_tls.cert / staff_tls.key (empty: the
+  // server certificate, tls.cert / tls.key).
+  std::optional<ListenAddress> staff_listen;
+  ListenerLimits staff_limits{.max_connections = 128, .max_pending = 32, .max_per_address = 16};
+  std::filesystem::path staff_tls_cert;
+  std::filesystem::path staff_tls_key;
 };
 
 // Every key of [server] and [tls] (docs/configuration.md documents each; a test checks it).
