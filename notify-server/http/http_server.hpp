@@ -1,9 +1,11 @@
-// HttpServer: the two listeners of anshin-server and their connections.
+// HttpServer: the listeners of anshin-server and their connections.
 //
 //  - agents: mutual TLS (tls.hpp), POST /v1/taps, GET /v1/allowlist, GET /healthz;
 //  - public: plain HTTP (127.0.0.1 by default), GET /healthz, GET /metrics and the extra public
 //    pages (mail address verification) of an optional PublicPageHandler. Every public response
-//    carries the browser security headers (router.hpp AddBrowserSecurityHeaders).
+//    carries the browser security headers (router.hpp AddBrowserSecurityHeaders);
+//  - staff (optional, options.staff_listen): TLS without client certificates, every request
+//    handed to the staff console's handler (SetStaffConsole; docs/console.md), own budget.
 //
 // Each connection is one linear coroutine (handshake, then read request / route / call / write
 // response, until the peer or the server ends it) on the io_context's single thread. Every
