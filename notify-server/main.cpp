@@ -25,6 +25,7 @@
 #include "common/time.hpp"
 #include "notify-server/agent_api.hpp"
 #include "notify-server/config_check.hpp"
+#include "notify-server/console/console.hpp"
 #include "notify-server/http/http_server.hpp"
 #include "notify-server/http/server_config.hpp"
 #include "notify-server/http/tls.hpp"
@@ -78,8 +79,12 @@ asio::awaitable<void> RunScheduler(asio::steady_timer& timer, asio::thread_pool&
 }
 
 Status WriteReadyFile(const std::filesystem::path& path, const HttpServer& server) {
-  std::string json = "{\"agents_port\":" + std::to_string(server.agents_port()) +
-                     ",\"public_port\":" + std::to_string(server.public_port()) + "}\n";
+  std::string json =
+      "{\"agents_port\":" + std::to_string(server.agents_port()) +
+      ",\"public_port\":" + std::to_string(server.public_port()) +
+      (server.staff_port() != 0 ? ",\"staff_port\":" + std::to_string(server.staff_port())
+                                : std::string()) +
+      "}\n";
   return sys::WriteFileAtomic(path, json).WithContext("--ready-file");
 }
 
@@ -126,7 +131,8 @@ int Run(const std::filesystem::path& config_path, const std::filesystem::path& r
   store_options.database = settings->database;
   store_options.synchronous_full = settings->synchronous_full;
   // One read connection per allowlist worker, one for metrics, one for the verification page.
-  store_options.readers = settings->workers + 2;
+  // Two more for the staff console's pool when it is on.
+  store_options.readers = settings->workers + 2 + (settings->staff_listen ? 2 : 0);
   // One server per database: a second one would run a second mailer beside the first.
   Result<sys::InstanceLock> instance = sys::InstanceLock::Acquire(
       sys::InstanceLock::ForDatabase(settings->database),
@@ -169,6 +175,8 @@ int Run(const std::filesystem::path& config_path, const std::filesystem::path& r
   options.public_listen = settings->public_listen;
   options.agents_limits = settings->agents_limits;
   options.public_limits = settings->public_limits;
+  options.staff_listen = settings->staff_listen;
+  options.staff_limits = settings->staff_limits;
   options.handshake_timeout = settings->handshake_timeout;
   options.idle_timeout = settings->idle_timeout;
   options.request_timeout = settings->request_timeout;
@@ -187,6 +195,25 @@ int Run(const std::filesystem::path& config_path, const std::filesystem::path& r
           respond(std::move(res));
         });
       });
+  // The staff console (docs/console.md) blocks on the store and hashes passwords: its own pool.
+  console::Console staff_console(store, *clock, zones);
+  asio::thread_pool console_pool(2);
+  std::unique_ptr<asio::ssl::context> staff_tls;
+  if (settings->staff_listen) {
+    const bool own = !settings->staff_tls_cert.empty();
+    Result<std::unique_ptr<asio::ssl::context>> made =
+        MakeServerTlsContext(own ? settings->staff_tls_cert : settings->tls_cert,
+                             own ? settings->staff_tls_key : settings->tls_key);
+    if (!made.ok()) return Fail(made.status().WithContext("staff listener"));
+    staff_tls = std::move(made).value();
+    server.SetStaffConsole(
+        *staff_tls, [&staff_console, &console_pool](const Request& req, const std::string&,
+                                                    std::function<void(Response)> respond) {
+          asio::post(console_pool, [&staff_console, req, respond = std::move(respond)] {
+            respond(staff_console.Handle(req));
+          });
+        });
+  }
   if (Status s = server.Start(); !s.ok()) return Fail(s);
   if (!ready_file.empty()) {
     if (Status s = WriteReadyFile(ready_file, server); !s.ok()) return Fail(s);
@@ -241,7 +268,8 @@ int main(int argc, char** argv) {
   std::string ready_file;
   app.add_option("--config", config_path, "TOML configuration file")->required();
   app.add_option("--ready-file", ready_file,
-                 "once both listeners are bound, write {\"agents_port\":N,\"public_port\":M} "
+                 "once the listeners are bound, write {\"agents_port\":N,\"public_port\":M} "
+                 "(and \"staff_port\":S with server.staff_listen) "
                  "atomically to this file");
   bool check_config = false;
   app.add_flag("--check-config", check_config,

@@ -54,6 +54,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   AddBackupCommands(cli);
   AddYearCommands(cli);
   AddReportCommands(cli);
+  AddStaffCommands(cli);
 
   try {
     app.parse(argc, argv);

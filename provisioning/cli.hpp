@@ -88,5 +88,6 @@ void AddImportCommands(Cli& cli);
 void AddBackupCommands(Cli& cli);
 void AddYearCommands(Cli& cli);
 void AddReportCommands(Cli& cli);
+void AddStaffCommands(Cli& cli);
 
 }  // namespace anshin::admin

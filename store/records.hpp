@@ -327,4 +327,46 @@ struct AuditEntry {
   std::string hash;  // see services/audit_log.hpp
 };
 
+// ---- staff (the console) -----------------------------------------------------------------
+
+using StaffId = Id<struct StaffTag>;
+
+enum class StaffRole { kFacility, kCallCenter, kOperator, kAdmin, kAuditor };
+inline constexpr EnumNames<StaffRole, 5> kStaffRoleNames{"staff role",
+                                                         {{{StaffRole::kFacility, "facility"},
+                                                           {StaffRole::kCallCenter, "callcenter"},
+                                                           {StaffRole::kOperator, "operator"},
+                                                           {StaffRole::kAdmin, "admin"},
+                                                           {StaffRole::kAuditor, "auditor"}}}};
+static_assert(kStaffRoleNames.IsDense());
+
+enum class StaffStatus { kActive, kDisabled };
+inline constexpr EnumNames<StaffStatus, 2> kStaffStatusNames{
+    "staff status", {{{StaffStatus::kActive, "active"}, {StaffStatus::kDisabled, "disabled"}}}};
+static_assert(kStaffStatusNames.IsDense());
+
+// A console account. `facility` is set exactly for the facility role (the schema checks it).
+struct Staff {
+  StaffId id;
+  std::string name;  // login name
+  StaffRole role = StaffRole::kCallCenter;
+  std::optional<FacilityId> facility;
+  std::string email;          // where this person's alert mails go; empty: none
+  std::string password_hash;  // libsodium crypto_pwhash_str (argon2id)
+  StaffStatus status = StaffStatus::kActive;
+  int failed_logins = 0;                  // consecutive failures
+  std::optional<TimePoint> locked_until;  // logins refused until then
+  TimePoint created_at;
+  TimePoint password_changed_at;
+};
+
+// A console session, found by the hash of its cookie's value (the value is never stored).
+struct StaffSession {
+  std::string id_hash;
+  StaffId staff;
+  std::string csrf_token;
+  TimePoint created_at;
+  TimePoint last_seen_at;
+};
+
 }  // namespace anshin::store

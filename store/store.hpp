@@ -15,6 +15,7 @@
 //   alerts()      alerts raised for staff
 //   audit()       the append-only audit log (the hash chain is services/audit_log's job)
 //   jobs()        runs of scheduled jobs, so a job runs once per period across restarts
+//   staff()       console accounts and their sessions
 //
 // Each family is a View (reads) and a Table (a View plus writes); a ReadTxn hands out Views and
 // a WriteTxn Tables, so a write on a snapshot does not compile. Methods run SQL only: they
@@ -288,6 +289,32 @@ class JobTable : public JobView {
   virtual Result<bool> RecordRun(std::string_view job, std::string_view period, TimePoint at) = 0;
 };
 
+// ---- staff (the console) -----------------------------------------------------------------
+
+class StaffView {
+ public:
+  virtual ~StaffView() = default;
+  virtual Result<Staff> Get(StaffId id) = 0;
+  virtual Result<std::optional<Staff>> FindByName(std::string_view name) = 0;
+  virtual Result<std::vector<Staff>> List() = 0;  // by name
+  // The session whose cookie hashes to `id_hash`, or nullopt.
+  virtual Result<std::optional<StaffSession>> FindSession(std::string_view id_hash) = 0;
+};
+class StaffTable : public StaffView {
+ public:
+  virtual Result<StaffId> Insert(const Staff& s) = 0;  // AlreadyExists: the name is taken
+  virtual Status SetPassword(StaffId id, std::string_view password_hash, TimePoint at) = 0;
+  virtual Status SetStatus(StaffId id, StaffStatus status) = 0;
+  // Writes the failure count and lock-out as the caller computed them (a success writes 0 and
+  // nullopt).
+  virtual Status SetLoginState(StaffId id, int failed_logins,
+                               std::optional<TimePoint> locked_until) = 0;
+  virtual Status InsertSession(const StaffSession& s) = 0;
+  virtual Status TouchSession(std::string_view id_hash, TimePoint at) = 0;  // NotFound: none
+  virtual Status DeleteSession(std::string_view id_hash) = 0;  // none: nothing to do, ok
+  virtual Result<int> DeleteSessionsOf(StaffId id) = 0;        // how many
+};
+
 // ---- transactions ------------------------------------------------------------------------
 
 class ReadTxn {
@@ -303,6 +330,7 @@ class ReadTxn {
   virtual AlertView& alerts() = 0;
   virtual AuditView& audit() = 0;
   virtual JobView& jobs() = 0;
+  virtual StaffView& staff() = 0;
 };
 
 class WriteTxn : public ReadTxn {
@@ -317,6 +345,7 @@ class WriteTxn : public ReadTxn {
   AlertTable& alerts() override = 0;
   AuditTable& audit() override = 0;
   JobTable& jobs() override = 0;
+  StaffTable& staff() override = 0;
 
   // Savepoints let a caller that groups independent requests in one transaction undo one of
   // them alone (group commit). One at a time; nesting is not needed.

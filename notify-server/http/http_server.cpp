@@ -16,6 +16,19 @@ namespace {
 
 using boost::system::error_code;
 
+// The listener's label in metrics.
+std::string ListenerName(Listener listener) {
+  switch (listener) {
+    case Listener::kAgents:
+      return "agents";
+    case Listener::kStaff:
+      return "staff";
+    case Listener::kPublic:
+      break;
+  }
+  return "public";
+}
+
 // Runs `start(done)` (which calls `done(Result<T>)` once, from any thread) and resumes the
 // calling coroutine on the io_context with the result. The work guard keeps io_context::run
 // from returning while the call is out. Deliberately not a coroutine itself: g++ 12 destroys
@@ -128,15 +141,22 @@ HttpServer::HttpServer(asio::io_context& ioc, asio::ssl::context& agents_tls, Se
       options_(std::move(options)),
       agents_acceptor_(ioc),
       public_acceptor_(ioc),
+      staff_acceptor_(ioc),
       grace_timer_(ioc),
       agents_budget_(options_.agents_limits),
-      public_budget_(options_.public_limits) {}
+      public_budget_(options_.public_limits),
+      staff_budget_(options_.staff_limits) {}
 
 HttpServer::~HttpServer() = default;
 
 void HttpServer::SetPublicPages(std::vector<std::string> prefixes, PublicPageHandler handler) {
   router_options_.public_page_prefixes = std::move(prefixes);
   public_pages_ = std::move(handler);
+}
+
+void HttpServer::SetStaffConsole(asio::ssl::context& tls, PublicPageHandler handler) {
+  staff_tls_ = &tls;
+  staff_pages_ = std::move(handler);
 }
 
 void HttpServer::AddMetricsSource(MetricsSource source) {
@@ -167,12 +187,21 @@ Result<std::uint16_t> HttpServer::Bind(tcp::acceptor& acceptor, const ListenAddr
 }
 
 Status HttpServer::Start() {
-  EnsureDescriptors(static_cast<rlim_t>(options_.agents_limits.max_connections) +
-                    static_cast<rlim_t>(options_.public_limits.max_connections) + 128);
+  EnsureDescriptors(
+      static_cast<rlim_t>(options_.agents_limits.max_connections) +
+      static_cast<rlim_t>(options_.public_limits.max_connections) +
+      (options_.staff_listen ? static_cast<rlim_t>(options_.staff_limits.max_connections) : 0) +
+      128);
   ANSHIN_ASSIGN_OR_RETURN(agents_port_, Bind(agents_acceptor_, options_.agents_listen, "agents"));
   ANSHIN_ASSIGN_OR_RETURN(public_port_, Bind(public_acceptor_, options_.public_listen, "public"));
   asio::co_spawn(ioc_, Accept(agents_acceptor_, Listener::kAgents), asio::detached);
   asio::co_spawn(ioc_, Accept(public_acceptor_, Listener::kPublic), asio::detached);
+  if (options_.staff_listen && staff_tls_ != nullptr && staff_pages_) {
+    ANSHIN_ASSIGN_OR_RETURN(staff_port_, Bind(staff_acceptor_, *options_.staff_listen, "staff"));
+    asio::co_spawn(ioc_, Accept(staff_acceptor_, Listener::kStaff), asio::detached);
+    spdlog::info("listening: staff console (TLS) on {}:{}", options_.staff_listen->host,
+                 staff_port_);
+  }
   spdlog::info("listening: agents (mTLS) on {}:{}, public on {}:{}", options_.agents_listen.host,
                agents_port_, options_.public_listen.host, public_port_);
   return Status::Ok();
@@ -197,7 +226,15 @@ asio::awaitable<void> HttpServer::Accept(tcp::acceptor& acceptor, Listener liste
 }
 
 ConnectionBudget& HttpServer::BudgetOf(Listener listener) {
-  return listener == Listener::kAgents ? agents_budget_ : public_budget_;
+  switch (listener) {
+    case Listener::kAgents:
+      return agents_budget_;
+    case Listener::kStaff:
+      return staff_budget_;
+    case Listener::kPublic:
+      break;
+  }
+  return public_budget_;
 }
 
 void HttpServer::Admit(tcp::socket socket, Listener listener) {
@@ -208,20 +245,21 @@ void HttpServer::Admit(tcp::socket socket, Listener listener) {
   const std::uint64_t id = ++next_connection_id_;
   ConnectionBudget::Admission admission = BudgetOf(listener).Admit(id, address);
   for (std::uint64_t victim : admission.evicted) {
-    metrics_.ConnectionEvicted(listener == Listener::kAgents ? "agents" : "public");
+    metrics_.ConnectionEvicted(ListenerName(listener));
     // A victim whose session has not started yet is not registered; it sees that the budget no
     // longer holds it and ends at once.
     if (auto it = connections_.find(victim); it != connections_.end()) it->second->close();
   }
   if (!admission.admitted) {
-    metrics_.ConnectionRefused(listener == Listener::kAgents ? "agents" : "public",
-                               admission.refused_because);
+    metrics_.ConnectionRefused(ListenerName(listener), admission.refused_because);
     socket.close(ec);
     return;
   }
   socket.set_option(tcp::no_delay(true), ec);
   if (listener == Listener::kAgents) {
     asio::co_spawn(ioc_, AgentSession(std::move(socket), id), asio::detached);
+  } else if (listener == Listener::kStaff) {
+    asio::co_spawn(ioc_, StaffSession(std::move(socket), id, std::move(address)), asio::detached);
   } else {
     asio::co_spawn(ioc_, PublicSession(std::move(socket), id, std::move(address)), asio::detached);
   }
@@ -286,6 +324,37 @@ asio::awaitable<void> HttpServer::PublicSession(tcp::socket socket, std::uint64_
   }
 }
 
+// Like AgentSession, without a client certificate: every request goes to the staff console.
+asio::awaitable<void> HttpServer::StaffSession(tcp::socket socket, std::uint64_t id,
+                                               std::string address) {
+  if (!staff_budget_.Holds(id)) co_return;  // evicted before it started
+  beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *staff_tls_);
+  auto& lowest = beast::get_lowest_layer(stream);
+  Connection conn(*this, Listener::kStaff, id, std::move(address), [&lowest] { lowest.close(); });
+  error_code ec;
+  lowest.expires_after(options_.handshake_timeout);
+  std::array<char, 1024> first;
+  const std::size_t n = co_await lowest.async_read_some(
+      asio::buffer(first), asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec) {
+    conn.SetPhase(ConnectionBudget::Phase::kHandshake);
+    co_await stream.async_handshake(asio::ssl::stream_base::server, asio::buffer(first.data(), n),
+                                    asio::redirect_error(asio::use_awaitable, ec));
+  }
+  if (ec) {
+    metrics_.HandshakeFailed();
+    spdlog::debug("staff: TLS handshake failed: {}", ec.message());
+    co_return;
+  }
+  conn.SetPhase(ConnectionBudget::Phase::kIdle);
+  beast::flat_buffer buffer;
+  const bool clean = co_await ServeRequests(stream, Listener::kStaff, nullptr, conn, buffer);
+  if (clean && lowest.socket().is_open()) {
+    lowest.expires_after(options_.request_timeout);
+    co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
 // Returns true when the connection ended cleanly after a response (the caller may close the
 // TLS session politely), false on a read or write error.
 template <class Stream>
@@ -337,7 +406,7 @@ asio::awaitable<bool> HttpServer::ServeRequests(Stream& stream, Listener listene
     }
     if (early) {
       // The request could not be read whole: answer and close (the rest of it is unread).
-      if (listener == Listener::kPublic) AddBrowserSecurityHeaders(*early);
+      if (listener != Listener::kAgents) AddBrowserSecurityHeaders(*early);
       lowest.expires_after(options_.request_timeout);
       co_await http::async_write(stream, *early, asio::redirect_error(asio::use_awaitable, ec));
       metrics_.RequestDone("invalid", early->result_int(), std::chrono::nanoseconds(0));
@@ -369,6 +438,10 @@ asio::awaitable<bool> HttpServer::ServeRequests(Stream& stream, Listener listene
 asio::awaitable<Response> HttpServer::Handle(const Request& req, Listener listener,
                                              const Peer* peer, const Connection& conn,
                                              std::string& route) {
+  if (listener == Listener::kStaff) {
+    route = "console";
+    co_return co_await CallStaffPage(req, conn.address);
+  }
   Routed routed = Route(req, listener, router_options_);
   route = std::move(routed.route);
   if (auto* res = std::get_if<Response>(&routed.action)) co_return std::move(*res);
@@ -458,6 +531,17 @@ asio::awaitable<Response> HttpServer::CallPublicPage(const Request& req,
   co_return out;
 }
 
+asio::awaitable<Response> HttpServer::CallStaffPage(const Request& req,
+                                                    const std::string& address) {
+  Result<Response> res = co_await AwaitCallback<Response>(
+      ioc_, [this, &req, &address](std::function<void(Result<Response>)> done) {
+        staff_pages_(req, address, [done = std::move(done)](Response r) { done(std::move(r)); });
+      });
+  Response out = std::move(res).value();
+  out.keep_alive(out.keep_alive() && req.keep_alive());
+  co_return out;
+}
+
 // The services read the store for some figures: they answer off the network thread.
 asio::awaitable<std::string> HttpServer::CallMetrics() {
   Result<std::string> services_text = co_await AwaitCallback<std::string>(
@@ -476,6 +560,7 @@ void HttpServer::Shutdown() {
   error_code ec;
   agents_acceptor_.close(ec);
   public_acceptor_.close(ec);
+  staff_acceptor_.close(ec);
   spdlog::info("shutting down: {} connection(s) open", connections_.size());
   CloseIdleConnections();
   if (connections_.empty()) return;

@@ -1,9 +1,11 @@
-// HttpServer: the two listeners of anshin-server and their connections.
+// HttpServer: the listeners of anshin-server and their connections.
 //
 //  - agents: mutual TLS (tls.hpp), POST /v1/taps, GET /v1/allowlist, GET /healthz;
 //  - public: plain HTTP (127.0.0.1 by default), GET /healthz, GET /metrics and the extra public
 //    pages (mail address verification) of an optional PublicPageHandler. Every public response
-//    carries the browser security headers (router.hpp AddBrowserSecurityHeaders).
+//    carries the browser security headers (router.hpp AddBrowserSecurityHeaders);
+//  - staff (optional, options.staff_listen): TLS without client certificates, every request
+//    handed to the staff console's handler (SetStaffConsole; docs/console.md), own budget.
 //
 // Each connection is one linear coroutine (handshake, then read request / route / call / write
 // response, until the peer or the server ends it) on the io_context's single thread. Every
@@ -66,6 +68,9 @@ struct HttpServerOptions {
   ListenAddress public_listen{"127.0.0.1", 0};
   ListenerLimits agents_limits{.max_connections = 1024, .max_pending = 256, .max_per_address = 0};
   ListenerLimits public_limits{.max_connections = 256, .max_pending = 64, .max_per_address = 8};
+  // The staff console's TLS listener (docs/console.md); nullopt: none.
+  std::optional<ListenAddress> staff_listen;
+  ListenerLimits staff_limits{.max_connections = 128, .max_pending = 32, .max_per_address = 16};
   Millis handshake_timeout{5'000};
   Millis idle_timeout{30'000};
   Millis request_timeout{10'000};
@@ -96,11 +101,15 @@ class HttpServer {
   // Both before Start(). `prefixes` are the paths the handler serves ("/verify").
   void SetPublicPages(std::vector<std::string> prefixes, PublicPageHandler handler);
   void AddMetricsSource(MetricsSource source);
+  // Before Start(), when options.staff_listen is set: the staff listener's TLS context (server
+  // side, no client certificate) and the handler that answers every request on it.
+  void SetStaffConsole(asio::ssl::context& tls, PublicPageHandler handler);
 
   // Binds both listeners and starts accepting. Fails naming the listener and the OS error.
   Status Start();
   std::uint16_t agents_port() const { return agents_port_; }
   std::uint16_t public_port() const { return public_port_; }
+  std::uint16_t staff_port() const { return staff_port_; }  // 0: no staff listener
 
   void Shutdown();
   bool stopping() const { return stopping_; }
@@ -116,6 +125,7 @@ class HttpServer {
   void Admit(tcp::socket socket, Listener listener);
   asio::awaitable<void> AgentSession(tcp::socket socket, std::uint64_t id);
   asio::awaitable<void> PublicSession(tcp::socket socket, std::uint64_t id, std::string address);
+  asio::awaitable<void> StaffSession(tcp::socket socket, std::uint64_t id, std::string address);
   template <class Stream>
   asio::awaitable<bool> ServeRequests(Stream& stream, Listener listener, const Peer* peer,
                                       Connection& conn, beast::flat_buffer& buffer);
@@ -125,6 +135,7 @@ class HttpServer {
   asio::awaitable<Result<wire::TapAck>> CallIngest(Peer peer, wire::TapBatch batch);
   asio::awaitable<Result<wire::AllowlistDelta>> CallAllowlist(Peer peer, std::uint64_t since);
   asio::awaitable<Response> CallPublicPage(const Request& req, const std::string& address);
+  asio::awaitable<Response> CallStaffPage(const Request& req, const std::string& address);
   Response ServiceError(const Request& req, const Status& status, const std::string& who);
   asio::awaitable<std::string> CallMetrics();
   void CloseIdleConnections();
@@ -137,6 +148,8 @@ class HttpServer {
   const HttpServerOptions options_;
   RouterOptions router_options_;
   PublicPageHandler public_pages_;
+  asio::ssl::context* staff_tls_ = nullptr;
+  PublicPageHandler staff_pages_;
   std::vector<MetricsSource> metrics_sources_;
   HttpMetrics metrics_;
 
@@ -144,11 +157,14 @@ class HttpServer {
   tcp::acceptor public_acceptor_;
   std::uint16_t agents_port_ = 0;
   std::uint16_t public_port_ = 0;
+  tcp::acceptor staff_acceptor_;
+  std::uint16_t staff_port_ = 0;
   asio::steady_timer grace_timer_;
   bool stopping_ = false;
   std::uint64_t next_connection_id_ = 0;
   ConnectionBudget agents_budget_;
   ConnectionBudget public_budget_;
+  ConnectionBudget staff_budget_;
   std::map<std::uint64_t, Connection*> connections_;  // sessions running, by id
 };
 

@@ -22,7 +22,9 @@
 
 namespace anshin::server {
 
-enum class Listener { kAgents, kPublic };
+// kStaff: the staff console's TLS listener; its requests go to the console whole
+// (notify-server/console/router.hpp routes them), never through Route().
+enum class Listener { kAgents, kPublic, kStaff };
 
 struct IngestCall {
   wire::TapBatch batch;

@@ -61,6 +61,12 @@ const std::vector<std::string_view>& ServerConfigKeys() {
       "tls.client_ca",
       "retention.months",
       "retention.withdrawn_grace_days",
+      "server.staff_listen",
+      "server.staff_max_connections",
+      "server.staff_max_pending",
+      "server.staff_max_per_address",
+      "staff_tls.cert",
+      "staff_tls.key",
   };
   return kKeys;
 }
@@ -176,6 +182,20 @@ Result<ServerConfig> LoadServerConfig(const sys::Config& config) {
                           config.Int("retention.withdrawn_grace_days", 90, 0, 3650));
   c.retention_months = static_cast<int>(months);
   c.retention_withdrawn_grace_days = static_cast<int>(grace);
+  ANSHIN_ASSIGN_OR_RETURN(std::string staff, config.String("server.staff_listen", ""));
+  if (!staff.empty()) {
+    ANSHIN_ASSIGN_OR_RETURN(c.staff_listen, ParseListenAddress("server.staff_listen", staff));
+  }
+  ANSHIN_ASSIGN_OR_RETURN(c.staff_limits, LoadLimits(config, "staff", c.staff_limits));
+  for (auto [key, path] : {std::pair{"staff_tls.cert", &c.staff_tls_cert},
+                           std::pair{"staff_tls.key", &c.staff_tls_key}}) {
+    ANSHIN_ASSIGN_OR_RETURN(std::string text, config.String(key, ""));
+    if (!text.empty()) {
+      ANSHIN_ASSIGN_OR_RETURN(*path, config.Path(key, text));
+    }
+  }
+  if (c.staff_tls_cert.empty() != c.staff_tls_key.empty())
+    return Status::InvalidArgument("staff_tls: give both cert and key, or neither");
   return c;
 }
 

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -55,6 +56,13 @@ struct ServerConfig {
   // days a withdrawn child's personal data is kept; purged daily at 03:00.
   int retention_months = 13;
   int retention_withdrawn_grace_days = 90;
+  // The staff console (docs/console.md): server.staff_listen ("" = off, the default), its own
+  // connection limits (server.staff_max_*), and staff_tls.cert / staff_tls.key (empty: the
+  // server certificate, tls.cert / tls.key).
+  std::optional<ListenAddress> staff_listen;
+  ListenerLimits staff_limits{.max_connections = 128, .max_pending = 32, .max_per_address = 16};
+  std::filesystem::path staff_tls_cert;
+  std::filesystem::path staff_tls_key;
 };
 
 // Every key of [server], [tls] and [retention] (docs/configuration.md documents each; a test checks

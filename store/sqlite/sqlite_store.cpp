@@ -32,6 +32,7 @@ class SqliteStore::ReadTxnImpl final : public ReadTxn {
   AlertView& alerts() override { return tables_.alerts; }
   AuditView& audit() override { return tables_.audit; }
   JobView& jobs() override { return tables_.jobs; }
+  StaffView& staff() override { return tables_.staff; }
 
  private:
   SqliteStore& store_;
@@ -55,6 +56,7 @@ class SqliteStore::WriteTxnImpl final : public WriteTxn {
   AlertTable& alerts() override { return tables_.alerts; }
   AuditTable& audit() override { return tables_.audit; }
   JobTable& jobs() override { return tables_.jobs; }
+  StaffTable& staff() override { return tables_.staff; }
 
   Status Savepoint() override { return db_.Exec("SAVEPOINT batch"); }
   Status ReleaseSavepoint() override { return db_.Exec("RELEASE batch"); }

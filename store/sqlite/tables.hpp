@@ -177,6 +177,27 @@ class SqliteJobs final : public JobTable {
   Db& db_;
 };
 
+class SqliteStaff final : public StaffTable {
+ public:
+  explicit SqliteStaff(Db& db) : db_(db) {}
+  Result<Staff> Get(StaffId id) override;
+  Result<std::optional<Staff>> FindByName(std::string_view name) override;
+  Result<std::vector<Staff>> List() override;
+  Result<std::optional<StaffSession>> FindSession(std::string_view id_hash) override;
+  Result<StaffId> Insert(const Staff& s) override;
+  Status SetPassword(StaffId id, std::string_view password_hash, TimePoint at) override;
+  Status SetStatus(StaffId id, StaffStatus status) override;
+  Status SetLoginState(StaffId id, int failed_logins,
+                       std::optional<TimePoint> locked_until) override;
+  Status InsertSession(const StaffSession& s) override;
+  Status TouchSession(std::string_view id_hash, TimePoint at) override;
+  Status DeleteSession(std::string_view id_hash) override;
+  Result<int> DeleteSessionsOf(StaffId id) override;
+
+ private:
+  Db& db_;
+};
+
 // Every family on one connection: what a transaction hands out.
 struct SqliteTables {
   explicit SqliteTables(Db& db)
@@ -189,7 +210,8 @@ struct SqliteTables {
         outbox(db),
         alerts(db),
         audit(db),
-        jobs(db) {}
+        jobs(db),
+        staff(db) {}
   SqliteFacilities facilities;
   SqliteChildren children;
   SqliteGuardians guardians;
@@ -200,6 +222,7 @@ struct SqliteTables {
   SqliteAlerts alerts;
   SqliteAudit audit;
   SqliteJobs jobs;
+  SqliteStaff staff;
 };
 
 // "NotFound(what)" unless `row`.

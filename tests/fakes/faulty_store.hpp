@@ -72,6 +72,7 @@ class FaultyStore final : public store::Store {
     store::AlertTable& alerts() override { return real_->alerts(); }
     store::AuditTable& audit() override { return real_->audit(); }
     store::JobTable& jobs() override { return real_->jobs(); }
+    store::StaffTable& staff() override { return real_->staff(); }
     Status Savepoint() override { return real_->Savepoint(); }
     Status ReleaseSavepoint() override { return real_->ReleaseSavepoint(); }
     Status RollbackSavepoint() override { return real_->RollbackSavepoint(); }

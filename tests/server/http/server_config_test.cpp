@@ -19,6 +19,36 @@ TEST_CASE("listen addresses", "[config]") {
   }
 }
 
+TEST_CASE("the staff listener: off by default, its address, limits and own certificate",
+          "[config]") {
+  auto off = LoadServerConfig(sys::Config::Parse("[server]\n").value());
+  REQUIRE(off.ok());
+  CHECK_FALSE(off->staff_listen.has_value());
+  CHECK(off->staff_limits.max_connections == 128);
+  CHECK(off->staff_tls_cert.empty());
+
+  auto on = LoadServerConfig(
+      sys::Config::Parse("[server]\nstaff_listen = \"127.0.0.1:8443\"\nstaff_max_connections = 7\n"
+                         "staff_max_pending = 3\n[staff_tls]\ncert = \"pki/staff.crt\"\n"
+                         "key = \"pki/staff.key\"\n")
+          .value());
+  REQUIRE(on.ok());
+  REQUIRE(on->staff_listen.has_value());
+  CHECK(*on->staff_listen == ListenAddress{"127.0.0.1", 8443});
+  CHECK(on->staff_limits.max_connections == 7);
+  CHECK(on->staff_limits.max_pending == 3);
+  CHECK(on->staff_tls_cert.filename() == "staff.crt");
+  CHECK(on->staff_tls_key.filename() == "staff.key");
+
+  auto half =
+      LoadServerConfig(sys::Config::Parse("[staff_tls]\ncert = \"pki/staff.crt\"\n").value());
+  REQUIRE_FALSE(half.ok());
+  CHECK(half.status().message().find("staff_tls") == 0);
+  auto bad = LoadServerConfig(sys::Config::Parse("[server]\nstaff_listen = \"nowhere\"\n").value());
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("server.staff_listen") == 0);
+}
+
 TEST_CASE("defaults and relative paths", "[config]") {
   auto config = sys::Config::Parse("[server]\nworkers = 3\n");
   REQUIRE(config.ok());

@@ -1,0 +1,58 @@
+// Console: the staff console's pages over the services (docs/console.md). Handle() routes a
+// request (router.hpp), authenticates its session cookie (services/staff.hpp), checks the CSRF
+// token of every POST, asks services/authz.hpp for every page and renders the answer.
+//
+//   - cookies: "__Host-anshin_session" (the session; its value is never stored) and, before a
+//     login, "__Host-anshin_login_csrf" (the login form's CSRF token, checked against the form
+//     field: a login cannot be forged from another site); both Secure, HttpOnly,
+//     SameSite=Strict, Path=/;
+//   - a POST whose csrf field does not match its session's (or the login cookie's) token is 403;
+//   - a page the account's role may not see is 403, and a child of another facility asked for by
+//     a facility account is also written to the audit log (console.denied);
+//   - views of children go through services::Inquiries, which audits them.
+// Errors from the services are answered with a generic page; the Status is logged (it may
+// quote SQL, never personal data).
+//
+// Thread-safety: Handle() may be called from several threads at once. It blocks on the store,
+// and a login hashes a password (~0.1 s): call it on a worker, never on the network thread.
+#pragma once
+
+#include <optional>
+
+#include "common/time.hpp"
+#include "notify-server/console/router.hpp"
+#include "services/facilities.hpp"
+#include "services/inquiries.hpp"
+#include "services/staff.hpp"
+#include "store/store.hpp"
+
+namespace anshin::console {
+
+inline constexpr std::string_view kSessionCookie = "__Host-anshin_session";
+inline constexpr std::string_view kLoginCsrfCookie = "__Host-anshin_login_csrf";
+
+class Console {
+ public:
+  Console(store::Store& store, const Clock& clock, services::ZoneLoader zones);
+
+  Response Handle(const Request& req);
+
+ private:
+  Response ShowLoginForm(const Request& req, server::http::status status, std::string_view message,
+                         std::string_view name);
+  Response PostLogin(const Request& req);
+  Response PostLogout(const Request& req, const services::StaffContext& ctx);
+  Response Search(const Request& req, const services::StaffContext& ctx, const SearchPage& page);
+  Response Child(const Request& req, const services::StaffContext& ctx, ChildId id);
+  Response Audit(const Request& req, const services::StaffContext& ctx);
+  Response Forbidden(const Request& req, const services::StaffContext& ctx);
+  Response Failed(const Request& req, const services::StaffContext* ctx, const Status& status);
+  store::Actor Who(const services::StaffContext& ctx) const;
+
+  store::Store& store_;
+  const Clock& clock_;
+  services::StaffAccounts accounts_;
+  services::Inquiries inquiries_;
+};
+
+}  // namespace anshin::console

@@ -1,0 +1,119 @@
+#include "notify-server/console/router.hpp"
+
+#include <charconv>
+
+namespace anshin::console {
+namespace {
+
+namespace http = server::http;
+using server::ToBeast;
+using server::ToStd;
+
+constexpr std::string_view kCsp =
+    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+Response MethodNotAllowed(const Request& req, std::string_view allow) {
+  Response res = TextResponse(req, http::status::method_not_allowed, "text/plain; charset=utf-8",
+                              "許可されていない操作です\n");
+  res.set(http::field::allow, ToBeast(allow));
+  return res;
+}
+
+Response NotFound(const Request& req) {
+  return TextResponse(req, http::status::not_found, "text/plain; charset=utf-8",
+                      "ページが見つかりません\n");
+}
+
+// The q parameter of "/children?q=..." still percent-encoded ("" when absent).
+std::string QueryParam(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const std::size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == name)
+      return eq == std::string_view::npos ? "" : std::string(pair.substr(eq + 1));
+  }
+  return "";
+}
+
+}  // namespace
+
+void AddConsoleHeaders(Response& res) {
+  res.set("Content-Security-Policy", ToBeast(kCsp));
+  res.set("X-Frame-Options", "DENY");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("Referrer-Policy", "no-referrer");
+  res.set(http::field::strict_transport_security, "max-age=31536000");
+  res.set(http::field::cache_control, "no-store");
+}
+
+Response TextResponse(const Request& req, http::status status, std::string_view content_type,
+                      std::string body) {
+  Response res{status, req.version()};
+  res.set(http::field::server, "anshin-server");
+  res.set(http::field::content_type, ToBeast(content_type));
+  AddConsoleHeaders(res);
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+Response HtmlResponse(const Request& req, http::status status, std::string body) {
+  return TextResponse(req, status, "text/html; charset=utf-8", std::move(body));
+}
+
+Response Redirect(const Request& req, std::string_view location) {
+  Response res = TextResponse(req, http::status::see_other, "text/plain; charset=utf-8", "");
+  res.set(http::field::location, ToBeast(location));
+  return res;
+}
+
+std::string CookieHeader(std::string_view name, std::string_view value) {
+  std::string out =
+      std::string(name) + "=" + std::string(value) + "; Secure; HttpOnly; SameSite=Strict; Path=/";
+  if (value.empty()) out += "; Max-Age=0";
+  return out;
+}
+
+ConsoleCall Route(const Request& req) {
+  const std::string_view target = ToStd(req.target());
+  const std::size_t qmark = target.find('?');
+  const std::string_view path = target.substr(0, qmark);
+  const std::string_view query =
+      qmark == std::string_view::npos ? std::string_view() : target.substr(qmark + 1);
+  const bool get = req.method() == http::verb::get;
+  const bool post = req.method() == http::verb::post;
+
+  if (path == "/login") {
+    if (get) return LoginForm{};
+    if (post) return LoginPost{};
+    return MethodNotAllowed(req, "GET, POST");
+  }
+  if (path == "/logout") {
+    if (post) return LogoutPost{};
+    return MethodNotAllowed(req, "POST");
+  }
+  if (path == "/" || path == "/children" || path == "/audit" || path == "/static/console.css") {
+    if (!get) return MethodNotAllowed(req, "GET");
+    if (path == "/") return HomePage{};
+    if (path == "/audit") return AuditPage{};
+    if (path == "/static/console.css") return StyleSheet{};
+    return SearchPage{QueryParam(query, "q")};
+  }
+  constexpr std::string_view kChild = "/children/";
+  if (path.substr(0, kChild.size()) == kChild) {
+    const std::string_view digits = path.substr(kChild.size());
+    std::int64_t id = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+    if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || id <= 0)
+      return NotFound(req);
+    if (!get) return MethodNotAllowed(req, "GET");
+    return ChildPage{ChildId{id}};
+  }
+  return NotFound(req);
+}
+
+}  // namespace anshin::console

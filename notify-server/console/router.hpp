@@ -1,0 +1,60 @@
+// Routing of the staff console (docs/console.md): a pure function from a request to the page
+// the console must build, or a finished response (404, 405 with Allow, 400). No I/O, no state;
+// identity, CSRF and authorization need the store and are Console's job (console.hpp).
+//
+//   GET  /login               the login form (sets the pre-session CSRF cookie)
+//   POST /login               name, password, csrf (form-urlencoded)
+//   POST /logout              csrf
+//   GET  /                    redirects to the page for the account's role
+//   GET  /children?q=         search
+//   GET  /children/{id}       a child's page
+//   GET  /audit               the audit log (auditor, admin)
+//   GET  /static/console.css  the style sheet
+#pragma once
+
+#include "notify-server/http/net.hpp"
+
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "common/types.hpp"
+
+namespace anshin::console {
+
+using server::Request;
+using server::Response;
+
+struct LoginForm {};
+struct LoginPost {};
+struct LogoutPost {};
+struct HomePage {};
+struct SearchPage {
+  std::string q;
+};
+struct ChildPage {
+  ChildId id;
+};
+struct AuditPage {};
+struct StyleSheet {};
+
+using ConsoleCall = std::variant<Response, LoginForm, LoginPost, LogoutPost, HomePage, SearchPage,
+                                 ChildPage, AuditPage, StyleSheet>;
+
+ConsoleCall Route(const Request& req);
+
+// The headers every console response carries: the strict Content-Security-Policy,
+// X-Frame-Options, nosniff, Referrer-Policy, HSTS and Cache-Control: no-store.
+void AddConsoleHeaders(Response& res);
+// A finished response with the console headers.
+Response HtmlResponse(const Request& req, server::http::status status, std::string body);
+Response TextResponse(const Request& req, server::http::status status,
+                      std::string_view content_type, std::string body);
+// 303 See Other to `location`.
+Response Redirect(const Request& req, std::string_view location);
+
+// "Set-Cookie" value: name=value; Secure; HttpOnly; SameSite=Strict; Path=/ (and Max-Age=0 to
+// delete it when `value` is empty).
+std::string CookieHeader(std::string_view name, std::string_view value);
+
+}  // namespace anshin::console

@@ -1,0 +1,305 @@
+// The staff console (notify-server/console/) as a browser sees it, through Console::Handle with
+// a real SQLite store in a temp dir: login, CSRF, lock-out, the security headers, search, the
+// child's page with masked addresses, and a facility account refused another facility's child
+// with an audit entry.
+#include <catch2/catch.hpp>
+
+#include "notify-server/console/console.hpp"
+#include "notify-server/console/form.hpp"
+#include "services/audit_log.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "tests/fakes/fake_clock.hpp"
+#include "tests/fakes/seed.hpp"
+#include "tests/fakes/temp_dir.hpp"
+
+namespace anshin::console {
+namespace {
+
+namespace http = server::http;
+using server::ToStd;
+using store::Actor;
+using store::StaffRole;
+
+TimePoint T(const char* rfc3339) { return ParseRfc3339(rfc3339).value(); }
+const TimePoint kT0 = T("2026-12-01T15:00:00+09:00");
+constexpr const char* kPassword = "correct horse battery";
+
+struct World {
+  fakes::TempDir dir{"console-test"};
+  std::unique_ptr<store::Store> store = [this] {
+    store::SqliteOptions o;
+    o.path = dir / "anshin.db";
+    return std::unique_ptr<store::Store>(store::SqliteStore::Open(o).value());
+  }();
+  fakes::Seed seed{*store, Actor{"operator-1", kT0}};
+  FacilityId hikari1 = seed.Facility("hikari1", "光が丘第一学童クラブ");
+  FacilityId hikari2 = seed.Facility("hikari2", "光が丘第二学童クラブ");
+  ChildId sakura = seed.ChildWithCard("練馬 さくら", hikari1, fakes::Token('a'));
+  ChildId haruto = seed.Child("<b>Haruto</b>", hikari2);
+  fakes::FakeClock clock{kT0};
+  Console console{*store, clock, fakes::FixedJst()};
+
+  World() {
+    seed.VerifiedGuardian(sakura, "hanako@example.jp");
+    services::StaffAccounts accounts(*store, clock);
+    for (auto [name, role, facility] : {std::tuple{"sato", StaffRole::kFacility, "hikari1"},
+                                        std::tuple{"abe", StaffRole::kCallCenter, ""},
+                                        std::tuple{"kanno", StaffRole::kAuditor, ""}}) {
+      REQUIRE(accounts.Add({name, role, facility, ""}, kPassword, {"operator-1", kT0}).ok());
+    }
+    // A tap of sakura's card today, judged an arrival.
+    AgentId agent = seed.Agent("hikari1-pc", hikari1, std::string(64, 'b'));
+    auto txn = store->BeginWrite().value();
+    store::TapRecord tap;
+    tap.agent = agent;
+    tap.seq = 1;
+    tap.card = fakes::Token('a');
+    tap.facility = hikari1;
+    tap.reader = "r1";
+    tap.tapped_at = tap.corrected_at = tap.received_at = kT0 - std::chrono::minutes(30);
+    tap.reason = Reason::kArrival;
+    tap.child = sakura;
+    REQUIRE(txn->attendance().InsertTap(tap).ok());
+    REQUIRE(txn->Commit().ok());
+  }
+
+  Response Send(http::verb verb, const std::string& target, const std::string& cookie = "",
+                const std::string& body = "") {
+    server::Request req{verb, target, 11};
+    if (!cookie.empty()) req.set(http::field::cookie, cookie);
+    if (verb == http::verb::post) {
+      req.set(http::field::content_type, "application/x-www-form-urlencoded");
+      req.body() = body;
+      req.prepare_payload();
+    }
+    return console.Handle(req);
+  }
+
+  // The Set-Cookie value of `name` in a response ("" when none).
+  static std::string SetCookie(const Response& res, std::string_view name) {
+    for (const auto& f : res) {
+      if (f.name() != http::field::set_cookie) continue;
+      std::string v(ToStd(f.value()));
+      if (v.rfind(std::string(name) + "=", 0) == 0)
+        return v.substr(name.size() + 1, v.find(';') - name.size() - 1);
+    }
+    return "";
+  }
+
+  Response PostLogin(const std::string& name, const std::string& password) {
+    Response form = Send(http::verb::get, "/login");
+    const std::string csrf = SetCookie(form, kLoginCsrfCookie);
+    REQUIRE(csrf.size() == 64);
+    REQUIRE(form.body().find("value=\"" + csrf + "\"") != std::string::npos);
+    return Send(http::verb::post, "/login", std::string(kLoginCsrfCookie) + "=" + csrf,
+                "name=" + name + "&password=" + password + "&csrf=" + csrf);
+  }
+
+  // Logs in and returns the Cookie header of the session.
+  std::string Login(const std::string& name) {
+    Response res = PostLogin(name, "correct+horse+battery");
+    REQUIRE(res.result() == http::status::see_other);
+    const std::string session = SetCookie(res, kSessionCookie);
+    REQUIRE(session.size() == 64);
+    return std::string(kSessionCookie) + "=" + session;
+  }
+
+  std::vector<store::AuditEntry> Audit() {
+    return store::InRead(*store, [](store::ReadTxn& t) { return t.audit().List(); }).value();
+  }
+};
+
+std::string Header(const Response& res, std::string_view name) {
+  auto it = res.find(server::ToBeast(name));
+  return it == res.end() ? "" : std::string(ToStd(it->value()));
+}
+
+void CheckSecurityHeaders(const Response& res) {
+  CHECK(Header(res, "Content-Security-Policy") ==
+        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+  CHECK(Header(res, "X-Frame-Options") == "DENY");
+  CHECK(Header(res, "X-Content-Type-Options") == "nosniff");
+  CHECK(Header(res, "Referrer-Policy") == "no-referrer");
+  CHECK(Header(res, "Strict-Transport-Security") == "max-age=31536000");
+  CHECK(Header(res, "Cache-Control") == "no-store");
+}
+
+TEST_CASE("console: login sets a secure session cookie and leads to the role's page", "[console]") {
+  World w;
+  Response res = w.PostLogin("abe", "correct+horse+battery");
+  REQUIRE(res.result() == http::status::see_other);
+  CHECK(Header(res, "Location") == "/");
+  bool session_cookie = false;
+  for (const auto& f : res) {
+    if (f.name() != http::field::set_cookie) continue;
+    std::string v(ToStd(f.value()));
+    CHECK(v.find("; Secure; HttpOnly; SameSite=Strict; Path=/") != std::string::npos);
+    session_cookie |= v.rfind(std::string(kSessionCookie), 0) == 0;
+  }
+  CHECK(session_cookie);
+  const std::string cookie =
+      std::string(kSessionCookie) + "=" + World::SetCookie(res, kSessionCookie);
+  CHECK(Header(w.Send(http::verb::get, "/", cookie), "Location") == "/children");
+  CHECK(Header(w.Send(http::verb::get, "/login", cookie), "Location") == "/");
+  // The auditor's page is the audit log.
+  CHECK(Header(w.Send(http::verb::get, "/", w.Login("kanno")), "Location") == "/audit");
+  // Without a session every page sends to the login form.
+  CHECK(Header(w.Send(http::verb::get, "/children"), "Location") == "/login");
+  CHECK(Header(w.Send(http::verb::get, "/children", "__Host-anshin_session=forged"), "Location") ==
+        "/login");
+}
+
+TEST_CASE("console: a failed login says so and is audited without the password", "[console]") {
+  World w;
+  Response res = w.PostLogin("abe", "wrong+password+here");
+  CHECK(res.result() == http::status::unauthorized);
+  CHECK(res.body().find("名前またはパスワードが違います") != std::string::npos);
+  CHECK(World::SetCookie(res, kSessionCookie).empty());
+  auto audit = w.Audit();
+  CHECK(audit.back().action == "staff.login_failed");
+  CHECK(audit.back().actor == "staff:abe");
+  for (const auto& e : audit) CHECK(e.detail.find("wrong") == std::string::npos);
+}
+
+TEST_CASE("console: five failures lock the account", "[console]") {
+  World w;
+  for (int i = 0; i < 5; ++i) {
+    CHECK(w.PostLogin("abe", "wrong+password+here").result() == http::status::unauthorized);
+  }
+  Response locked = w.PostLogin("abe", "correct+horse+battery");
+  CHECK(locked.result() == http::status::forbidden);
+  CHECK(locked.body().find("ロック") != std::string::npos);
+  w.clock.Advance(std::chrono::minutes(15));
+  CHECK(w.PostLogin("abe", "correct+horse+battery").result() == http::status::see_other);
+}
+
+TEST_CASE("console: a POST without the right CSRF token is refused", "[console]") {
+  World w;
+  // A login form posted from elsewhere: no login cookie, or a token that does not match it.
+  CHECK(w.Send(http::verb::post, "/login", "",
+               "name=abe&password=correct+horse+battery&csrf=" + std::string(64, 'a'))
+            .result() == http::status::forbidden);
+  CHECK(w.Send(http::verb::post, "/login",
+               std::string(kLoginCsrfCookie) + "=" + std::string(64, 'b'),
+               "name=abe&password=correct+horse+battery&csrf=" + std::string(64, 'a'))
+            .result() == http::status::forbidden);
+  const std::string cookie = w.Login("abe");
+  CHECK(w.Send(http::verb::post, "/logout", cookie, "").result() == http::status::forbidden);
+  CHECK(w.Send(http::verb::post, "/logout", cookie, "csrf=" + std::string(64, 'a')).result() ==
+        http::status::forbidden);
+  // The session survived the refused logouts; the page carries its token, which works.
+  Response page = w.Send(http::verb::get, "/children", cookie);
+  REQUIRE(page.result() == http::status::ok);
+  const std::size_t at = page.body().find("name=\"csrf\" value=\"");
+  REQUIRE(at != std::string::npos);
+  const std::string csrf = page.body().substr(at + 19, 64);
+  Response out = w.Send(http::verb::post, "/logout", cookie, "csrf=" + csrf);
+  CHECK(out.result() == http::status::see_other);
+  CHECK(Header(out, "Location") == "/login");
+  CHECK(Header(w.Send(http::verb::get, "/children", cookie), "Location") == "/login");
+  CHECK(w.Audit().back().action == "staff.logout");
+}
+
+TEST_CASE("console: every response carries the security headers", "[console]") {
+  World w;
+  const std::string cookie = w.Login("abe");
+  for (auto [verb, target, with_session] :
+       {std::tuple{http::verb::get, "/login", false}, std::tuple{http::verb::get, "/", true},
+        std::tuple{http::verb::get, "/children?q=x", true},
+        std::tuple{http::verb::get, "/children/999", true},
+        std::tuple{http::verb::get, "/audit", true},
+        std::tuple{http::verb::get, "/static/console.css", false},
+        std::tuple{http::verb::get, "/nowhere", false},
+        std::tuple{http::verb::delete_, "/login", false},
+        std::tuple{http::verb::post, "/logout", false}}) {
+    INFO(target);
+    Response res = w.Send(verb, target, with_session ? cookie : "");
+    CheckSecurityHeaders(res);
+  }
+  Response css = w.Send(http::verb::get, "/static/console.css");
+  CHECK(css.result() == http::status::ok);
+  CHECK(Header(css, "Content-Type") == "text/css; charset=utf-8");
+  CHECK(css.body().find("body {") != std::string::npos);
+  CHECK(w.Send(http::verb::delete_, "/login").result() == http::status::method_not_allowed);
+  CHECK(w.Send(http::verb::get, "/children/abc", cookie).result() == http::status::not_found);
+  // The auditor sees no child; the call centre no audit log.
+  CHECK(w.Send(http::verb::get, "/children", w.Login("kanno")).result() == http::status::forbidden);
+  CHECK(w.Send(http::verb::get, "/audit", cookie).result() == http::status::forbidden);
+}
+
+TEST_CASE("console: search finds children, escaped, and a facility account only its own",
+          "[console]") {
+  World w;
+  const std::string abe = w.Login("abe");
+  Response res = w.Send(http::verb::get, "/children?q=%E7%B7%B4%E9%A6%AC", abe);  // 練馬
+  REQUIRE(res.result() == http::status::ok);
+  CHECK(res.body().find("練馬 さくら") != std::string::npos);
+  CHECK(res.body().find("/children/" + w.sakura.ToString()) != std::string::npos);
+  CHECK(res.body().find("1 件") != std::string::npos);
+  Response html = w.Send(http::verb::get, "/children?q=Haruto", abe);
+  CHECK(html.body().find("&lt;b&gt;Haruto&lt;/b&gt;") != std::string::npos);
+  CHECK(html.body().find("<b>Haruto") == std::string::npos);
+  CHECK(w.Audit().back().action == "child.search");
+
+  // "a" matches both children (sakura's card token, Haruto's name); sato (hikari1) sees only
+  // hikari1's.
+  Response both = w.Send(http::verb::get, "/children?q=a", abe);
+  CHECK(both.body().find("練馬 さくら") != std::string::npos);
+  CHECK(both.body().find("Haruto") != std::string::npos);
+  const std::string sato = w.Login("sato");
+  Response own = w.Send(http::verb::get, "/children?q=a", sato);
+  CHECK(own.body().find("練馬 さくら") != std::string::npos);
+  CHECK(own.body().find("Haruto") == std::string::npos);
+  Response other = w.Send(http::verb::get, "/children?q=Haruto", sato);
+  CHECK(other.body().find("0 件") != std::string::npos);
+}
+
+TEST_CASE("console: the child's page shows taps, cards and mail, guardians masked", "[console]") {
+  World w;
+  Response res = w.Send(http::verb::get, "/children/" + w.sakura.ToString(), w.Login("abe"));
+  REQUIRE(res.result() == http::status::ok);
+  const std::string& body = res.body();
+  CHECK(body.find("練馬 さくら") != std::string::npos);
+  CHECK(body.find("14:30") != std::string::npos);  // today's tap, local time
+  CHECK(body.find(std::string(services::ReasonInWords(Reason::kArrival))) != std::string::npos);
+  CHECK(body.find("aaaaaaaa…") != std::string::npos);  // the card, shortened
+  CHECK(body.find("使用中") != std::string::npos);
+  CHECK(body.find("アドレス確認") != std::string::npos);  // the verification mail
+  CHECK(body.find(services::MaskEmail("hanako@example.jp")) != std::string::npos);
+  CHECK(body.find("hanako@example.jp") == std::string::npos);
+  bool viewed = false;
+  for (const auto& e : w.Audit()) viewed |= e.action == "child.view" && e.actor == "staff:abe";
+  CHECK(viewed);
+}
+
+TEST_CASE("console: a facility account asking for another facility's child gets 403, audited",
+          "[console]") {
+  World w;
+  const std::string sato = w.Login("sato");
+  CHECK(w.Send(http::verb::get, "/children/" + w.sakura.ToString(), sato).result() ==
+        http::status::ok);
+  Response res = w.Send(http::verb::get, "/children/" + w.haruto.ToString(), sato);
+  CHECK(res.result() == http::status::forbidden);
+  CHECK(res.body().find("Haruto") == std::string::npos);
+  store::AuditEntry last = w.Audit().back();
+  CHECK(last.action == "console.denied");
+  CHECK(last.actor == "staff:sato");
+  CHECK(last.detail.find("child=" + w.haruto.ToString()) != std::string::npos);
+  REQUIRE(services::VerifyAuditChain(*w.store->BeginRead().value()).ok());
+}
+
+TEST_CASE("console: form and cookie parsing", "[console]") {
+  auto form = ParseForm("a=1&b=%E3%81%82+x&a=2&empty=&flag").value();
+  CHECK(form["a"] == "1");
+  CHECK(form["b"] == "あ x");
+  CHECK(form["empty"].empty());
+  CHECK(form.count("flag") == 1);
+  CHECK_FALSE(ParseForm("a=%E3%8").has_value());
+  CHECK_FALSE(ParseForm("a=%zz").has_value());
+  CHECK(CookieValue("x=1; __Host-anshin_session=abc; y=2", "__Host-anshin_session") == "abc");
+  CHECK(CookieValue("x=1", "y").empty());
+}
+
+}  // namespace
+}  // namespace anshin::console
