@@ -327,8 +327,25 @@ CREATE INDEX alerts_open ON alerts(at) WHERE acknowledged = 0;
 CREATE INDEX alerts_unmailed ON alerts(id) WHERE mailed_at IS NULL;
 )sql";
 
+// v7: taps staff record on the facility board (a forgotten tap: who recorded it and why, under
+// the facility's own "console" uploader, which numbers them but never connects); each agent's
+// client-certificate expiry (renewal, the expiry metric); the agents' clock-skew history (the
+// clock-skew alert and its graph).
+constexpr const char* kV7 = R"sql(
+ALTER TABLE taps ADD COLUMN recorded_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE taps ADD COLUMN note TEXT NOT NULL DEFAULT '';
+ALTER TABLE agents ADD COLUMN kind TEXT NOT NULL DEFAULT 'pc' CHECK (kind IN ('pc', 'console'));
+ALTER TABLE agents ADD COLUMN cert_not_after INTEGER;
+CREATE TABLE agent_skew_samples (
+  agent_id  INTEGER NOT NULL REFERENCES agents(id),
+  at        INTEGER NOT NULL,
+  skew_ms   INTEGER NOT NULL,
+  PRIMARY KEY (agent_id, at)
+) WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
-    {1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6},
+    {1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6}, {7, kV7},
 };
 
 }  // namespace

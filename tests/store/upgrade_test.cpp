@@ -159,6 +159,17 @@ const std::vector<std::string>& RowsByVersion() {
           "INSERT INTO absences(child_id, from_date, to_date, reason, recorded_by, recorded_at) "
           "  VALUES (3, '2026-12-07', '2026-12-09', 'family trip', 'callcenter1', "
           "1795600000000);",
+      // v7: a forgotten departure recorded by staff under the facility's console uploader, an
+      // agent's certificate expiry, a clock-skew sample.
+      "INSERT INTO agents(id, name, facility_id, cert_sha256, enrolled_at, kind) "
+      "  VALUES (3, 'console:hikari-1', 1, '', 1795600000000, 'console');"
+      "INSERT INTO taps(agent_id, seq, card_token, facility_id, reader, direction, tapped_at, "
+      "  corrected_at, received_at, reason, child_id, recorded_by, note) VALUES (3, 1, '" +
+          kActive +
+          "', 1, 'console', 'exit', 1795690000000, 1795690000000, 1795690000000, "
+          "  'departure', 1, 'staff:hikari-staff', 'left with grandmother');"
+          "UPDATE agents SET cert_not_after = 1827000000000 WHERE id = 1;"
+          "INSERT INTO agent_skew_samples(agent_id, at, skew_ms) VALUES (1, 1795672930000, -1500);",
   };
   return kRows;
 }
@@ -484,6 +495,20 @@ void CheckV6Rows(const std::filesystem::path& path, int from) {
   CHECK_FALSE(db->Exec("INSERT INTO alerts(kind, at) VALUES ('no_such_kind', 1)").ok());
 }
 
+void CheckV7Rows(const std::filesystem::path& path, int from) {
+  auto db = sqlite::Db::Open(path, sqlite::Db::Options{}).value();
+  const std::int64_t want = from >= 7 ? 1 : 0;
+  // Taps of older releases were all a card's: no recorder, no note; every agent is a PC.
+  CHECK(Count(*db, "SELECT COUNT(*) FROM taps WHERE recorded_by = '' AND note = ''") ==
+        Count(*db, "SELECT COUNT(*) FROM taps") - want);
+  CHECK(Count(*db, "SELECT COUNT(*) FROM taps WHERE recorded_by = 'staff:hikari-staff'") == want);
+  CHECK(Count(*db, "SELECT COUNT(*) FROM agents WHERE kind = 'console'") == want);
+  CHECK(Count(*db, "SELECT COUNT(*) FROM agents WHERE kind = 'pc'") == 2);
+  CHECK(Count(*db, "SELECT COUNT(*) FROM agents WHERE cert_not_after IS NOT NULL") == want);
+  CHECK(Count(*db, "SELECT COUNT(*) FROM agent_skew_samples") == want);
+  CHECK_FALSE(db->Exec("UPDATE agents SET kind = 'phone' WHERE id = 1").ok());
+}
+
 TEST_CASE("every released schema version upgrades to today's with every row intact",
           "[store][sqlite][upgrade]") {
   const int latest = LatestSchemaVersion();
@@ -502,6 +527,7 @@ TEST_CASE("every released schema version upgrades to today's with every row inta
     }
     CheckWrites(*store);
     CheckV6Rows(path, from);
+    CheckV7Rows(path, from);
   }
 }
 
