@@ -195,11 +195,12 @@ class Admin {
   }
 
   store::Store& store() { return *store_; }
+  // The card's token from its IDm (16 hex digits) with the home's card key.
+  Result<CardToken> TokenOfIdm(const std::string& idm_hex) const;
 
  private:
   Admin(std::filesystem::path home, std::string user, std::shared_ptr<const Clock> clock,
         std::unique_ptr<store::Store> store);
-  Result<CardToken> TokenOfIdm(const std::string& idm_hex) const;
   Result<CardKey> HomeCardKey() const;
 
   const std::filesystem::path home_;

@@ -89,5 +89,7 @@ void AddBackupCommands(Cli& cli);
 void AddYearCommands(Cli& cli);
 void AddReportCommands(Cli& cli);
 void AddStaffCommands(Cli& cli);
+// card enroll (card_enroll.cpp), added under `card`.
+void AddCardEnrollCommand(CLI::App* card, Cli& cli);
 
 }  // namespace anshin::admin

@@ -1,4 +1,5 @@
-// anshin-admin card assign [--batch]|lost|found|replace|retire|list|history|shipping.
+// anshin-admin card assign [--batch]|lost|found|replace|retire|list|history|shipping (and
+// enroll, card_enroll.cpp).
 #include "common/sys/sys.hpp"
 #include "provisioning/cli.hpp"
 
@@ -248,6 +249,8 @@ void AddCardCommands(Cli& cli) {
   shipping->add_flag("--again", o.again,
                      "print cards already shipped too (a lost letter); marks them shipped now");
   shipping->callback([&cli, &o] { cli.Run(Shipping(cli, o)); });
+
+  AddCardEnrollCommand(card, cli);
 }
 
 }  // namespace anshin::admin
