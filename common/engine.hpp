@@ -155,10 +155,30 @@ struct Notice {
   friend bool operator==(const Notice&, const Notice&) = default;
 };
 
-enum class AlertKind { kLostCardSeen, kNoDeparture };
-inline constexpr EnumNames<AlertKind, 2> kAlertKindNames{
+// The engine raises the first two; the server's checks (services/alert_checks.hpp) and the
+// console (unusual access) raise the others.
+enum class AlertKind {
+  kLostCardSeen,
+  kNoDeparture,
+  kNotArrived,
+  kAgentSilent,
+  kReaderError,
+  kMailFailing,
+  kAddressBouncing,
+  kUnusualAccess,
+  kClockSkew,
+};
+inline constexpr EnumNames<AlertKind, 9> kAlertKindNames{
     "alert kind",
-    {{{AlertKind::kLostCardSeen, "lost_card_seen"}, {AlertKind::kNoDeparture, "no_departure"}}}};
+    {{{AlertKind::kLostCardSeen, "lost_card_seen"},
+      {AlertKind::kNoDeparture, "no_departure"},
+      {AlertKind::kNotArrived, "not_arrived"},
+      {AlertKind::kAgentSilent, "agent_silent"},
+      {AlertKind::kReaderError, "reader_error"},
+      {AlertKind::kMailFailing, "mail_failing"},
+      {AlertKind::kAddressBouncing, "address_bouncing"},
+      {AlertKind::kUnusualAccess, "unusual_access"},
+      {AlertKind::kClockSkew, "clock_skew"}}}};
 static_assert(kAlertKindNames.IsDense());
 inline std::string_view AlertKindName(AlertKind k) { return kAlertKindNames.Name(k); }
 inline Result<AlertKind> ParseAlertKind(std::string_view s) { return kAlertKindNames.Parse(s); }

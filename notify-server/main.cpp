@@ -29,6 +29,7 @@
 #include "notify-server/http/http_server.hpp"
 #include "notify-server/http/server_config.hpp"
 #include "notify-server/http/tls.hpp"
+#include "notify-server/ingest/alert_checks.hpp"
 #include "notify-server/ingest/allowlist_service.hpp"
 #include "notify-server/ingest/closing_checks.hpp"
 #include "notify-server/ingest/ingest_service.hpp"
@@ -36,6 +37,7 @@
 #include "notify-server/mail/mail_config.hpp"
 #include "notify-server/mail/mailer.hpp"
 #include "notify-server/mail/relay_probe.hpp"
+#include "notify-server/mail/staff_alert_mailer.hpp"
 #include "notify-server/mail/template_files.hpp"
 #include "notify-server/mail/verification_page.hpp"
 #include "services/guardians.hpp"
@@ -46,6 +48,8 @@ namespace anshin::server {
 namespace {
 
 constexpr Millis kClosingCheckPeriod{60'000};
+// Staff alert mails go out within seconds of an alert (a lost card tapped at a club).
+constexpr Millis kStaffAlertMailPeriod{3'000};
 
 int Fail(const Status& s) {
   std::fprintf(stderr, "anshin-server: %s\n", s.ToString().c_str());
@@ -55,16 +59,20 @@ int Fail(const Status& s) {
 // Every minute, runs the closing checks (DESIGN.md §4 rule 8), the mailer's monthly test and
 // the daily purge (services/retention.hpp) on `pool`, off the network thread.
 asio::awaitable<void> RunScheduler(asio::steady_timer& timer, asio::thread_pool& pool,
-                                   ingest::ClosingChecks& closing, mail::Mailer& mailer,
-                                   const Clock& clock, std::function<void(TimePoint)> daily) {
+                                   ingest::ClosingChecks& closing, ingest::AlertChecks& checks,
+                                   mail::Mailer& mailer, const Clock& clock,
+                                   std::function<void(TimePoint)> daily) {
   for (;;) {
     timer.expires_after(kClosingCheckPeriod);
     boost::system::error_code ec;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;  // cancelled: shutting down
-    asio::post(pool, [&closing, &mailer, &clock, daily] {
+    asio::post(pool, [&closing, &checks, &mailer, &clock, daily] {
       const TimePoint now = clock.Now();
       daily(now);
+      if (auto raised = checks.Run(now); !raised.ok()) {
+        spdlog::warn("alert checks: {}", raised.status().ToString());
+      }
       if (Result<int> queued = mailer.EnqueueMonthlyTestIfDue(now); !queued.ok()) {
         spdlog::warn("monthly test mail: {}", queued.status().ToString());
       }
@@ -73,6 +81,22 @@ asio::awaitable<void> RunScheduler(asio::steady_timer& timer, asio::thread_pool&
         spdlog::warn("closing checks: {}", alerts.status().ToString());
       } else if (!alerts->empty()) {
         spdlog::info("closing checks: {} no-departure alert(s) raised", alerts->size());
+      }
+    });
+  }
+}
+
+// Every few seconds, the staff mail of each new alert (on `pool`, off the network thread).
+asio::awaitable<void> RunStaffAlertMail(asio::steady_timer& timer, asio::thread_pool& pool,
+                                        mail::StaffAlertMailer& staff_mail, const Clock& clock) {
+  for (;;) {
+    timer.expires_after(kStaffAlertMailPeriod);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    asio::post(pool, [&staff_mail, &clock] {
+      if (Result<int> sent = staff_mail.Run(clock.Now()); !sent.ok()) {
+        spdlog::warn("staff alert mail: {}", sent.status().ToString());
       }
     });
   }
@@ -233,9 +257,32 @@ int Run(const std::filesystem::path& config_path, const std::filesystem::path& r
       spdlog::info("daily purge: {}", services::PurgeCountsText(**purged));
     }
   };
-  asio::co_spawn(
-      ioc, RunScheduler(scheduler_timer, scheduler_pool, closing, mailer, *clock, daily_purge),
-      asio::detached);
+  ingest::AlertChecks alert_checks(
+      store, zones,
+      ingest::AlertCheckOptions{
+          .agent_silent = Millis(std::int64_t{60'000} * settings->alerts_agent_silent_minutes),
+          .mail_stuck = Millis(std::int64_t{60'000} * settings->alerts_mail_stuck_minutes),
+          .repeat = Millis(std::int64_t{3'600'000} * settings->alerts_repeat_hours)});
+  asio::co_spawn(ioc,
+                 RunScheduler(scheduler_timer, scheduler_pool, closing, alert_checks, mailer,
+                              *clock, daily_purge),
+                 asio::detached);
+  // The staff alert mails have their own SMTP transport (one thread uses each).
+  Result<std::unique_ptr<mail::CurlSmtpTransport>> staff_transport =
+      mail::CurlSmtpTransport::Create(smtp);
+  if (!staff_transport.ok()) return Fail(staff_transport.status().WithContext("mail.relay"));
+  mail::StaffAlertMailer staff_alert_mail(
+      store, **staff_transport,
+      mail::StaffAlertMailOptions{.from = mail_config->from,
+                                  .from_name = mail_config->from_name,
+                                  .message_id_domain = mail_config->message_id_domain,
+                                  .console_url = settings->alerts_console_url},
+      zones);
+  asio::thread_pool staff_mail_pool(1);
+  asio::steady_timer staff_mail_timer(ioc);
+  asio::co_spawn(ioc,
+                 RunStaffAlertMail(staff_mail_timer, staff_mail_pool, staff_alert_mail, *clock),
+                 asio::detached);
 
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
@@ -243,12 +290,14 @@ int Run(const std::filesystem::path& config_path, const std::filesystem::path& r
     spdlog::info("signal {}: stopping", signo);
     server.Shutdown();
     scheduler_timer.cancel();
+    staff_mail_timer.cancel();
   });
 
   spdlog::info("anshin-server ready (database {})", settings->database.string());
   ioc.run();  // returns once the listeners, connections, scheduler and signals are done
 
   scheduler_pool.join();
+  staff_mail_pool.join();
   page_pool.join();
   ingest.Shutdown();  // commits what is queued; no more outbox notifications after this
   allowlist.Shutdown();

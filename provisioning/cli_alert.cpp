@@ -43,7 +43,8 @@ void AddAlertCommands(Cli& cli) {
     Listing l{{"id", "kind", "facility", "child", "at", "detail", "acknowledged", "by", "note"},
               {}};
     for (const auto& a : *alerts) {
-      l.Add({a.id, std::string(AlertKindName(a.kind)), codes[a.facility.value],
+      l.Add({a.id, std::string(AlertKindName(a.kind)),
+             a.facility ? nlohmann::json(codes[a.facility->value]) : nlohmann::json(nullptr),
              a.child ? nlohmann::json(a.child->value) : nlohmann::json(nullptr),
              TimeCell(a.at, *zone), a.detail,
              a.acknowledged ? TimeCell(a.acknowledged_at, *zone) : nlohmann::json(false),

@@ -306,15 +306,20 @@ struct SendLogReportRow {
 struct AlertRecord {
   std::int64_t id = 0;
   AlertKind kind = AlertKind::kLostCardSeen;
-  FacilityId facility;
+  // Where; none for deployment-wide alerts (mail failing, a call-centre account's access).
+  std::optional<FacilityId> facility;
   std::optional<ChildId> child;
   TimePoint at;
-  std::string detail;  // IDs and tokens only, never names
+  // IDs and tokens only, never names: "date=2026-12-02", "agent=3", "guardian=12", "staff=4".
+  // Kind, facility, child and detail together name the situation an alert is about.
+  std::string detail;
   bool acknowledged = false;
   // Who acknowledged it, when, and their note (set together by AlertTable::Acknowledge).
   std::optional<TimePoint> acknowledged_at;
   std::string acknowledged_by;
   std::string ack_note;
+  // When the staff alert mail went out (or was found to have no one to go to).
+  std::optional<TimePoint> mailed_at;
 };
 
 struct AuditEntry {

@@ -257,6 +257,8 @@ class AlertView {
   virtual ~AlertView() = default;
   virtual Result<std::vector<AlertRecord>> List(bool unacknowledged_only) = 0;  // by id
   virtual Result<AlertRecord> Get(std::int64_t id) = 0;
+  // Alerts whose staff mail has not gone out yet, oldest first, at most `limit`.
+  virtual Result<std::vector<AlertRecord>> Unmailed(int limit) = 0;
 };
 class AlertTable : public AlertView {
  public:
@@ -264,6 +266,10 @@ class AlertTable : public AlertView {
   // Marks the alert acknowledged by who.user at who.at with the note (NotFound: no such
   // alert). Acknowledging again overwrites the earlier acknowledgement.
   virtual Status Acknowledge(std::int64_t id, const Actor& who, std::string_view note) = 0;
+  // When an alert about the same situation (kind, facility, child, detail) was last raised;
+  // nullopt when never. The checks raise an alert once per situation with it.
+  virtual Result<std::optional<TimePoint>> LastRaised(const AlertRecord& situation) = 0;
+  virtual Status MarkMailed(std::int64_t id, TimePoint at) = 0;
 };
 
 class AuditView {

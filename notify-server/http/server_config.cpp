@@ -3,6 +3,7 @@
 #include "notify-server/http/net.hpp"
 
 #include <charconv>
+#include <tuple>
 #include <vector>
 
 namespace anshin::server {
@@ -67,6 +68,11 @@ const std::vector<std::string_view>& ServerConfigKeys() {
       "server.staff_max_per_address",
       "staff_tls.cert",
       "staff_tls.key",
+      "alerts.agent_silent_minutes",
+      "alerts.mail_stuck_minutes",
+      "alerts.repeat_hours",
+      "alerts.unusual_access_per_hour",
+      "alerts.console_url",
   };
   return kKeys;
 }
@@ -196,6 +202,21 @@ Result<ServerConfig> LoadServerConfig(const sys::Config& config) {
   }
   if (c.staff_tls_cert.empty() != c.staff_tls_key.empty())
     return Status::InvalidArgument("staff_tls: give both cert and key, or neither");
+  for (auto [key, field, def, lo, hi] :
+       {std::tuple{"alerts.agent_silent_minutes", &c.alerts_agent_silent_minutes, 20, 5, 1440},
+        std::tuple{"alerts.mail_stuck_minutes", &c.alerts_mail_stuck_minutes, 15, 5, 1440},
+        std::tuple{"alerts.repeat_hours", &c.alerts_repeat_hours, 24, 1, 168},
+        std::tuple{"alerts.unusual_access_per_hour", &c.alerts_unusual_access_per_hour, 40, 5,
+                   10000}}) {
+    ANSHIN_ASSIGN_OR_RETURN(std::int64_t v, config.Int(key, def, lo, hi));
+    *field = static_cast<int>(v);
+  }
+  ANSHIN_ASSIGN_OR_RETURN(c.alerts_console_url, config.String("alerts.console_url", ""));
+  if (!c.alerts_console_url.empty() && c.alerts_console_url.rfind("https://", 0) != 0)
+    return Status::InvalidArgument(
+        "alerts.console_url: give an https:// address (or leave it empty)");
+  while (!c.alerts_console_url.empty() && c.alerts_console_url.back() == '/')
+    c.alerts_console_url.pop_back();
   return c;
 }
 

@@ -63,6 +63,12 @@ struct ServerConfig {
   ListenerLimits staff_limits{.max_connections = 128, .max_pending = 32, .max_per_address = 16};
   std::filesystem::path staff_tls_cert;
   std::filesystem::path staff_tls_key;
+  // [alerts] (services/alert_checks.hpp, notify-server/mail/staff_alert_mailer.hpp).
+  int alerts_agent_silent_minutes = 20;
+  int alerts_mail_stuck_minutes = 15;
+  int alerts_repeat_hours = 24;
+  int alerts_unusual_access_per_hour = 40;
+  std::string alerts_console_url;  // the console's address in staff alert mails ("": none)
 };
 
 // Every key of [server], [tls] and [retention] (docs/configuration.md documents each; a test checks

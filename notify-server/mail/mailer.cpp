@@ -344,6 +344,28 @@ Result<std::vector<store::OutboxItem>> Mailer::Claim(int limit) {
                         [&](store::WriteTxn& txn) { return txn.outbox().Claim(limit, now); });
 }
 
+// The address starts bouncing: flagged, and one address_bouncing alert for the call centre
+// (the child and facility named by id; the address never leaves the guardians table).
+Status Mailer::MarkBouncing(store::WriteTxn& txn, GuardianId guardian) {
+  ANSHIN_ASSIGN_OR_RETURN(store::Guardian g, txn.guardians().Get(guardian));
+  if (g.bouncing) return Status::Ok();
+  ANSHIN_RETURN_IF_ERROR(txn.guardians().SetBouncing(guardian, true));
+  ANSHIN_ASSIGN_OR_RETURN(store::Child child, txn.children().Get(g.child));
+  store::AlertRecord alert;
+  alert.kind = AlertKind::kAddressBouncing;
+  alert.facility = child.facility;
+  alert.child = child.id;
+  alert.at = clock_.Now();
+  alert.detail = "guardian=" + guardian.ToString();
+  ANSHIN_RETURN_IF_ERROR(txn.alerts().Insert(alert).status());
+  sys::LogEvent(spdlog::level::warn, "alert",
+                {{"kind", AlertKindName(alert.kind)},
+                 {"facility", child.facility.value},
+                 {"child", child.id.ToString()},
+                 {"guardian", guardian.ToString()}});
+  return Status::Ok();
+}
+
 // Records outcomes in one transaction. A 5xx refusal (permanent) marks the address bouncing:
 // the call centre sees it, and no more attendance mail is queued for it until it is fixed.
 Status Mailer::Record(std::span<const SendResult> results) {
@@ -356,7 +378,7 @@ Status Mailer::Record(std::span<const SendResult> results) {
       }
       ANSHIN_RETURN_IF_ERROR(s);
       if (r.outcome == SendResult::Outcome::kFailed && r.smtp_code >= 500 && r.smtp_code < 600) {
-        ANSHIN_RETURN_IF_ERROR(txn.guardians().SetBouncing(r.guardian, true));
+        ANSHIN_RETURN_IF_ERROR(MarkBouncing(txn, r.guardian));
       }
     }
     return Status::Ok();

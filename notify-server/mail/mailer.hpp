@@ -116,6 +116,7 @@ class Mailer {
   std::string MessageIdOf(const store::OutboxItem& item) const;
   Result<std::vector<store::OutboxItem>> Claim(int limit);
   Status Record(std::span<const store::SendResult> results);
+  Status MarkBouncing(store::WriteTxn& txn, GuardianId guardian);
   store::SendResult ResultOf(const store::OutboxItem& item, const SendOutcome& outcome,
                              const std::string& message_id, TimePoint now);
   void SenderLoop();

@@ -7,13 +7,13 @@ namespace {
 
 #define ANSHIN_ALERT_COLS                                                                         \
   "id, kind, facility_id, child_id, at, detail, acknowledged, acknowledged_at, acknowledged_by, " \
-  "ack_note"
+  "ack_note, mailed_at"
 
 Result<AlertRecord> ReadAlert(const Query& q) {
   AlertRecord a;
   a.id = q.Int(0);
   ANSHIN_ASSIGN_OR_RETURN(a.kind, ParseAlertKind(q.TextView(1)));
-  a.facility = FacilityId{q.Int(2)};
+  if (auto f = q.OptInt(2)) a.facility = FacilityId{*f};
   if (auto c = q.OptInt(3)) a.child = ChildId{*c};
   a.at = FromUnixMillis(q.Int(4));
   a.detail = q.Text(5);
@@ -21,7 +21,21 @@ Result<AlertRecord> ReadAlert(const Query& q) {
   a.acknowledged_at = OptTime(q, 7);
   a.acknowledged_by = q.Text(8);
   a.ack_note = q.Text(9);
+  a.mailed_at = OptTime(q, 10);
   return a;
+}
+
+void BindSituation(Query& q, int first, const AlertRecord& a) {
+  if (a.facility) {
+    q.Bind(first, a.facility->value);
+  } else {
+    q.BindNull(first);
+  }
+  if (a.child) {
+    q.Bind(first + 1, a.child->value);
+  } else {
+    q.BindNull(first + 1);
+  }
 }
 
 }  // namespace
@@ -62,15 +76,43 @@ Result<std::int64_t> SqliteAlerts::Insert(const AlertRecord& a) {
   ANSHIN_ASSIGN_OR_RETURN(Query q,
                           db_.Prepare("INSERT INTO alerts(kind, facility_id, child_id, at, detail) "
                                       "VALUES (?, ?, ?, ?, ?)"));
-  q.Bind(1, AlertKindName(a.kind)).Bind(2, a.facility.value);
-  if (a.child) {
-    q.Bind(3, a.child->value);
-  } else {
-    q.BindNull(3);
-  }
+  q.Bind(1, AlertKindName(a.kind));
+  BindSituation(q, 2, a);
   q.Bind(4, ToUnixMillis(a.at)).Bind(5, a.detail);
   ANSHIN_RETURN_IF_ERROR(q.Run());
   return db_.LastInsertRowid();
+}
+
+Result<std::optional<TimePoint>> SqliteAlerts::LastRaised(const AlertRecord& situation) {
+  ANSHIN_ASSIGN_OR_RETURN(Query q, db_.Prepare("SELECT MAX(at) FROM alerts WHERE kind = ? AND "
+                                               "facility_id IS ? AND child_id IS ? AND detail = ?"));
+  q.Bind(1, AlertKindName(situation.kind));
+  BindSituation(q, 2, situation);
+  q.Bind(4, situation.detail);
+  ANSHIN_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<TimePoint>();
+  return OptTime(q, 0);
+}
+
+Result<std::vector<AlertRecord>> SqliteAlerts::Unmailed(int limit) {
+  ANSHIN_ASSIGN_OR_RETURN(Query q, db_.Prepare("SELECT " ANSHIN_ALERT_COLS
+                                               " FROM alerts WHERE mailed_at IS NULL "
+                                               "ORDER BY id LIMIT ?"));
+  q.Bind(1, limit);
+  std::vector<AlertRecord> out;
+  ANSHIN_RETURN_IF_ERROR(q.ForEachRow([&]() -> Status {
+    ANSHIN_ASSIGN_OR_RETURN(AlertRecord a, ReadAlert(q));
+    out.push_back(std::move(a));
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Status SqliteAlerts::MarkMailed(std::int64_t id, TimePoint at) {
+  ANSHIN_ASSIGN_OR_RETURN(Query q, db_.Prepare("UPDATE alerts SET mailed_at = ? WHERE id = ?"));
+  q.Bind(1, ToUnixMillis(at)).Bind(2, id);
+  ANSHIN_RETURN_IF_ERROR(q.Run());
+  return NotFoundUnless(db_.Changes() > 0, "alert " + std::to_string(id));
 }
 
 namespace {

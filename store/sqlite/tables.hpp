@@ -150,6 +150,9 @@ class SqliteAlerts final : public AlertTable {
   Result<std::vector<AlertRecord>> List(bool unacknowledged_only) override;
   Result<AlertRecord> Get(std::int64_t id) override;
   Result<std::int64_t> Insert(const AlertRecord& a) override;
+  Result<std::optional<TimePoint>> LastRaised(const AlertRecord& situation) override;
+  Result<std::vector<AlertRecord>> Unmailed(int limit) override;
+  Status MarkMailed(std::int64_t id, TimePoint at) override;
   Status Acknowledge(std::int64_t id, const Actor& who, std::string_view note) override;
 
  private:

@@ -1,0 +1,105 @@
+#include "notify-server/ingest/alert_checks.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+#include "common/sys/logging.hpp"
+#include "common/wire.hpp"
+
+namespace anshin::ingest {
+namespace {
+
+// When the facility opened today, if it is open now (Monday to Saturday, opens..closes).
+Result<std::optional<TimePoint>> OpenedToday(const store::Facility& f,
+                                             const services::ZoneLoader& zones, TimePoint now) {
+  ANSHIN_ASSIGN_OR_RETURN(auto zone, zones(f.tz_name));
+  const LocalDateTime local = zone->ToLocal(now);
+  if (local.date.Weekday() == 0 || local.time < f.opens || local.time >= f.closes)
+    return std::optional<TimePoint>();
+  return std::optional<TimePoint>(zone->At(local.date, f.opens));
+}
+
+class Raiser {
+ public:
+  Raiser(store::WriteTxn& txn, TimePoint now) : txn_(txn), now_(now) {}
+
+  // Raises the alert unless the same situation was raised at or after `since`.
+  Status RaiseUnlessSince(store::AlertRecord a, TimePoint since) {
+    ANSHIN_ASSIGN_OR_RETURN(std::optional<TimePoint> last, txn_.alerts().LastRaised(a));
+    if (last && *last >= since) return Status::Ok();
+    a.at = now_;
+    ANSHIN_ASSIGN_OR_RETURN(a.id, txn_.alerts().Insert(a));
+    raised_.push_back(std::move(a));
+    return Status::Ok();
+  }
+  std::vector<store::AlertRecord> raised() && { return std::move(raised_); }
+
+ private:
+  store::WriteTxn& txn_;
+  const TimePoint now_;
+  std::vector<store::AlertRecord> raised_;
+};
+
+store::AlertRecord AboutAgent(AlertKind kind, const store::Agent& agent) {
+  store::AlertRecord a;
+  a.kind = kind;
+  a.facility = agent.facility;
+  a.detail = "agent=" + agent.id.ToString();
+  return a;
+}
+
+}  // namespace
+
+Result<std::vector<store::AlertRecord>> AlertChecks::Run(TimePoint now) {
+  std::vector<store::AlertRecord> raised;
+  ANSHIN_RETURN_IF_ERROR(store::InWrite(store_, [&](store::WriteTxn& txn) -> Status {
+    Raiser raiser(txn, now);
+    ANSHIN_ASSIGN_OR_RETURN(std::vector<store::Facility> facilities, txn.facilities().List());
+    std::map<FacilityId, std::optional<TimePoint>> opened;
+    for (const store::Facility& f : facilities) {
+      ANSHIN_ASSIGN_OR_RETURN(opened[f.id], OpenedToday(f, zones_, now));
+    }
+    ANSHIN_ASSIGN_OR_RETURN(std::vector<store::Agent> agents, txn.agents().List());
+    for (const store::Agent& agent : agents) {
+      // The facility board's own uploader (no certificate) never connects.
+      if (agent.status != store::AgentStatus::kActive || agent.cert_sha256.empty()) continue;
+      const std::optional<TimePoint> opens = opened[agent.facility];
+      const TimePoint heard = agent.last_contact.value_or(agent.enrolled_at);
+      if (opens && now - *opens >= options_.agent_silent && now - heard >= options_.agent_silent) {
+        // Once per silence: not again until the PC was heard from after the last alert.
+        ANSHIN_RETURN_IF_ERROR(
+            raiser.RaiseUnlessSince(AboutAgent(AlertKind::kAgentSilent, agent), heard));
+      }
+      if (opens && agent.last_contact && !agent.last_health_json.empty()) {
+        auto health = wire::ParseHealth(agent.last_health_json);
+        if (health.ok() && !health->reader_state.empty() && health->reader_state != "ok") {
+          ANSHIN_RETURN_IF_ERROR(raiser.RaiseUnlessSince(AboutAgent(AlertKind::kReaderError, agent),
+                                                         now - options_.repeat));
+        }
+      }
+      if (opens && agent.last_contact && agent.skew_flagged()) {
+        ANSHIN_RETURN_IF_ERROR(raiser.RaiseUnlessSince(AboutAgent(AlertKind::kClockSkew, agent),
+                                                       now - options_.repeat));
+      }
+    }
+    ANSHIN_ASSIGN_OR_RETURN(store::OutboxStats mail, txn.outbox().Stats(now));
+    if (mail.depth > 0 && mail.oldest_age >= options_.mail_stuck) {
+      store::AlertRecord a;
+      a.kind = AlertKind::kMailFailing;
+      a.detail = "outbox";
+      ANSHIN_RETURN_IF_ERROR(raiser.RaiseUnlessSince(a, now - options_.repeat));
+    }
+    raised = std::move(raiser).raised();
+    return Status::Ok();
+  }));
+  for (const store::AlertRecord& a : raised) {
+    sys::LogEvent(spdlog::level::warn, "alert",
+                  {{"kind", AlertKindName(a.kind)},
+                   {"facility", a.facility ? a.facility->ToString() : std::string("-")},
+                   {"detail", a.detail}});
+  }
+  return raised;
+}
+
+}  // namespace anshin::ingest

@@ -1,0 +1,164 @@
+// The server's alert checks (silent PC, broken reader, skewed clock, stuck mail) over a real
+// store, and each alert mailed once to the staff whose role receives it (fake relay).
+#include "notify-server/ingest/alert_checks.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "notify-server/mail/staff_alert_mailer.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "tests/fakes/fake_mail_transport.hpp"
+#include "tests/fakes/seed.hpp"
+#include "tests/fakes/temp_dir.hpp"
+
+namespace anshin::ingest {
+namespace {
+
+TimePoint T(const char* rfc3339) { return ParseRfc3339(rfc3339).value(); }
+
+struct Fixture {
+  fakes::TempDir dir{"alert-checks"};
+  std::unique_ptr<store::Store> store = [this] {
+    store::SqliteOptions so;
+    so.path = dir / "anshin.db";
+    return std::unique_ptr<store::Store>(store::SqliteStore::Open(so).value());
+  }();
+  store::Actor who{"tester", T("2026-11-26T09:00:00+09:00")};
+  fakes::Seed seed{*store, who};
+  FacilityId hikari = seed.Facility("hikari-1", "光が丘第一学童クラブ");  // opens 13:00
+  FacilityId asahi = seed.Facility("asahi-2", "旭町学童クラブ");
+  AgentId pc = seed.Agent("hikari-1-pc", hikari, std::string(64, 'a'));
+  AlertChecks checks{*store, fakes::FixedJst()};
+
+  std::vector<std::string> Run(const char* at) {
+    auto raised = checks.Run(T(at));
+    REQUIRE(raised.ok());
+    std::vector<std::string> kinds;
+    for (const auto& a : *raised) kinds.emplace_back(AlertKindName(a.kind));
+    return kinds;
+  }
+  void Contact(const char* at, const std::string& reader_state, std::int64_t skew_ms) {
+    store::AgentContact c;
+    c.at = T(at);
+    c.skew_ms = skew_ms;
+    c.health_json = "{\"reader_state\":\"" + reader_state + "\",\"queue_depth\":0}";
+    REQUIRE(store::InWrite(*store, [&](store::WriteTxn& t) {
+              return t.agents().RecordContact(pc, c);
+            }).ok());
+  }
+  void AddStaff(const std::string& name, store::StaffRole role, std::optional<FacilityId> f,
+                const std::string& email) {
+    store::Staff s;
+    s.name = name;
+    s.role = role;
+    s.facility = f;
+    s.email = email;
+    s.password_hash = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA";
+    s.created_at = s.password_changed_at = who.at;
+    REQUIRE(store::InWrite(*store, [&](store::WriteTxn& t) {
+              return t.staff().Insert(s).status();
+            }).ok());
+  }
+};
+
+TEST_CASE("a facility PC silent in opening hours is alerted once per silence", "[alerts]") {
+  Fixture f;
+  CHECK(f.Run("2026-11-26T12:00:00+09:00").empty());  // closed
+  CHECK(f.Run("2026-11-26T13:10:00+09:00").empty());  // open for 10 min only
+  CHECK(f.Run("2026-11-26T13:25:00+09:00") == std::vector<std::string>{"agent_silent"});
+  CHECK(f.Run("2026-11-26T13:26:00+09:00").empty());
+  CHECK(f.Run("2026-11-26T15:00:00+09:00").empty());  // the same silence
+  // Heard from, with a broken reader and a clock 5 minutes fast.
+  f.Contact("2026-11-26T15:05:00+09:00", "error", 5 * 60 * 1000);
+  auto next = f.Run("2026-11-26T15:06:00+09:00");
+  std::sort(next.begin(), next.end());
+  CHECK(next == std::vector<std::string>{"clock_skew", "reader_error"});
+  CHECK(f.Run("2026-11-26T15:07:00+09:00").empty());  // lasting: not every minute
+  // Silent again for 20 minutes: a new silence.
+  CHECK(f.Run("2026-11-26T15:30:00+09:00") == std::vector<std::string>{"agent_silent"});
+  // A day later the lasting reader and clock problems are alerted again.
+  auto later = f.Run("2026-11-27T15:10:00+09:00");
+  std::sort(later.begin(), later.end());
+  CHECK(later == std::vector<std::string>{"clock_skew", "reader_error"});
+  CHECK(f.Run("2026-11-29T15:00:00+09:00").empty());  // Sunday: closed
+  auto alerts = store::InRead(*f.store, [](store::ReadTxn& t) { return t.alerts().List(true); });
+  REQUIRE(alerts.ok());
+  for (const auto& a : *alerts) {
+    CHECK(a.facility == f.hikari);
+    CHECK(a.detail == "agent=" + f.pc.ToString());
+  }
+}
+
+TEST_CASE("each alert is mailed once, to the staff whose role receives its kind", "[alerts]") {
+  Fixture f;
+  using store::StaffRole;
+  f.AddStaff("hikari-staff", StaffRole::kFacility, f.hikari, "hikari@staff.example.jp");
+  f.AddStaff("asahi-staff", StaffRole::kFacility, f.asahi, "asahi@staff.example.jp");
+  f.AddStaff("cc1", StaffRole::kCallCenter, std::nullopt, "cc@staff.example.jp");
+  f.AddStaff("ops1", StaffRole::kOperator, std::nullopt, "ops@staff.example.jp");
+  f.AddStaff("ops-nomail", StaffRole::kOperator, std::nullopt, "");
+  f.AddStaff("audit1", StaffRole::kAuditor, std::nullopt, "audit@staff.example.jp");
+  fakes::FakeMailTransport relay;
+  server::mail::StaffAlertMailer mailer(*f.store, relay,
+                                        {.from = "noreply@anshin.example.jp",
+                                         .from_name = "キッズ安心メール",
+                                         .message_id_domain = "anshin.example.jp",
+                                         .console_url = "https://staff.anshin.example.jp"},
+                                        fakes::FixedJst());
+  REQUIRE(f.Run("2026-11-26T13:25:00+09:00") == std::vector<std::string>{"agent_silent"});
+
+  // The relay is down: nothing is marked, the next run sends.
+  relay.SetDown(true);
+  CHECK(mailer.Run(T("2026-11-26T13:25:03+09:00")).value() == 0);
+  relay.SetDown(false);
+  CHECK(mailer.Run(T("2026-11-26T13:25:06+09:00")).value() == 2);
+  std::vector<std::string> to;
+  for (const auto& m : relay.accepted()) to.push_back(m.to);
+  std::sort(to.begin(), to.end());
+  CHECK(to == std::vector<std::string>{"hikari@staff.example.jp", "ops@staff.example.jp"});
+  const std::string& data = relay.accepted()[0].data;
+  CHECK(data.find("Message-ID: <alert.1.staff.") != std::string::npos);
+  auto silent = store::InRead(*f.store, [](store::ReadTxn& t) { return t.alerts().Get(1); });
+  REQUIRE(silent.ok());
+  CHECK(silent->mailed_at == T("2026-11-26T13:25:06+09:00"));
+  const auto text = server::mail::ComposeStaffAlert(*silent, "光が丘第一学童クラブ",
+                                                    TimeZone::Fixed("Asia/Tokyo", 9 * 3600),
+                                                    "https://staff.anshin.example.jp");
+  CHECK(text.subject == "【警報 1】施設のパソコンから連絡がありません（光が丘第一学童クラブ）");
+  CHECK(text.body.find("https://staff.anshin.example.jp/\n") != std::string::npos);
+  // Once: the next run sends nothing.
+  CHECK(mailer.Run(T("2026-11-26T13:25:09+09:00")).value() == 0);
+  CHECK(relay.accepted().size() == 2);
+
+  // A lost card tapped at the club: facility staff and the call centre, no name in the mail.
+  const ChildId child = f.seed.Child("練馬 さくら", f.hikari);
+  store::AlertRecord lost;
+  lost.kind = AlertKind::kLostCardSeen;
+  lost.facility = f.hikari;
+  lost.child = child;
+  lost.at = T("2026-11-26T15:02:00+09:00");
+  REQUIRE(store::InWrite(*f.store, [&](store::WriteTxn& t) {
+            return t.alerts().Insert(lost).status();
+          }).ok());
+  CHECK(mailer.Run(T("2026-11-26T15:02:03+09:00")).value() == 2);
+  for (std::size_t i = 2; i < relay.accepted().size(); ++i) {
+    CHECK(relay.accepted()[i].data.find("練馬") == std::string::npos);
+    CHECK((relay.accepted()[i].to == "hikari@staff.example.jp" ||
+           relay.accepted()[i].to == "cc@staff.example.jp"));
+  }
+}
+
+TEST_CASE("the roles receiving each alert kind", "[alerts]") {
+  using server::mail::ReceivesAlert;
+  using store::StaffRole;
+  CHECK(ReceivesAlert(StaffRole::kFacility, AlertKind::kLostCardSeen));
+  CHECK(ReceivesAlert(StaffRole::kCallCenter, AlertKind::kLostCardSeen));
+  CHECK_FALSE(ReceivesAlert(StaffRole::kOperator, AlertKind::kLostCardSeen));
+  CHECK(ReceivesAlert(StaffRole::kCallCenter, AlertKind::kAddressBouncing));
+  CHECK_FALSE(ReceivesAlert(StaffRole::kFacility, AlertKind::kAddressBouncing));
+  CHECK(ReceivesAlert(StaffRole::kOperator, AlertKind::kMailFailing));
+  CHECK(ReceivesAlert(StaffRole::kAuditor, AlertKind::kUnusualAccess));
+  CHECK_FALSE(ReceivesAlert(StaffRole::kFacility, AlertKind::kUnusualAccess));
+}
+
+}  // namespace
+}  // namespace anshin::ingest
