@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/sys/logging.hpp"
+
 #include <algorithm>
 #include <map>
 #include <utility>
@@ -216,6 +218,18 @@ Response Console::Child(const Request& req, const StaffContext& ctx, ChildId id)
   const store::Actor who = Who(ctx);
   auto record = inquiries_.ShowChild(id, who, "console");
   if (!record.ok()) return Failed(req, &ctx, record.status());
+  if (access_.Record(ctx.staff.id, id, who.at)) {
+    store::AlertRecord alert;
+    alert.kind = AlertKind::kUnusualAccess;
+    alert.facility = ctx.staff.facility;
+    alert.at = who.at;
+    alert.detail = "staff=" + ctx.staff.id.ToString();
+    Status s = store::InWrite(
+        store_, [&](store::WriteTxn& t) { return t.alerts().Insert(alert).status(); });
+    if (!s.ok()) return Failed(req, &ctx, s);
+    sys::LogEvent(spdlog::level::warn, "alert",
+                  {{"kind", AlertKindName(alert.kind)}, {"staff", ctx.staff.id.value}});
+  }
   auto zone = inquiries_.ZoneOf(record->facility);
   if (!zone.ok()) return Failed(req, &ctx, zone.status());
   const LocalDate today = (*zone)->DateOf(who.at);

@@ -20,6 +20,7 @@
 #include <optional>
 
 #include "common/time.hpp"
+#include "notify-server/console/access_watch.hpp"
 #include "notify-server/console/router.hpp"
 #include "services/facilities.hpp"
 #include "services/inquiries.hpp"
@@ -36,6 +37,9 @@ class Console {
   Console(store::Store& store, const Clock& clock, services::ZoneLoader zones);
 
   Response Handle(const Request& req);
+  // alerts.unusual_access_per_hour: opening more children's records than this in an hour
+  // raises an `unusual_access` alert (access_watch.hpp). 40 until set.
+  void SetUnusualAccessLimit(int per_hour) { access_.SetLimit(per_hour); }
 
  private:
   Response ShowLoginForm(const Request& req, server::http::status status, std::string_view message,
@@ -53,6 +57,7 @@ class Console {
   const Clock& clock_;
   services::StaffAccounts accounts_;
   services::Inquiries inquiries_;
+  AccessWatch access_{40};
 };
 
 }  // namespace anshin::console

@@ -303,3 +303,45 @@ TEST_CASE("console: form and cookie parsing", "[console]") {
 
 }  // namespace
 }  // namespace anshin::console
+
+namespace anshin::console {
+namespace {
+
+TEST_CASE("console: one account opening more children than the hourly limit raises one alert",
+          "[console]") {
+  World w;
+  w.console.SetUnusualAccessLimit(1);
+  const std::string abe = w.Login("abe");
+  auto unusual = [&] {
+    auto alerts = store::InRead(*w.store, [](store::ReadTxn& t) { return t.alerts().List(true); });
+    REQUIRE(alerts.ok());
+    int n = 0;
+    for (const auto& a : *alerts) n += a.kind == AlertKind::kUnusualAccess;
+    return n;
+  };
+  const std::string sakura = "/children/" + w.sakura.ToString();
+  const std::string haruto = "/children/" + w.haruto.ToString();
+  REQUIRE(w.Send(http::verb::get, sakura, abe).result() == http::status::ok);
+  REQUIRE(w.Send(http::verb::get, sakura, abe).result() == http::status::ok);  // the same child
+  CHECK(unusual() == 0);
+  REQUIRE(w.Send(http::verb::get, haruto, abe).result() == http::status::ok);  // a second one
+  CHECK(unusual() == 1);
+  REQUIRE(w.Send(http::verb::get, haruto, abe).result() == http::status::ok);
+  CHECK(unusual() == 1);  // once in the hour
+}
+
+TEST_CASE("AccessWatch counts distinct children per account in a sliding hour", "[console]") {
+  AccessWatch watch(2);
+  const store::StaffId a{1}, b{2};
+  const TimePoint t0 = FromUnixMillis(1795600000000);
+  CHECK_FALSE(watch.Record(a, ChildId{1}, t0));
+  CHECK_FALSE(watch.Record(a, ChildId{2}, t0 + std::chrono::minutes(1)));
+  CHECK_FALSE(watch.Record(b, ChildId{3}, t0 + std::chrono::minutes(2)));  // another account
+  CHECK(watch.Record(a, ChildId{3}, t0 + std::chrono::minutes(3)));
+  CHECK_FALSE(watch.Record(a, ChildId{4}, t0 + std::chrono::minutes(4)));  // reported already
+  // Two hours later the earlier views have left the window.
+  CHECK_FALSE(watch.Record(a, ChildId{5}, t0 + std::chrono::minutes(125)));
+}
+
+}  // namespace
+}  // namespace anshin::console
