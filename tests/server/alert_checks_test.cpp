@@ -115,7 +115,7 @@ TEST_CASE("each alert is mailed once, to the staff whose role receives its kind"
   for (const auto& m : relay.accepted()) to.push_back(m.to);
   std::sort(to.begin(), to.end());
   CHECK(to == std::vector<std::string>{"hikari@staff.example.jp", "ops@staff.example.jp"});
-  const std::string& data = relay.accepted()[0].data;
+  const std::string data = relay.accepted()[0].data;
   CHECK(data.find("Message-ID: <alert.1.staff.") != std::string::npos);
   auto silent = store::InRead(*f.store, [](store::ReadTxn& t) { return t.alerts().Get(1); });
   REQUIRE(silent.ok());
