@@ -32,6 +32,12 @@ TimePoint SystemClock::Now() const {
 
 unsigned LocalDate::Weekday() const { return std::chrono::weekday(ToSysDays(*this)).c_encoding(); }
 
+LocalDate LocalDate::AddDays(int days) const {
+  const std::chrono::year_month_day ymd{ToSysDays(*this) + std::chrono::days(days)};
+  return LocalDate{static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                   static_cast<unsigned>(ymd.day())};
+}
+
 std::string LocalDate::ToString() const {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", year, month, day);

@@ -50,7 +50,8 @@ struct LocalDate {
 
   // 0 = Sunday ... 6 = Saturday.
   unsigned Weekday() const;
-  std::string ToString() const;  // "2026-11-26"
+  LocalDate AddDays(int days) const;  // the calendar day `days` later (earlier when negative)
+  std::string ToString() const;       // "2026-11-26"
   static Result<LocalDate> Parse(std::string_view iso);
   friend auto operator<=>(const LocalDate&, const LocalDate&) = default;
 };

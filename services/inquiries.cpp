@@ -43,6 +43,30 @@ auto Audited(store::Store& store, const store::Actor& who, std::string_view acti
 
 }  // namespace
 
+std::string_view AlertKindInWords(AlertKind kind) {
+  switch (kind) {
+    case AlertKind::kLostCardSeen:
+      return "紛失届のカードがタッチされました";
+    case AlertKind::kNoDeparture:
+      return "閉所後も退室の記録がありません";
+    case AlertKind::kNotArrived:
+      return "来所予定の児童が予定時刻までに到着していません";
+    case AlertKind::kAgentSilent:
+      return "施設のパソコンから連絡がありません";
+    case AlertKind::kReaderError:
+      return "カードリーダーが故障しています";
+    case AlertKind::kMailFailing:
+      return "通知メールが送信できていません";
+    case AlertKind::kAddressBouncing:
+      return "保護者のメールアドレスに届きません";
+    case AlertKind::kUnusualAccess:
+      return "職員アカウントが多数の児童記録を閲覧しました";
+    case AlertKind::kClockSkew:
+      return "施設のパソコンの時計がずれています";
+  }
+  return "警報";
+}
+
 std::string_view ReasonInWords(Reason r) {
   switch (r) {
     case Reason::kArrival:

@@ -35,6 +35,10 @@ std::string MaskEmail(std::string_view email);
 // not ("double tap, no mail").
 std::string_view ReasonInWords(Reason reason);
 
+// What an alert of this kind is about, in Japanese (the staff alert mail's subject, the
+// console's alert pages).
+std::string_view AlertKindInWords(AlertKind kind);
+
 // A guardian as shown: the address masked unless revealed.
 struct ShownGuardian {
   store::Guardian guardian;  // guardian.email is the masked form unless `revealed`

@@ -42,14 +42,33 @@ Data TapRow(const store::TapRecord& t, const TimeZone& zone, bool with_date) {
   Data d;
   d.set("at", LocalText(zone, t.corrected_at, with_date));
   d.set("direction", std::string(DirectionInWords(t.direction)));
-  d.set("reason", std::string(services::ReasonInWords(t.reason)));
+  d.set("reason", std::string(ReasonInJapanese(t.reason)));
   return d;
+}
+
+// The message for the ?done= word an action redirected with (console_actions.cpp).
+std::string_view DoneInWords(std::string_view done) {
+  if (done == "lost")
+    return "カードを紛失にしました。このカードのタッチではメールを送らず、職員に警報します。";
+  if (done == "found") return "カードを使用中に戻しました。";
+  if (done == "resent") return "通知メールを再送の待ち行列に入れました。";
+  if (done == "address")
+    return "メールアドレスを変更しました。新しいアドレスに確認メールを送ります（確認まで通知は届き"
+           "ません）。";
+  if (done == "verified") return "確認コードを受け付けました。このアドレスに通知が届きます。";
+  return "";
 }
 
 }  // namespace
 
 Console::Console(store::Store& store, const Clock& clock, services::ZoneLoader zones)
-    : store_(store), clock_(clock), accounts_(store, clock), inquiries_(store, std::move(zones)) {}
+    : store_(store),
+      clock_(clock),
+      accounts_(store, clock),
+      inquiries_(store, std::move(zones)),
+      cards_(store),
+      guardians_(store),
+      notices_(store) {}
 
 store::Actor Console::Who(const StaffContext& ctx) const {
   return {"staff:" + ctx.staff.name, clock_.Now()};
@@ -61,6 +80,10 @@ Response Console::Handle(const Request& req) {
   if (std::holds_alternative<StyleSheet>(call)) {
     return TextResponse(req, http::status::ok, "text/css; charset=utf-8",
                         std::string(Asset("console.css").value_or("")));
+  }
+  if (std::holds_alternative<Script>(call)) {
+    return TextResponse(req, http::status::ok, "text/javascript; charset=utf-8",
+                        std::string(Asset("board.js").value_or("")));
   }
   if (std::holds_alternative<LoginPost>(call)) return PostLogin(req);
 
@@ -95,7 +118,13 @@ Response Console::Handle(const Request& req) {
     return Forbidden(req, *ctx);
   }
   if (auto* search = std::get_if<SearchPage>(&call)) return Search(req, *ctx, *search);
-  if (auto* child = std::get_if<ChildPage>(&call)) return Child(req, *ctx, child->id);
+  if (auto* child = std::get_if<ChildPage>(&call)) return Child(req, *ctx, *child);
+  if (auto* action = std::get_if<ChildAction>(&call)) return PostChildAction(req, *ctx, *action);
+  if (std::holds_alternative<AlertsPage>(call)) return Alerts(req, *ctx);
+  if (auto* ack = std::get_if<AckAlert>(&call)) return PostAckAlert(req, *ctx, ack->id);
+  if (auto* board = std::get_if<BoardPage>(&call)) return Board(req, *ctx, *board);
+  if (auto* events = std::get_if<BoardEvents>(&call)) return BoardEventsOf(req, *ctx, *events);
+  if (std::holds_alternative<OperationsPage>(call)) return Operations(req, *ctx);
   return Audit(req, *ctx);
 }
 
@@ -191,7 +220,8 @@ Response Console::Search(const Request& req, const StaffContext& ctx, const Sear
       Page("児童検索", Render("children.mustache", d), &ctx.staff, ctx.session.csrf_token));
 }
 
-Response Console::Child(const Request& req, const StaffContext& ctx, ChildId id) {
+Response Console::Child(const Request& req, const StaffContext& ctx, const ChildPage& page) {
+  const ChildId id = page.id;
   auto child = store::InRead(store_, [&](store::ReadTxn& t) { return t.children().Get(id); });
   if (!child.ok() && child.status().code() == Status::Code::kNotFound) {
     return HtmlResponse(req, http::status::not_found,
@@ -241,7 +271,16 @@ Response Console::Child(const Request& req, const StaffContext& ctx, ChildId id)
   if (!mails.ok()) return Failed(req, &ctx, mails.status());
 
   const store::Child& c = record->child;
+  const services::Principal me = PrincipalOf(ctx.staff);
+  const bool can_cards = services::Allowed(me, Action::kMarkCardLostOrFound, c.facility);
+  const bool can_resend = services::Allowed(me, Action::kResendNotice, c.facility);
+  const bool can_fix = services::Allowed(me, Action::kFixAddress, c.facility);
+  const bool can_code = services::Allowed(me, Action::kEnterVerificationCode, c.facility);
   Data d;
+  d.set("child_id", c.id.ToString());
+  d.set("csrf", ctx.session.csrf_token);
+  if (std::string_view done = DoneInWords(page.done); !done.empty())
+    d.set("done", std::string(done));
   d.set("name", c.name);
   d.set("kana", c.kana);
   d.set("number", c.number.value_or(""));
@@ -255,6 +294,12 @@ Response Console::Child(const Request& req, const StaffContext& ctx, ChildId id)
     row.set("status", std::string(CardStatusInWords(card.status)));
     row.set("status_name", std::string(kCardStatusNames.Name(card.status)));
     row.set("issued", LocalText(**zone, card.issued_at, true));
+    if (can_cards && card.status == CardStatus::kActive) row.set("can_lose", true);
+    if (can_cards && card.status == CardStatus::kLost) {
+      row.set("can_find", true);
+      row.set("card", card.token.hex());
+    }
+    row.set("csrf", ctx.session.csrf_token);
     cards.push_back(row);
   }
   d.set("cards", cards);
@@ -276,6 +321,11 @@ Response Console::Child(const Request& req, const StaffContext& ctx, ChildId id)
     m.set("state", std::string(MailStateInWords(row.state)));
     m.set("attempts", std::to_string(row.attempts));
     m.set("reply", row.relay_reply.empty() ? row.last_error : row.relay_reply);
+    m.set("id", std::to_string(row.id));
+    m.set("csrf", ctx.session.csrf_token);
+    if (can_resend && row.message.kind != store::OutboxKind::kVerification &&
+        row.message.kind != store::OutboxKind::kTest)
+      m.set("can_resend", true);
     mail_list.push_back(m);
   }
   d.set("mails", mail_list);
@@ -288,6 +338,10 @@ Response Console::Child(const Request& req, const StaffContext& ctx, ChildId id)
     if (g.guardian.wants_arrival) notices += "入室 ";
     if (g.guardian.wants_departure) notices += "退室";
     row.set("notices", notices);
+    row.set("id", g.guardian.id.ToString());
+    row.set("csrf", ctx.session.csrf_token);
+    if (can_fix) row.set("can_fix", true);
+    if (can_code && !g.guardian.verified) row.set("can_code", true);
     guardians.push_back(row);
   }
   d.set("guardians", guardians);

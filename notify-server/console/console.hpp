@@ -17,13 +17,18 @@
 // and a login hashes a password (~0.1 s): call it on a worker, never on the network thread.
 #pragma once
 
+#include <map>
 #include <optional>
+#include <string>
 
 #include "common/time.hpp"
 #include "notify-server/console/access_watch.hpp"
 #include "notify-server/console/router.hpp"
+#include "services/cards.hpp"
 #include "services/facilities.hpp"
+#include "services/guardians.hpp"
 #include "services/inquiries.hpp"
+#include "services/notices.hpp"
 #include "services/staff.hpp"
 #include "store/store.hpp"
 
@@ -47,8 +52,32 @@ class Console {
   Response PostLogin(const Request& req);
   Response PostLogout(const Request& req, const services::StaffContext& ctx);
   Response Search(const Request& req, const services::StaffContext& ctx, const SearchPage& page);
-  Response Child(const Request& req, const services::StaffContext& ctx, ChildId id);
+  Response Child(const Request& req, const services::StaffContext& ctx, const ChildPage& page);
   Response Audit(const Request& req, const services::StaffContext& ctx);
+  // console_actions.cpp: the call centre's actions on a child's page, and the alerts.
+  Response PostChildAction(const Request& req, const services::StaffContext& ctx,
+                           const ChildAction& action);
+  Response Alerts(const Request& req, const services::StaffContext& ctx);
+  Response PostAckAlert(const Request& req, const services::StaffContext& ctx, std::int64_t id);
+  // console_board.cpp: the facility board, its events and the operations page.
+  Response Board(const Request& req, const services::StaffContext& ctx, const BoardPage& page);
+  Response BoardEventsOf(const Request& req, const services::StaffContext& ctx,
+                         const BoardEvents& events);
+  Response Operations(const Request& req, const services::StaffContext& ctx);
+  struct BoardView;
+  Result<BoardView> RenderBoard(const services::StaffContext& ctx, const store::Facility& facility);
+  // The board's facility: a facility account's own; for the others the one `code` names
+  // (nullopt: none chosen or no such code).
+  Result<std::optional<store::Facility>> BoardFacility(const services::StaffContext& ctx,
+                                                       std::string_view code);
+  // A POST's form when its csrf field is the session's token.
+  std::optional<std::map<std::string, std::string>> CheckedForm(
+      const Request& req, const services::StaffContext& ctx) const;
+  // A page saying an action was refused, with the services' reason and a way back.
+  Response Refused(const Request& req, const services::StaffContext& ctx, const Status& status,
+                   std::string_view back);
+  // Writes console.denied to the audit log and answers 403.
+  Response Denied(const Request& req, const services::StaffContext& ctx, std::string_view what);
   Response Forbidden(const Request& req, const services::StaffContext& ctx);
   Response Failed(const Request& req, const services::StaffContext* ctx, const Status& status);
   store::Actor Who(const services::StaffContext& ctx) const;
@@ -57,6 +86,9 @@ class Console {
   const Clock& clock_;
   services::StaffAccounts accounts_;
   services::Inquiries inquiries_;
+  services::Cards cards_;
+  services::Guardians guardians_;
+  services::Notices notices_;
   AccessWatch access_{40};
 };
 

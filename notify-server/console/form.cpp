@@ -1,5 +1,7 @@
 #include "notify-server/console/form.hpp"
 
+#include <charconv>
+
 namespace anshin::console {
 namespace {
 
@@ -59,6 +61,14 @@ std::string CookieValue(std::string_view header, std::string_view name) {
       return std::string(item.substr(eq + 1));
   }
   return "";
+}
+
+std::optional<std::int64_t> PositiveInt(std::string_view digits) {
+  std::int64_t id = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || id <= 0)
+    return std::nullopt;
+  return id;
 }
 
 }  // namespace anshin::console

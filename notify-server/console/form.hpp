@@ -3,6 +3,7 @@
 // than being guessed at.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -13,6 +14,9 @@ namespace anshin::console {
 // "a=1&b=%E3%81%82+x" -> {a: "1", b: "あ x"}; nullopt when an escape is malformed. A name given
 // twice keeps its first value.
 std::optional<std::map<std::string, std::string>> ParseForm(std::string_view body);
+
+// "12" -> 12; nullopt for anything but a positive decimal number (a form's id field).
+std::optional<std::int64_t> PositiveInt(std::string_view digits);
 
 // The value of cookie `name` in a Cookie header ("a=1; b=2"), or empty.
 std::string CookieValue(std::string_view header, std::string_view name);

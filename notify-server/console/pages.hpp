@@ -3,6 +3,7 @@
 // The words shown for roles, card states, directions, mail kinds and states live here.
 #pragma once
 
+#include <array>
 #include <kainjow/mustache.hpp>
 #include <string>
 #include <string_view>
@@ -27,5 +28,13 @@ std::string_view CardStatusInWords(CardStatus status);
 std::string_view DirectionInWords(Direction direction);
 std::string_view MailKindInWords(store::OutboxKind kind);
 std::string_view MailStateInWords(store::OutboxState state);
+// An inline SVG bar chart of arrivals and departures per local hour (from 7:00 to 21:00, the
+// rest added to the first and last bars), drawn with presentation attributes only (the CSP
+// allows no inline style).
+std::string HourChartSvg(const std::array<int, 24>& arrivals,
+                         const std::array<int, 24>& departures);
+
+// The engine's decision on a tap, in Japanese: whether it was mailed and why not.
+std::string_view ReasonInJapanese(Reason reason);
 
 }  // namespace anshin::console

@@ -1,6 +1,10 @@
 #include "notify-server/console/router.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <iterator>
+#include <utility>
+#include <vector>
 
 namespace anshin::console {
 namespace {
@@ -10,7 +14,7 @@ using server::ToBeast;
 using server::ToStd;
 
 constexpr std::string_view kCsp =
-    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
+    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; connect-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 Response MethodNotAllowed(const Request& req, std::string_view allow) {
@@ -36,6 +40,26 @@ std::string QueryParam(std::string_view query, std::string_view name) {
       return eq == std::string_view::npos ? "" : std::string(pair.substr(eq + 1));
   }
   return "";
+}
+
+// "/children/12/resend" -> {"children", "12", "resend"}.
+std::vector<std::string_view> Segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    const std::size_t slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
+  }
+  return out;
+}
+
+bool PositiveId(std::string_view digits, std::int64_t& id) {
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+  return !digits.empty() && ec == std::errc() && end == digits.data() + digits.size() && id > 0;
 }
 
 }  // namespace
@@ -96,24 +120,49 @@ ConsoleCall Route(const Request& req) {
     if (post) return LogoutPost{};
     return MethodNotAllowed(req, "POST");
   }
-  if (path == "/" || path == "/children" || path == "/audit" || path == "/static/console.css") {
-    if (!get) return MethodNotAllowed(req, "GET");
-    if (path == "/") return HomePage{};
-    if (path == "/audit") return AuditPage{};
-    if (path == "/static/console.css") return StyleSheet{};
-    return SearchPage{QueryParam(query, "q")};
-  }
-  constexpr std::string_view kChild = "/children/";
-  if (path.substr(0, kChild.size()) == kChild) {
-    const std::string_view digits = path.substr(kChild.size());
+  if (path.starts_with("/alerts/") || path.starts_with("/children/")) {
+    // /alerts/{id}/ack, /children/{id} and the child's actions below it.
+    std::vector<std::string_view> parts = Segments(path);
     std::int64_t id = 0;
-    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
-    if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || id <= 0)
-      return NotFound(req);
-    if (!get) return MethodNotAllowed(req, "GET");
-    return ChildPage{ChildId{id}};
+    if (parts.size() < 2 || !PositiveId(parts[1], id)) return NotFound(req);
+    if (parts[0] == "alerts") {
+      if (parts.size() != 3 || parts[2] != "ack") return NotFound(req);
+      if (!post) return MethodNotAllowed(req, "POST");
+      return AckAlert{id};
+    }
+    if (parts.size() == 2) {
+      if (!get) return MethodNotAllowed(req, "GET");
+      return ChildPage{ChildId{id}, QueryParam(query, "done")};
+    }
+    static constexpr std::pair<std::string_view, ChildActionKind> kActions[] = {
+        {"card-lost", ChildActionKind::kCardLost}, {"card-found", ChildActionKind::kCardFound},
+        {"resend", ChildActionKind::kResend},      {"address", ChildActionKind::kFixAddress},
+        {"code", ChildActionKind::kEnterCode},
+    };
+    if (parts.size() == 3) {
+      for (const auto& [name, kind] : kActions) {
+        if (parts[2] != name) continue;
+        if (!post) return MethodNotAllowed(req, "POST");
+        return ChildAction{ChildId{id}, kind};
+      }
+    }
+    return NotFound(req);
   }
-  return NotFound(req);
+  static constexpr std::string_view kPages[] = {
+      "/",           "/children",           "/audit",          "/alerts", "/board", "/board/events",
+      "/operations", "/static/console.css", "/static/board.js"};
+  if (std::find(std::begin(kPages), std::end(kPages), path) == std::end(kPages))
+    return NotFound(req);
+  if (!get) return MethodNotAllowed(req, "GET");
+  if (path == "/") return HomePage{};
+  if (path == "/audit") return AuditPage{};
+  if (path == "/alerts") return AlertsPage{};
+  if (path == "/board") return BoardPage{QueryParam(query, "facility")};
+  if (path == "/board/events") return BoardEvents{QueryParam(query, "facility")};
+  if (path == "/operations") return OperationsPage{};
+  if (path == "/static/console.css") return StyleSheet{};
+  if (path == "/static/board.js") return Script{};
+  return SearchPage{QueryParam(query, "q")};
 }
 
 }  // namespace anshin::console

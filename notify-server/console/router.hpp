@@ -8,8 +8,19 @@
 //   GET  /                    redirects to the page for the account's role
 //   GET  /children?q=         search
 //   GET  /children/{id}       a child's page
+//   POST /children/{id}/card-lost    csrf                 the child's active card is lost
+//   POST /children/{id}/card-found   csrf, card           a lost card (token hex) is back
+//   POST /children/{id}/resend       csrf, mail           an attendance notice sent again
+//   POST /children/{id}/address      csrf, guardian, email  an address fixed (re-verification)
+//   POST /children/{id}/code         csrf, guardian, code   a verification code read out
+//   GET  /alerts              the alerts (open first)
+//   POST /alerts/{id}/ack     csrf, note
+//   GET  /board               the facility board: today's children and their state
+//   GET  /board/events        server-sent events: the board's version (see console.hpp)
+//   GET  /operations          every facility's PC, reader, queue, mail delivery, open alerts
 //   GET  /audit               the audit log (auditor, admin)
 //   GET  /static/console.css  the style sheet
+//   GET  /static/board.js     the board's live update (the console's only script)
 #pragma once
 
 #include "notify-server/http/net.hpp"
@@ -34,12 +45,32 @@ struct SearchPage {
 };
 struct ChildPage {
   ChildId id;
+  std::string done;  // ?done=: the action just done, for the page's message
 };
 struct AuditPage {};
 struct StyleSheet {};
+struct Script {};
+// A POST on a child's page; what it names (card, mail, guardian) is in the form.
+enum class ChildActionKind { kCardLost, kCardFound, kResend, kFixAddress, kEnterCode };
+struct ChildAction {
+  ChildId child;
+  ChildActionKind kind;
+};
+struct AlertsPage {};
+struct AckAlert {
+  std::int64_t id = 0;
+};
+struct BoardPage {
+  std::string facility;  // ?facility=code, for the roles that see every facility
+};
+struct BoardEvents {
+  std::string facility;
+};
+struct OperationsPage {};
 
 using ConsoleCall = std::variant<Response, LoginForm, LoginPost, LogoutPost, HomePage, SearchPage,
-                                 ChildPage, AuditPage, StyleSheet>;
+                                 ChildPage, AuditPage, StyleSheet, Script, ChildAction, AlertsPage,
+                                 AckAlert, BoardPage, BoardEvents, OperationsPage>;
 
 ConsoleCall Route(const Request& req);
 

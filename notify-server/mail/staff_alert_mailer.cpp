@@ -7,35 +7,12 @@
 #include "common/mail/mime.hpp"
 #include "common/mail/templates.hpp"
 #include "common/sys/logging.hpp"
+#include "services/inquiries.hpp"
 
 namespace anshin::server::mail {
 namespace {
 
 constexpr int kBatch = 50;
-
-std::string_view KindInWords(AlertKind kind) {
-  switch (kind) {
-    case AlertKind::kLostCardSeen:
-      return "紛失届のカードがタッチされました";
-    case AlertKind::kNoDeparture:
-      return "閉所後も退室の記録がありません";
-    case AlertKind::kNotArrived:
-      return "来所予定の児童が予定時刻までに到着していません";
-    case AlertKind::kAgentSilent:
-      return "施設のパソコンから連絡がありません";
-    case AlertKind::kReaderError:
-      return "カードリーダーが故障しています";
-    case AlertKind::kMailFailing:
-      return "通知メールが送信できていません";
-    case AlertKind::kAddressBouncing:
-      return "保護者のメールアドレスに届きません";
-    case AlertKind::kUnusualAccess:
-      return "職員アカウントが多数の児童記録を閲覧しました";
-    case AlertKind::kClockSkew:
-      return "施設のパソコンの時計がずれています";
-  }
-  return "警報";
-}
 
 // Facility-bound kinds go to that facility's own staff.
 bool FacilityStaffKind(AlertKind kind) {
@@ -78,9 +55,10 @@ StaffAlertText ComposeStaffAlert(const store::AlertRecord& alert, std::string_vi
                                  const TimeZone& zone, std::string_view console_url) {
   const std::string where = facility_name.empty() ? std::string() : std::string(facility_name);
   StaffAlertText t;
-  t.subject = "【警報 " + std::to_string(alert.id) + "】" + std::string(KindInWords(alert.kind));
+  t.subject = "【警報 " + std::to_string(alert.id) + "】" +
+              std::string(services::AlertKindInWords(alert.kind));
   if (!where.empty()) t.subject += "（" + where + "）";
-  t.body = std::string(KindInWords(alert.kind)) + "。\n\n";
+  t.body = std::string(services::AlertKindInWords(alert.kind)) + "。\n\n";
   t.body += "警報番号: " + std::to_string(alert.id) + "\n";
   t.body += "種類: " + std::string(AlertKindName(alert.kind)) + "\n";
   if (!where.empty()) t.body += "施設: " + where + "\n";

@@ -44,7 +44,8 @@ struct World {
     services::StaffAccounts accounts(*store, clock);
     for (auto [name, role, facility] : {std::tuple{"sato", StaffRole::kFacility, "hikari1"},
                                         std::tuple{"abe", StaffRole::kCallCenter, ""},
-                                        std::tuple{"kanno", StaffRole::kAuditor, ""}}) {
+                                        std::tuple{"kanno", StaffRole::kAuditor, ""},
+                                        std::tuple{"mori", StaffRole::kOperator, ""}}) {
       REQUIRE(accounts.Add({name, role, facility, ""}, kPassword, {"operator-1", kT0}).ok());
     }
     // A tap of sakura's card today, judged an arrival.
@@ -104,6 +105,15 @@ struct World {
     return std::string(kSessionCookie) + "=" + session;
   }
 
+  // Logs in; the session's Cookie header and its CSRF token (read off a page).
+  std::pair<std::string, std::string> Session(const std::string& name) {
+    const std::string cookie = Login(name);
+    Response page = Send(http::verb::get, "/alerts", cookie);
+    const std::size_t at = page.body().find("name=\"csrf\" value=\"");
+    REQUIRE(at != std::string::npos);
+    return {cookie, page.body().substr(at + 19, 64)};
+  }
+
   std::vector<store::AuditEntry> Audit() {
     return store::InRead(*store, [](store::ReadTxn& t) { return t.audit().List(); }).value();
   }
@@ -116,7 +126,8 @@ std::string Header(const Response& res, std::string_view name) {
 
 void CheckSecurityHeaders(const Response& res) {
   CHECK(Header(res, "Content-Security-Policy") ==
-        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
+        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; connect-src "
+        "'self'; "
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
   CHECK(Header(res, "X-Frame-Options") == "DENY");
   CHECK(Header(res, "X-Content-Type-Options") == "nosniff");
@@ -262,7 +273,7 @@ TEST_CASE("console: the child's page shows taps, cards and mail, guardians maske
   const std::string& body = res.body();
   CHECK(body.find("練馬 さくら") != std::string::npos);
   CHECK(body.find("14:30") != std::string::npos);  // today's tap, local time
-  CHECK(body.find(std::string(services::ReasonInWords(Reason::kArrival))) != std::string::npos);
+  CHECK(body.find("入室（通知済み）") != std::string::npos);
   CHECK(body.find("aaaaaaaa…") != std::string::npos);  // the card, shortened
   CHECK(body.find("使用中") != std::string::npos);
   CHECK(body.find("アドレス確認") != std::string::npos);  // the verification mail
@@ -341,6 +352,271 @@ TEST_CASE("AccessWatch counts distinct children per account in a sliding hour", 
   CHECK_FALSE(watch.Record(a, ChildId{4}, t0 + std::chrono::minutes(4)));  // reported already
   // Two hours later the earlier views have left the window.
   CHECK_FALSE(watch.Record(a, ChildId{5}, t0 + std::chrono::minutes(125)));
+}
+
+// ---- the call centre's actions, alerts, the facility board, operations ----------------------
+
+bool Audited(World& w, std::string_view action, std::string_view actor) {
+  for (const auto& e : w.Audit())
+    if (e.action == action && e.actor == actor) return true;
+  return false;
+}
+
+store::Card CardOf(World& w, const CardToken& token) {
+  return services::Cards(*w.store).Get(token).value();
+}
+
+TEST_CASE("console: the call centre marks a card lost and found, a facility account may not",
+          "[console]") {
+  World w;
+  const std::string page = "/children/" + w.sakura.ToString();
+  auto [sato, sato_csrf] = w.Session("sato");
+  // The facility account sees no lost/found buttons and is refused the POST, audited.
+  CHECK(w.Send(http::verb::get, page, sato).body().find("紛失にする") == std::string::npos);
+  CHECK(w.Send(http::verb::post, page + "/card-lost", sato, "csrf=" + sato_csrf).result() ==
+        http::status::forbidden);
+  CHECK(Audited(w, "console.denied", "staff:sato"));
+  CHECK(CardOf(w, fakes::Token('a')).status == CardStatus::kActive);
+
+  auto [abe, csrf] = w.Session("abe");
+  CHECK(w.Send(http::verb::get, page, abe).body().find("紛失にする") != std::string::npos);
+  // Without the session's token: refused, nothing changed.
+  CHECK(
+      w.Send(http::verb::post, page + "/card-lost", abe, "csrf=" + std::string(64, 'f')).result() ==
+      http::status::forbidden);
+  CHECK(CardOf(w, fakes::Token('a')).status == CardStatus::kActive);
+  Response lost = w.Send(http::verb::post, page + "/card-lost", abe, "csrf=" + csrf);
+  REQUIRE(lost.result() == http::status::see_other);
+  CHECK(Header(lost, "Location") == page + "?done=lost");
+  CHECK(CardOf(w, fakes::Token('a')).status == CardStatus::kLost);
+  CHECK(Audited(w, "card.lost", "staff:abe"));
+  Response shown = w.Send(http::verb::get, page + "?done=lost", abe);
+  CHECK(shown.body().find("カードを紛失にしました") != std::string::npos);
+  CHECK(shown.body().find("見つかった") != std::string::npos);
+  // Lost twice: refused in words.
+  Response again = w.Send(http::verb::post, page + "/card-lost", abe, "csrf=" + csrf);
+  CHECK(again.result() == http::status::not_found);
+  CHECK(again.body().find("できませんでした") != std::string::npos);
+  // Found: a card of another child is not accepted from this page.
+  CHECK(w.Send(http::verb::post, page + "/card-found", abe,
+               "csrf=" + csrf + "&card=" + fakes::Token('c').hex())
+            .result() == http::status::not_found);
+  Response found = w.Send(http::verb::post, page + "/card-found", abe,
+                          "csrf=" + csrf + "&card=" + fakes::Token('a').hex());
+  REQUIRE(found.result() == http::status::see_other);
+  CHECK(CardOf(w, fakes::Token('a')).status == CardStatus::kActive);
+  CHECK(Audited(w, "card.found", "staff:abe"));
+}
+
+TEST_CASE("console: a notice is sent again, only an attendance notice of this child", "[console]") {
+  World w;
+  const GuardianId g =
+      store::InRead(*w.store, [&](store::ReadTxn& t) { return t.guardians().OfChild(w.sakura); })
+          .value()[0]
+          .id;
+  store::OutboxMessage m;
+  m.kind = store::OutboxKind::kArrival;
+  m.guardian = g;
+  m.child = w.sakura;
+  m.facility = w.hikari1;
+  m.tap_at = kT0 - std::chrono::minutes(30);
+  m.created_at = kT0 - std::chrono::minutes(30);
+  const std::int64_t arrival =
+      store::InWrite(*w.store, [&](store::WriteTxn& t) { return t.outbox().Insert(m); }).value();
+  const std::string page = "/children/" + w.sakura.ToString();
+  auto [abe, csrf] = w.Session("abe");
+  CHECK(w.Send(http::verb::get, page, abe).body().find("再送") != std::string::npos);
+  Response res = w.Send(http::verb::post, page + "/resend", abe,
+                        "csrf=" + csrf + "&mail=" + std::to_string(arrival));
+  REQUIRE(res.result() == http::status::see_other);
+  auto rows =
+      store::InRead(*w.store, [&](store::ReadTxn& t) { return t.outbox().List(w.sakura); }).value();
+  REQUIRE(rows.back().id > arrival);
+  CHECK(rows.back().message.kind == store::OutboxKind::kArrival);
+  CHECK(rows.back().message.tap_at == m.tap_at);
+  CHECK(rows.back().message.created_at == kT0);
+  CHECK(rows.back().state == store::OutboxState::kQueued);
+  CHECK(Audited(w, "mail.resend", "staff:abe"));
+  // The verification mail (row 1 of this child) cannot be sent again this way.
+  const std::int64_t verification = rows.front().id;
+  REQUIRE(rows.front().message.kind == store::OutboxKind::kVerification);
+  Response refused = w.Send(http::verb::post, page + "/resend", abe,
+                            "csrf=" + csrf + "&mail=" + std::to_string(verification));
+  CHECK(refused.result() == http::status::conflict);
+  // Another child's page cannot reach this child's mail.
+  CHECK(w.Send(http::verb::post, "/children/" + w.haruto.ToString() + "/resend", abe,
+               "csrf=" + csrf + "&mail=" + std::to_string(arrival))
+            .result() == http::status::not_found);
+}
+
+TEST_CASE("console: an address fixed starts unverified and a code read out verifies it",
+          "[console]") {
+  World w;
+  const GuardianId g =
+      store::InRead(*w.store, [&](store::ReadTxn& t) { return t.guardians().OfChild(w.sakura); })
+          .value()[0]
+          .id;
+  const std::string page = "/children/" + w.sakura.ToString();
+  auto [abe, csrf] = w.Session("abe");
+  Response res =
+      w.Send(http::verb::post, page + "/address", abe,
+             "csrf=" + csrf + "&guardian=" + g.ToString() + "&email=hanako.nerima%40example.jp");
+  REQUIRE(res.result() == http::status::see_other);
+  store::Guardian now =
+      store::InRead(*w.store, [&](store::ReadTxn& t) { return t.guardians().Get(g); }).value();
+  CHECK(now.email == "hanako.nerima@example.jp");
+  CHECK_FALSE(now.verified);
+  Response shown = w.Send(http::verb::get, page, abe);
+  CHECK(shown.body().find(services::MaskEmail("hanako.nerima@example.jp")) != std::string::npos);
+  CHECK(shown.body().find("hanako.nerima@example.jp") == std::string::npos);
+  CHECK(shown.body().find("確認コードを入力") != std::string::npos);
+  // The code the guardian reads out on the phone is the one in the new verification mail.
+  auto rows =
+      store::InRead(*w.store, [&](store::ReadTxn& t) { return t.outbox().List(w.sakura); }).value();
+  const std::string code = rows.back().message.verification_code;
+  REQUIRE(code.size() == 6);
+  const std::string wrong = code == "000000" ? "111111" : "000000";
+  CHECK(w.Send(http::verb::post, page + "/code", abe,
+               "csrf=" + csrf + "&guardian=" + g.ToString() + "&code=" + wrong)
+            .result() != http::status::see_other);
+  Response ok = w.Send(http::verb::post, page + "/code", abe,
+                       "csrf=" + csrf + "&guardian=" + g.ToString() + "&code=" + code);
+  CHECK(ok.result() == http::status::see_other);
+  CHECK(store::InRead(*w.store, [&](store::ReadTxn& t) { return t.guardians().Get(g); })
+            .value()
+            .verified);
+  // A guardian of another child is not reachable from this page.
+  CHECK(w.Send(http::verb::post, "/children/" + w.haruto.ToString() + "/address", abe,
+               "csrf=" + csrf + "&guardian=" + g.ToString() + "&email=x%40example.jp")
+            .result() == http::status::not_found);
+}
+
+std::int64_t RaiseAlert(World& w, AlertKind kind, std::optional<FacilityId> facility,
+                        std::optional<ChildId> child, TimePoint at) {
+  store::AlertRecord a;
+  a.kind = kind;
+  a.facility = facility;
+  a.child = child;
+  a.at = at;
+  a.detail = "test";
+  return store::InWrite(*w.store, [&](store::WriteTxn& t) { return t.alerts().Insert(a); }).value();
+}
+
+TEST_CASE("console: alerts are listed by role and acknowledged with a note", "[console]") {
+  World w;
+  const std::int64_t lost = RaiseAlert(w, AlertKind::kLostCardSeen, w.hikari1, w.sakura, kT0);
+  const std::int64_t other = RaiseAlert(w, AlertKind::kAgentSilent, w.hikari2, std::nullopt, kT0);
+  auto [sato, sato_csrf] = w.Session("sato");
+  Response mine = w.Send(http::verb::get, "/alerts", sato);
+  REQUIRE(mine.result() == http::status::ok);
+  CHECK(mine.body().find("id=\"alert-" + std::to_string(lost) + "\"") != std::string::npos);
+  CHECK(mine.body().find("id=\"alert-" + std::to_string(other) + "\"") == std::string::npos);
+  CHECK(w.Send(http::verb::post, "/alerts/" + std::to_string(other) + "/ack", sato,
+               "csrf=" + sato_csrf + "&note=x")
+            .result() == http::status::forbidden);
+  // The note is required.
+  CHECK(w.Send(http::verb::post, "/alerts/" + std::to_string(lost) + "/ack", sato,
+               "csrf=" + sato_csrf + "&note=")
+            .result() == http::status::bad_request);
+  Response ack =
+      w.Send(http::verb::post, "/alerts/" + std::to_string(lost) + "/ack", sato,
+             "csrf=" + sato_csrf + "&note=%E4%BF%9D%E8%AD%B7%E8%80%85%E3%81%AB%E9%80%A3%E7%B5%A1");
+  REQUIRE(ack.result() == http::status::see_other);
+  auto stored = store::InRead(*w.store, [&](store::ReadTxn& t) { return t.alerts().Get(lost); });
+  REQUIRE(stored.ok());
+  CHECK(stored->acknowledged);
+  CHECK(stored->ack_note == "保護者に連絡");
+  CHECK(stored->acknowledged_by == "staff:sato");
+  auto [abe, csrf] = w.Session("abe");
+  Response all = w.Send(http::verb::get, "/alerts", abe);
+  CHECK(all.body().find("id=\"alert-" + std::to_string(other) + "\"") != std::string::npos);
+  CHECK(all.body().find("保護者に連絡") != std::string::npos);  // in the acknowledged list
+  // The auditor has no alert page.
+  CHECK(w.Send(http::verb::get, "/alerts", w.Login("kanno")).result() == http::status::forbidden);
+}
+
+void SaveDay(World& w, ChildId child, FacilityId facility, std::optional<TimePoint> arrival,
+             std::optional<TimePoint> departure) {
+  ChildDay day;
+  day.date = LocalDate{2026, 12, 1};
+  Visit v;
+  v.arrival = arrival;
+  v.departure = departure;
+  day.visits.push_back(v);
+  REQUIRE(store::InWrite(*w.store, [&](store::WriteTxn& t) {
+            return t.attendance().SaveChildDay(child, facility, day);
+          }).ok());
+}
+
+std::string BoardVersion(const std::string& body) {
+  const std::size_t at = body.find("data-version=\"");
+  REQUIRE(at != std::string::npos);
+  return body.substr(at + 14, body.find('"', at + 14) - at - 14);
+}
+
+TEST_CASE("console: the facility board shows today's children and changes its version live",
+          "[console]") {
+  World w;
+  ChildId ren = w.seed.Child("練馬 れん", w.hikari1);
+  SaveDay(w, w.sakura, w.hikari1, kT0 - std::chrono::minutes(30), std::nullopt);
+  auto [sato, csrf] = w.Session("sato");
+  Response board = w.Send(http::verb::get, "/board", sato);
+  REQUIRE(board.result() == http::status::ok);
+  const std::string& body = board.body();
+  CHECK(body.find("練馬 さくら") != std::string::npos);
+  CHECK(body.find("<td class=\"state\">在室</td><td>14:30</td>") != std::string::npos);
+  CHECK(body.find("練馬 れん") != std::string::npos);
+  CHECK(body.find("<td class=\"state\">未到着</td>") != std::string::npos);
+  CHECK(body.find("&lt;b&gt;Haruto") == std::string::npos);  // another facility's child
+  CHECK(body.find("<script src=\"/static/board.js\"></script>") != std::string::npos);
+  const std::string version = BoardVersion(body);
+
+  Response events = w.Send(http::verb::get, "/board/events", sato);
+  REQUIRE(events.result() == http::status::ok);
+  CHECK(Header(events, "Content-Type") == "text/event-stream; charset=utf-8");
+  CHECK(events.body() == "retry: 1000\nevent: board\ndata: " + version + "\n\n");
+
+  // sakura leaves, and a lost card is seen: the version changes, the board shows both.
+  SaveDay(w, w.sakura, w.hikari1, kT0 - std::chrono::minutes(30), kT0);
+  RaiseAlert(w, AlertKind::kLostCardSeen, w.hikari1, ren, kT0);
+  Response later = w.Send(http::verb::get, "/board/events", sato);
+  CHECK(later.body().find("data: " + version + "\n") == std::string::npos);
+  const std::string now = w.Send(http::verb::get, "/board", sato).body();
+  CHECK(now.find("<td class=\"state\">退室済み</td><td>15:00</td>") != std::string::npos);
+  CHECK(now.find("紛失届のカードがタッチされました") != std::string::npos);
+
+  // After closing (19:00) an open visit is "departure not recorded".
+  SaveDay(w, ren, w.hikari1, kT0, std::nullopt);
+  w.clock.Set(T("2026-12-01T19:30:00+09:00"));  // (the idle session expired meanwhile)
+  CHECK(w.Send(http::verb::get, "/board", w.Login("sato")).body().find("退室未記録") !=
+        std::string::npos);
+
+  // The call centre chooses a facility; the auditor has no board.
+  auto [abe, abe_csrf] = w.Session("abe");
+  CHECK(w.Send(http::verb::get, "/board", abe).body().find("/board?facility=hikari2") !=
+        std::string::npos);
+  CHECK(w.Send(http::verb::get, "/board?facility=hikari2", abe).body().find("&lt;b&gt;Haruto") !=
+        std::string::npos);
+  CHECK(w.Send(http::verb::get, "/board", w.Login("kanno")).result() == http::status::forbidden);
+  CHECK(w.Send(http::verb::get, "/static/board.js").body().find("EventSource") !=
+        std::string::npos);
+}
+
+TEST_CASE("console: the operations page shows each facility's PC, mail and a chart of the day",
+          "[console]") {
+  World w;
+  SaveDay(w, w.sakura, w.hikari1, kT0 - std::chrono::minutes(30), std::nullopt);
+  CHECK(w.Send(http::verb::get, "/operations", w.Login("abe")).result() == http::status::forbidden);
+  Response res = w.Send(http::verb::get, "/operations", w.Login("mori"));
+  REQUIRE(res.result() == http::status::ok);
+  const std::string& body = res.body();
+  CHECK(body.find("hikari1-pc") != std::string::npos);
+  CHECK(body.find("連絡なし") != std::string::npos);  // the seeded PC never uploaded
+  CHECK(body.find("光が丘第二学童クラブ") != std::string::npos);
+  CHECK(body.find("<svg") != std::string::npos);
+  CHECK(body.find("<title>14時台 入室 1人</title>") != std::string::npos);
+  CHECK(body.find("<title>15時台 入室 0人</title>") != std::string::npos);
+  CHECK(body.find("送信待ち") != std::string::npos);
 }
 
 }  // namespace
