@@ -222,6 +222,7 @@ int Run(const std::filesystem::path& config_path, const std::filesystem::path& r
   // The staff console (docs/console.md) blocks on the store and hashes passwords: its own pool.
   console::Console staff_console(store, *clock, zones);
   staff_console.SetUnusualAccessLimit(settings->alerts_unusual_access_per_hour);
+  staff_console.SetOutboxListener([&mailer] { mailer.Notify(); });
   asio::thread_pool console_pool(2);
   std::unique_ptr<asio::ssl::context> staff_tls;
   if (settings->staff_listen) {

@@ -143,6 +143,13 @@ Status ApplyFacilitySettings(const FacilitySettings& s, store::Facility& f) {
   ANSHIN_RETURN_IF_ERROR(SetDuration(s.closing_grace, "closing-grace", f.rules.closing_grace));
   ANSHIN_RETURN_IF_ERROR(SetDuration(s.late_after, "late-after", f.rules.late_after));
   ANSHIN_RETURN_IF_ERROR(SetTime(s.opens, "opens", f.opens));
+  if (s.expected_arrival_by && *s.expected_arrival_by == "none") {
+    f.expected_arrival_by.reset();
+  } else if (s.expected_arrival_by) {
+    LocalTime by;
+    ANSHIN_RETURN_IF_ERROR(SetTime(s.expected_arrival_by, "expected-arrival-by", by));
+    f.expected_arrival_by = by;
+  }
   f.closes = f.rules.closing_time;
   return Status::Ok();
 }
@@ -362,6 +369,17 @@ Result<std::string> Admin::ChildUpdate(ChildId id, const ChildChanges& in) {
   }
   ANSHIN_RETURN_IF_ERROR(children_.Update(c, Who()));
   return services::ChangedChildFields(before, c);
+}
+
+Result<std::int64_t> Admin::ChildAbsent(ChildId id, const LocalDate& from, const LocalDate& to,
+                                        const std::string& reason) {
+  return children_.RecordAbsence(id, from, to, reason, Who());
+}
+
+Status Admin::FacilityCalendar(const std::string& code, const LocalDate& from, const LocalDate& to,
+                               bool closed, std::optional<LocalTime> expected_arrival_by) {
+  ANSHIN_ASSIGN_OR_RETURN(store::Facility f, facilities_.ByCode(code));
+  return facilities_.SetCalendar(f.id, from, to, closed, expected_arrival_by, Who());
 }
 
 Result<int> Admin::ChildWithdraw(ChildId id, std::optional<LocalDate> date) {

@@ -80,6 +80,7 @@ struct FacilitySettings {
   std::optional<std::string> closing_grace;
   std::optional<std::string> late_after;
   std::optional<std::string> opens;
+  std::optional<std::string> expected_arrival_by;  // HH:MM, or "none"
 };
 // Applies settings onto f, validating each (the message names the flag).
 Status ApplyFacilitySettings(const FacilitySettings& s, store::Facility& f);
@@ -156,6 +157,12 @@ class Admin {
   // Withdraws the child from the start of `date` in its facility's zone (now when nullopt);
   // returns how many cards were retired.
   Result<int> ChildWithdraw(ChildId id, std::optional<LocalDate> date);
+  // A guardian's call: the child will not come from..to (inclusive); returns the absence id.
+  Result<std::int64_t> ChildAbsent(ChildId id, const LocalDate& from, const LocalDate& to,
+                                   const std::string& reason);
+  // The facility's calendar from..to: closed, another expected-arrival time, or ordinary.
+  Status FacilityCalendar(const std::string& code, const LocalDate& from, const LocalDate& to,
+                          bool closed, std::optional<LocalTime> expected_arrival_by);
   // Computes the token from the IDm with the home's card key; the IDm is not stored.
   Result<CardToken> CardAssign(ChildId child, const std::string& idm_hex);
   Status CardLost(const CardToken& token);

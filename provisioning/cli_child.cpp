@@ -16,7 +16,7 @@ struct ChildOptions {
   bool withdrawn = false;
   std::int64_t child = 0;
   ChildChanges changes;
-  std::string date;
+  std::string date, to;
 };
 
 nlohmann::json Optional(const std::optional<std::string>& v) {
@@ -156,6 +156,25 @@ void AddChildChangeCommands(Cli& cli, CLI::App* child, ChildOptions& o) {
       "after the grace period");
   withdraw->add_option("--child", o.child, "child id")->required();
   withdraw->add_option("--date", o.date, "withdrawn from this day on (YYYY-MM-DD; default now)");
+  auto* absent = child->add_subcommand(
+      "absent", "record a guardian's call: the child will not come (no not_arrived alert)");
+  absent->add_option("--child", o.child, "child id")->required();
+  absent->add_option("--date", o.date, "the day (YYYY-MM-DD), or the first of a range")->required();
+  absent->add_option("--to", o.to, "the last day of the range (YYYY-MM-DD)");
+  absent->add_option("--reason", o.reason, "what the guardian said (optional)");
+  absent->callback([&cli, &o] {
+    auto from = LocalDate::Parse(o.date);
+    if (!from.ok()) return cli.Run(Status::InvalidArgument("--date: " + from.status().message()));
+    auto to = o.to.empty() ? from : LocalDate::Parse(o.to);
+    if (!to.ok()) return cli.Run(Status::InvalidArgument("--to: " + to.status().message()));
+    auto admin = cli.Open();
+    if (!admin.ok()) return cli.Run(admin.status());
+    auto id = (*admin)->ChildAbsent(ChildId{o.child}, *from, *to, o.reason);
+    if (!id.ok()) return cli.Run(id.status());
+    cli.out() << "child " << o.child << " absent " << o.date << (o.to.empty() ? "" : " to " + o.to)
+              << " (absence " << *id << ")\n";
+  });
+
   withdraw->callback([&cli, &o] {
     auto date = ParseDateOption(o.date);
     if (!date.ok()) return cli.Run(date.status());

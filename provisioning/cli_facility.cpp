@@ -7,6 +7,8 @@ namespace {
 struct FacilityOptions {
   std::string code;
   FacilitySettings settings;
+  std::string from, to, expected_by;
+  bool closed = false, ordinary = false;
 };
 
 void AddFacilityFlags(CLI::App* cmd, FacilitySettings& s) {
@@ -25,6 +27,9 @@ void AddFacilityFlags(CLI::App* cmd, FacilitySettings& s) {
   opt("--closing-grace", s.closing_grace, "no-departure alerts this long after closing (15m)");
   opt("--late-after", s.late_after, "mails for taps received this late say so (5m)");
   opt("--opens", s.opens, "opening time on school days (13:00), for silence monitoring");
+  opt("--expected-arrival-by", s.expected_arrival_by,
+      "children expected that day and not arrived by this time raise not_arrived (16:00; "
+      "\"none\": not used)");
 }
 
 }  // namespace
@@ -72,6 +77,46 @@ void AddFacilityCommands(Cli& cli) {
     if (!admin.ok()) return cli.Run(admin.status());
     cli.Run((*admin)->FacilitySet(o.code, o.settings));
     if (cli.ok()) cli.out() << "facility " << o.code << " updated\n";
+  });
+
+  auto* calendar = facility->add_subcommand(
+      "calendar", "mark days closed, or give them their own expected-arrival time (holidays)");
+  calendar->add_option("code", o.code, "facility code")->required();
+  calendar->add_option("--date", o.from, "the day (YYYY-MM-DD), or the first of a range")
+      ->required();
+  calendar->add_option("--to", o.to, "the last day of the range (YYYY-MM-DD)");
+  auto* closed = calendar->add_flag("--closed", o.closed, "closed: no one is expected");
+  auto* by = calendar->add_option("--expected-arrival-by", o.expected_by,
+                                  "expected by this time those days (HH:MM)");
+  auto* ordinary =
+      calendar->add_flag("--ordinary", o.ordinary, "back to an ordinary day of the facility");
+  closed->excludes(by)->excludes(ordinary);
+  by->excludes(ordinary);
+  calendar->callback([&cli, &o] {
+    auto from = LocalDate::Parse(o.from);
+    if (!from.ok()) return cli.Run(Status::InvalidArgument("--date: " + from.status().message()));
+    auto to = o.to.empty() ? from : LocalDate::Parse(o.to);
+    if (!to.ok()) return cli.Run(Status::InvalidArgument("--to: " + to.status().message()));
+    std::optional<LocalTime> expected;
+    if (!o.expected_by.empty()) {
+      auto t = LocalTime::Parse(o.expected_by);
+      if (!t.ok())
+        return cli.Run(Status::InvalidArgument("--expected-arrival-by: " + t.status().message()));
+      expected = *t;
+    }
+    if (!o.closed && !expected && !o.ordinary) {
+      return cli.Run(
+          Status::InvalidArgument("give --closed, --expected-arrival-by HH:MM or --ordinary"));
+    }
+    auto admin = cli.Open();
+    if (!admin.ok()) return cli.Run(admin.status());
+    cli.Run((*admin)->FacilityCalendar(o.code, *from, *to, o.closed, expected));
+    if (!cli.ok()) return;
+    cli.out() << "facility " << o.code << ": " << o.from << (o.to.empty() ? "" : " to " + o.to)
+              << (o.closed   ? " closed"
+                  : expected ? " expected by " + o.expected_by
+                             : " ordinary")
+              << "\n";
   });
 }
 

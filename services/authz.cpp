@@ -8,6 +8,7 @@ bool FacilityMay(Action a) {
     case Action::kSearchChildren:
     case Action::kViewChild:
     case Action::kRecordForgottenTap:
+    case Action::kRecordAbsence:
     case Action::kAcknowledgeAlert:
       return true;
     default:

@@ -2,8 +2,8 @@
 // (DESIGN.md §7; docs/console.md has the table in words). One pure function, asked by the
 // console on the server for every request; no other code decides access.
 //
-//   facility    its own facility's children only: search, view, record a forgotten tap,
-//               acknowledge its alerts
+//   facility    its own facility's children only: search, view, record a forgotten tap or
+//               an absence, acknowledge its alerts
 //   callcenter  every child: search, view, reveal an address (with a reason), card lost /
 //               found and replacement, resend a notice, fix an address, enter a verification
 //               code, record a forgotten tap, acknowledge alerts
@@ -31,12 +31,13 @@ enum class Action {
   kFixAddress,
   kEnterVerificationCode,
   kRecordForgottenTap,
+  kRecordAbsence,
   kAcknowledgeAlert,
   kViewOperations,
   kViewAuditLog,
   kManageStaff,
 };
-inline constexpr EnumNames<Action, 13> kActionNames{
+inline constexpr EnumNames<Action, 14> kActionNames{
     "console action",
     {{{Action::kSearchChildren, "search-children"},
       {Action::kViewChild, "view-child"},
@@ -47,6 +48,7 @@ inline constexpr EnumNames<Action, 13> kActionNames{
       {Action::kFixAddress, "fix-address"},
       {Action::kEnterVerificationCode, "enter-verification-code"},
       {Action::kRecordForgottenTap, "record-forgotten-tap"},
+      {Action::kRecordAbsence, "record-absence"},
       {Action::kAcknowledgeAlert, "acknowledge-alert"},
       {Action::kViewOperations, "view-operations"},
       {Action::kViewAuditLog, "view-audit-log"},

@@ -186,4 +186,35 @@ Result<store::Child> Children::Get(ChildId id) {
   return store::InRead(store_, [&](store::ReadTxn& txn) { return txn.children().Get(id); });
 }
 
+Result<std::int64_t> Children::RecordAbsence(ChildId id, const LocalDate& from, const LocalDate& to,
+                                             std::string_view reason, const store::Actor& who) {
+  if (to < from) return Status::InvalidArgument("to: before from");
+  if (from.AddDays(366) < to) return Status::InvalidArgument("to: more than a year after from");
+  if (reason.size() > 500) return Status::InvalidArgument("reason: over 500 bytes");
+  return store::InWrite(store_, [&](store::WriteTxn& txn) -> Result<std::int64_t> {
+    ANSHIN_ASSIGN_OR_RETURN(store::Child c, txn.children().Get(id));
+    if (c.status != store::ChildStatus::kEnrolled)
+      return Status::FailedPrecondition("child " + id.ToString() + " is withdrawn");
+    store::Absence a;
+    a.child = id;
+    a.from = from;
+    a.to = to;
+    a.reason = std::string(reason);
+    a.recorded_by = who.user;
+    a.recorded_at = who.at;
+    ANSHIN_ASSIGN_OR_RETURN(std::int64_t absence, txn.children().InsertAbsence(a));
+    ANSHIN_RETURN_IF_ERROR(AppendAudit(txn, who, "child.absence",
+                                       "child=" + id.ToString() + " from=" + from.ToString() +
+                                           " to=" + to.ToString() +
+                                           " absence=" + std::to_string(absence)));
+    return absence;
+  });
+}
+
+Result<std::vector<store::Absence>> Children::Absences(ChildId id, const LocalDate& from,
+                                                       const LocalDate& to) {
+  return store::InRead(store_,
+                       [&](store::ReadTxn& txn) { return txn.children().Absences(id, from, to); });
+}
+
 }  // namespace anshin::services

@@ -57,6 +57,14 @@ class Children {
   Result<int> Withdraw(ChildId id, TimePoint at, const store::Actor& who);
   Result<int> WithdrawIn(store::WriteTxn& txn, ChildId id, TimePoint at, const store::Actor& who);
 
+  // A guardian's call "not coming today" (or for a range, at most 366 days): the child is not
+  // expected on those days (no not_arrived alert). The reason is optional; audited with ids
+  // and dates only. The child must be enrolled.
+  Result<std::int64_t> RecordAbsence(ChildId id, const LocalDate& from, const LocalDate& to,
+                                     std::string_view reason, const store::Actor& who);
+  Result<std::vector<store::Absence>> Absences(ChildId id, const LocalDate& from,
+                                               const LocalDate& to);
+
  private:
   store::Store& store_;
 };

@@ -56,6 +56,27 @@ Status Facilities::Update(const store::Facility& f, const store::Actor& who) {
   });
 }
 
+Status Facilities::SetCalendar(FacilityId facility, const LocalDate& from, const LocalDate& to,
+                               bool closed, std::optional<LocalTime> expected_arrival_by,
+                               const store::Actor& who) {
+  if (to < from) return Status::InvalidArgument("to: before from");
+  if (from.AddDays(366) < to) return Status::InvalidArgument("to: more than a year after from");
+  if (closed && expected_arrival_by)
+    return Status::InvalidArgument("a closed day has no expected arrival time");
+  return store::InWrite(store_, [&](store::WriteTxn& txn) -> Status {
+    ANSHIN_RETURN_IF_ERROR(txn.facilities().Get(facility).status());
+    for (LocalDate d = from; d <= to; d = d.AddDays(1)) {
+      ANSHIN_RETURN_IF_ERROR(txn.facilities().SetCalendar(
+          store::CalendarDay{facility, d, closed, expected_arrival_by}));
+    }
+    std::string detail =
+        "facility=" + facility.ToString() + " from=" + from.ToString() + " to=" + to.ToString();
+    if (closed) detail += " closed";
+    if (expected_arrival_by) detail += " expected_arrival_by=" + expected_arrival_by->ToString();
+    return AppendAudit(txn, who, "facility.calendar", detail);
+  });
+}
+
 Result<store::Facility> Facilities::ByCode(std::string_view code) {
   return store::InRead(store_, [&](store::ReadTxn& txn) -> Result<store::Facility> {
     ANSHIN_ASSIGN_OR_RETURN(std::optional<store::Facility> f, txn.facilities().FindByCode(code));

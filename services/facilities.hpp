@@ -36,6 +36,10 @@ class Facilities {
   // NotFound("facility <code>") for an unknown code.
   Result<store::Facility> ByCode(std::string_view code);
   Result<std::vector<store::Facility>> List();
+  // The facility's calendar for each day from..to (inclusive, at most 366 days): closed, or an
+  // expected-arrival time of its own (holidays), or back to an ordinary day (neither); audited.
+  Status SetCalendar(FacilityId facility, const LocalDate& from, const LocalDate& to, bool closed,
+                     std::optional<LocalTime> expected_arrival_by, const store::Actor& who);
 
  private:
   store::Store& store_;

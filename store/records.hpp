@@ -36,6 +36,28 @@ struct Facility {
   FacilityRules rules;
   LocalTime opens = LocalTime::HM(13, 0);  // opening hours on school days (silence monitoring)
   LocalTime closes = LocalTime::HM(19, 0);
+  // Expected attendance: a child expected today with no arrival by this time raises
+  // not_arrived (none: the facility does not use it); the calendar may change it per day.
+  std::optional<LocalTime> expected_arrival_by;
+  bool notify_not_arrived = false;  // also mail guardians (off unless the ward enables it)
+};
+
+// One day of a facility's small calendar: closed, or other expected-arrival hours (holidays).
+struct CalendarDay {
+  FacilityId facility;
+  LocalDate date;
+  bool closed = false;
+  std::optional<LocalTime> expected_arrival_by;  // none: the facility's usual time
+};
+
+// A child's absence for a date or a range, recorded by staff or the call centre.
+struct Absence {
+  std::int64_t id = 0;
+  ChildId child;
+  LocalDate from, to;  // inclusive
+  std::string reason;
+  std::string recorded_by;
+  TimePoint recorded_at;
 };
 
 enum class ChildStatus { kEnrolled, kWithdrawn };
@@ -178,6 +200,10 @@ struct TapRecord {
   Reason reason = Reason::kUnknownCard;
   std::optional<ChildId> child;
   bool late = false;
+  // A forgotten tap staff recorded on the facility board: the account ("staff:<name>") and
+  // the reason they gave; empty for a card's tap.
+  std::string recorded_by;
+  std::string note;
 };
 
 // A child's day that still has an open visit and has not raised its closing alert yet.
@@ -237,6 +263,7 @@ struct OutboxMessage {
   std::string verification_code;  // kVerification only: the mail needs them in clear
   std::string link_token;         // kVerification only
   TimePoint created_at;
+  bool staff_recorded = false;  // the notice is of a tap staff recorded (the mail says so)
 };
 
 // An outbox row with its delivery state.

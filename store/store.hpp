@@ -57,11 +57,16 @@ class FacilityView {
   virtual Result<Facility> Get(FacilityId id) = 0;
   virtual Result<std::optional<Facility>> FindByCode(std::string_view code) = 0;
   virtual Result<std::vector<Facility>> List() = 0;  // by code
+  // The facility's calendar entry for `date`, or nullopt (an ordinary day).
+  virtual Result<std::optional<CalendarDay>> Calendar(FacilityId facility,
+                                                      const LocalDate& date) = 0;
 };
 class FacilityTable : public FacilityView {
  public:
   virtual Result<FacilityId> Insert(const Facility& f, TimePoint created_at) = 0;
   virtual Status Update(const Facility& f) = 0;  // by f.id
+  // Writes (or replaces) the calendar entry of day.facility on day.date.
+  virtual Status SetCalendar(const CalendarDay& day) = 0;
 };
 
 class ChildView {
@@ -76,6 +81,11 @@ class ChildView {
   // Withdrawn children not yet purged whose withdrawn_at is before `cutoff`, by id, at most
   // `limit` of them.
   virtual Result<std::vector<ChildId>> WithdrawnBefore(TimePoint cutoff, int limit) = 0;
+  // The child's absences that overlap [from, to] (inclusive), by start date.
+  virtual Result<std::vector<Absence>> Absences(ChildId child, const LocalDate& from,
+                                                const LocalDate& to) = 0;
+  // Children of the facility recorded absent on `date`.
+  virtual Result<std::vector<ChildId>> AbsentOn(FacilityId facility, const LocalDate& date) = 0;
 };
 class ChildTable : public ChildView {
  public:
@@ -84,6 +94,7 @@ class ChildTable : public ChildView {
   virtual Status Update(const Child& c) = 0;
   // Blanks the child's name and kana and sets purged_at (NotFound when there is no such row).
   virtual Status MarkPurged(ChildId id, TimePoint at) = 0;
+  virtual Result<std::int64_t> InsertAbsence(const Absence& a) = 0;
 };
 
 class GuardianView {
@@ -175,6 +186,9 @@ class AgentTable : public AgentView {
   virtual Result<AgentId> Insert(const Agent& a) = 0;
   virtual Status SetStatus(AgentId id, AgentStatus status) = 0;
   virtual Status RecordContact(AgentId id, const AgentContact& contact) = 0;
+  // The facility's own uploader for taps staff record on the board (kind 'console', no
+  // certificate, never connects), created at `at` the first time it is asked for.
+  virtual Result<AgentId> ConsoleUploader(FacilityId facility, TimePoint at) = 0;
 };
 
 // ---- attendance --------------------------------------------------------------------------
@@ -186,6 +200,8 @@ class AttendanceView {
   virtual Result<std::optional<TapRecord>> FindTap(AgentId agent, std::uint64_t seq) = 0;
   virtual Result<std::vector<TapRecord>> TapsOfAgent(AgentId agent, std::uint64_t after_seq,
                                                      int limit) = 0;
+  // The agent's highest stored seq (0: none).
+  virtual Result<std::uint64_t> LastSeq(AgentId agent) = 0;
   // The child's taps judged in [from, to), by judged time (corrected_at), then agent and seq.
   virtual Result<std::vector<TapRecord>> TapsOfChild(ChildId child, TimePoint from,
                                                      TimePoint to) = 0;

@@ -374,6 +374,8 @@ Result<MailText> ComposeNotice(const TemplateSet& templates, const Notice& notic
     values["body"] = std::move(text.body);
     text = templates.Get(TemplateKind::kLate).Render(values);
   }
+  // Whatever the ward's templates say: the guardian is told no card was tapped.
+  if (notice.staff_recorded) text.body += "\n" + std::string(kStaffRecordedLine) + "\n";
   ANSHIN_RETURN_IF_ERROR(ValidateHeaderText("subject", text.subject));
   return text;
 }

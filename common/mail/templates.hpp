@@ -102,6 +102,10 @@ class TemplateSet {
 std::string FormatMailDate(TimePoint t, const TimeZone& zone);
 std::string FormatMailTime(TimePoint t, const TimeZone& zone);
 
+// The line a notice of a tap staff recorded on the facility board ends with.
+inline constexpr std::string_view kStaffRecordedLine =
+    "※カードのタッチがなかったため、この記録は施設の職員が入力しました。";
+
 // The mail for one attendance notice. Names are the child's display name and the facility's
 // name; times are shown in `zone` (the facility's). A late notice is wrapped in the "late"
 // template. A correction says 「先ほど」 of the earlier tap only when it was within the hour,

@@ -42,7 +42,9 @@ Data TapRow(const store::TapRecord& t, const TimeZone& zone, bool with_date) {
   Data d;
   d.set("at", LocalText(zone, t.corrected_at, with_date));
   d.set("direction", std::string(DirectionInWords(t.direction)));
-  d.set("reason", std::string(ReasonInJapanese(t.reason)));
+  std::string reason(ReasonInJapanese(t.reason));
+  if (!t.recorded_by.empty()) reason += "・職員が記録（" + t.recorded_by + ": " + t.note + "）";
+  d.set("reason", reason);
   return d;
 }
 
@@ -56,6 +58,8 @@ std::string_view DoneInWords(std::string_view done) {
     return "メールアドレスを変更しました。新しいアドレスに確認メールを送ります（確認まで通知は届き"
            "ません）。";
   if (done == "verified") return "確認コードを受け付けました。このアドレスに通知が届きます。";
+  if (done == "absence")
+    return "欠席を記録しました。その日は来所予定に数えず、未到着の警報も出しません。";
   return "";
 }
 
@@ -68,7 +72,8 @@ Console::Console(store::Store& store, const Clock& clock, services::ZoneLoader z
       inquiries_(store, std::move(zones)),
       cards_(store),
       guardians_(store),
-      notices_(store) {}
+      notices_(store),
+      children_(store) {}
 
 store::Actor Console::Who(const StaffContext& ctx) const {
   return {"staff:" + ctx.staff.name, clock_.Now()};
@@ -125,6 +130,7 @@ Response Console::Handle(const Request& req) {
   if (auto* board = std::get_if<BoardPage>(&call)) return Board(req, *ctx, *board);
   if (auto* events = std::get_if<BoardEvents>(&call)) return BoardEventsOf(req, *ctx, *events);
   if (std::holds_alternative<OperationsPage>(call)) return Operations(req, *ctx);
+  if (std::holds_alternative<BoardTap>(call)) return PostBoardTap(req, *ctx);
   return Audit(req, *ctx);
 }
 
@@ -278,6 +284,10 @@ Response Console::Child(const Request& req, const StaffContext& ctx, const Child
   const bool can_code = services::Allowed(me, Action::kEnterVerificationCode, c.facility);
   Data d;
   d.set("child_id", c.id.ToString());
+  if (services::Allowed(me, Action::kRecordAbsence, c.facility)) {
+    d.set("can_absence", true);
+    d.set("today_date", today.ToString());
+  }
   d.set("csrf", ctx.session.csrf_token);
   if (std::string_view done = DoneInWords(page.done); !done.empty())
     d.set("done", std::string(done));
@@ -345,6 +355,18 @@ Response Console::Child(const Request& req, const StaffContext& ctx, const Child
     guardians.push_back(row);
   }
   d.set("guardians", guardians);
+  auto absences = children_.Absences(id, today, today.AddDays(366));
+  if (!absences.ok()) return Failed(req, &ctx, absences.status());
+  Data absence_list{Data::type::list};
+  for (const store::Absence& a : *absences) {
+    Data row;
+    row.set("from", a.from.ToString());
+    row.set("to", a.to == a.from ? std::string() : "〜" + a.to.ToString());
+    row.set("reason", a.reason);
+    row.set("by", a.recorded_by);
+    absence_list.push_back(row);
+  }
+  d.set("absences", absence_list);
   return HtmlResponse(
       req, http::status::ok,
       Page(c.name, Render("child.mustache", d), &ctx.staff, ctx.session.csrf_token));

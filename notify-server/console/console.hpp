@@ -17,6 +17,7 @@
 // and a login hashes a password (~0.1 s): call it on a worker, never on the network thread.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -25,6 +26,7 @@
 #include "notify-server/console/access_watch.hpp"
 #include "notify-server/console/router.hpp"
 #include "services/cards.hpp"
+#include "services/children.hpp"
 #include "services/facilities.hpp"
 #include "services/guardians.hpp"
 #include "services/inquiries.hpp"
@@ -45,6 +47,8 @@ class Console {
   // alerts.unusual_access_per_hour: opening more children's records than this in an hour
   // raises an `unusual_access` alert (access_watch.hpp). 40 until set.
   void SetUnusualAccessLimit(int per_hour) { access_.SetLimit(per_hour); }
+  // Called after a recorded tap queued mail (the mailer's wake-up); set before traffic.
+  void SetOutboxListener(std::function<void()> listener) { outbox_listener_ = std::move(listener); }
 
  private:
   Response ShowLoginForm(const Request& req, server::http::status status, std::string_view message,
@@ -64,6 +68,8 @@ class Console {
   Response BoardEventsOf(const Request& req, const services::StaffContext& ctx,
                          const BoardEvents& events);
   Response Operations(const Request& req, const services::StaffContext& ctx);
+  // console_taps.cpp: a forgotten tap recorded by staff.
+  Response PostBoardTap(const Request& req, const services::StaffContext& ctx);
   struct BoardView;
   Result<BoardView> RenderBoard(const services::StaffContext& ctx, const store::Facility& facility);
   // The board's facility: a facility account's own; for the others the one `code` names
@@ -89,7 +95,9 @@ class Console {
   services::Cards cards_;
   services::Guardians guardians_;
   services::Notices notices_;
+  services::Children children_;
   AccessWatch access_{40};
+  std::function<void()> outbox_listener_;
 };
 
 }  // namespace anshin::console

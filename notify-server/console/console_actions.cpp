@@ -34,6 +34,8 @@ Action ActionOf(ChildActionKind kind) {
       return Action::kFixAddress;
     case ChildActionKind::kEnterCode:
       return Action::kEnterVerificationCode;
+    case ChildActionKind::kAbsence:
+      return Action::kRecordAbsence;
   }
   return Action::kManageStaff;
 }
@@ -51,6 +53,8 @@ std::string_view DoneWord(ChildActionKind kind) {
       return "address";
     case ChildActionKind::kEnterCode:
       return "verified";
+    case ChildActionKind::kAbsence:
+      return "absence";
   }
   return "";
 }
@@ -161,6 +165,17 @@ Response Console::PostChildAction(const Request& req, const StaffContext& ctx,
     case ChildActionKind::kEnterCode: {
       auto g = guardian_of_child();
       done = g.ok() ? guardians_.VerifyByCode(*g, (*form)["code"], who) : g.status();
+      break;
+    }
+    case ChildActionKind::kAbsence: {
+      auto from = LocalDate::Parse((*form)["from"]);
+      const std::string to_text = (*form)["to"];
+      auto to = to_text.empty() ? from : LocalDate::Parse(to_text);
+      if (!from.ok() || !to.ok()) {
+        done = Status::InvalidArgument("日付を 2026-12-01 のように入力してください");
+        break;
+      }
+      done = children_.RecordAbsence(action.child, *from, *to, (*form)["reason"], who).status();
       break;
     }
   }

@@ -17,6 +17,7 @@
 #include "notify-server/console/console.hpp"
 #include "notify-server/console/pages.hpp"
 #include "services/authz.hpp"
+#include "services/expected.hpp"
 
 namespace anshin::console {
 namespace {
@@ -37,7 +38,7 @@ std::string Ago(Millis d) {
 }
 
 struct BoardCounts {
-  int expected = 0, here = 0, left = 0, not_yet = 0, unrecorded = 0;
+  int expected = 0, here = 0, left = 0, not_yet = 0, unrecorded = 0, absent = 0;
 };
 
 // The board's state words and CSS class for one child.
@@ -84,6 +85,7 @@ Result<Console::BoardView> Console::RenderBoard(const StaffContext& ctx,
     std::vector<store::Child> children;
     std::vector<store::StoredChildDay> days;
     std::vector<store::AlertRecord> alerts;
+    services::ExpectedDay expected;
   };
   ANSHIN_ASSIGN_OR_RETURN(
       Snapshot snap, store::InRead(store_, [&](store::ReadTxn& t) -> Result<Snapshot> {
@@ -95,6 +97,7 @@ Result<Console::BoardView> Console::RenderBoard(const StaffContext& ctx,
         ANSHIN_ASSIGN_OR_RETURN(
             s.days, t.attendance().DaysOfFacility(facility.id, today, today.AddDays(1)));
         ANSHIN_ASSIGN_OR_RETURN(s.alerts, t.alerts().List(true));
+        ANSHIN_ASSIGN_OR_RETURN(s.expected, services::ExpectedOn(t, facility, today));
         return s;
       }));
   std::map<std::int64_t, const ChildDay*> day_of;
@@ -110,10 +113,21 @@ Result<Console::BoardView> Console::RenderBoard(const StaffContext& ctx,
     auto it = day_of.find(c.id.value);
     std::optional<ChildDay> day;
     if (it != day_of.end()) day = *it->second;
-    const bool expected = c.attend_days.bits == 0 || c.attend_days.Has(static_cast<int>(weekday));
-    if (!expected && (!day || day->visits.empty())) continue;  // not a day they come
-    ++counts.expected;
-    ChildState state = StateOf(day, *zone, after_closing, counts);
+    const bool came = day && !day->visits.empty();
+    const bool absent = snap.expected.Absent(c.id);
+    if (!came && !absent && !snap.expected.Expects(c, today)) continue;  // not a day they come
+    ChildState state;
+    if (!came && absent) {
+      ++counts.absent;
+      state = {"欠席", "absent", ""};
+    } else {
+      ++counts.expected;
+      state = StateOf(day, *zone, after_closing, counts);
+      if (!came && snap.expected.arrival_by && local.time >= *snap.expected.arrival_by) {
+        state = {"未到着（予定時刻を過ぎています）", "not-arrived",
+                 snap.expected.arrival_by->ToString() + " まで"};
+      }
+    }
     Data row;
     row.set("id", c.id.ToString());
     row.set("name", c.name);
@@ -149,7 +163,12 @@ Result<Console::BoardView> Console::RenderBoard(const StaffContext& ctx,
   d.set("here", std::to_string(counts.here));
   d.set("left", std::to_string(counts.left));
   d.set("not_yet", std::to_string(counts.not_yet));
-  d.set("unrecorded", std::to_string(counts.unrecorded));
+  if (counts.unrecorded > 0) d.set("unrecorded", std::to_string(counts.unrecorded));
+  d.set("absent", std::to_string(counts.absent));
+  if (snap.expected.closed) d.set("closed", true);
+  if (snap.expected.arrival_by) d.set("arrival_by", snap.expected.arrival_by->ToString());
+  d.set("csrf", ctx.session.csrf_token);
+  d.set("now", local.time.ToString());
   BoardView view;
   view.html = Render("board.mustache", d);
   view.version = std::to_string(std::hash<std::string>{}(view.html));
@@ -202,6 +221,8 @@ Response Console::Board(const Request& req, const StaffContext& ctx, const Board
   d.set("code", (*facility)->code);
   d.set("version", view->version);
   d.set("board", view->html);
+  if (auto reason = ParseReason(page.done); reason.ok())
+    d.set("done", "記録しました: " + std::string(ReasonInJapanese(*reason)));
   return HtmlResponse(req, http::status::ok,
                       Page("施設ボード — " + (*facility)->name, Render("board_page.mustache", d),
                            &ctx.staff, ctx.session.csrf_token));

@@ -137,7 +137,7 @@ ConsoleCall Route(const Request& req) {
     static constexpr std::pair<std::string_view, ChildActionKind> kActions[] = {
         {"card-lost", ChildActionKind::kCardLost}, {"card-found", ChildActionKind::kCardFound},
         {"resend", ChildActionKind::kResend},      {"address", ChildActionKind::kFixAddress},
-        {"code", ChildActionKind::kEnterCode},
+        {"code", ChildActionKind::kEnterCode},     {"absence", ChildActionKind::kAbsence},
     };
     if (parts.size() == 3) {
       for (const auto& [name, kind] : kActions) {
@@ -148,6 +148,10 @@ ConsoleCall Route(const Request& req) {
     }
     return NotFound(req);
   }
+  if (path == "/board/taps") {
+    if (post) return BoardTap{};
+    return MethodNotAllowed(req, "POST");
+  }
   static constexpr std::string_view kPages[] = {
       "/",           "/children",           "/audit",          "/alerts", "/board", "/board/events",
       "/operations", "/static/console.css", "/static/board.js"};
@@ -157,7 +161,7 @@ ConsoleCall Route(const Request& req) {
   if (path == "/") return HomePage{};
   if (path == "/audit") return AuditPage{};
   if (path == "/alerts") return AlertsPage{};
-  if (path == "/board") return BoardPage{QueryParam(query, "facility")};
+  if (path == "/board") return BoardPage{QueryParam(query, "facility"), QueryParam(query, "done")};
   if (path == "/board/events") return BoardEvents{QueryParam(query, "facility")};
   if (path == "/operations") return OperationsPage{};
   if (path == "/static/console.css") return StyleSheet{};

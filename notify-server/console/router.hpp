@@ -13,10 +13,12 @@
 //   POST /children/{id}/resend       csrf, mail           an attendance notice sent again
 //   POST /children/{id}/address      csrf, guardian, email  an address fixed (re-verification)
 //   POST /children/{id}/code         csrf, guardian, code   a verification code read out
+//   POST /children/{id}/absence      csrf, from, to, reason  a guardian's call: not coming
 //   GET  /alerts              the alerts (open first)
 //   POST /alerts/{id}/ack     csrf, note
 //   GET  /board               the facility board: today's children and their state
 //   GET  /board/events        server-sent events: the board's version (see console.hpp)
+//   POST /board/taps          csrf, child, direction, time, note: a forgotten tap recorded
 //   GET  /operations          every facility's PC, reader, queue, mail delivery, open alerts
 //   GET  /audit               the audit log (auditor, admin)
 //   GET  /static/console.css  the style sheet
@@ -51,7 +53,7 @@ struct AuditPage {};
 struct StyleSheet {};
 struct Script {};
 // A POST on a child's page; what it names (card, mail, guardian) is in the form.
-enum class ChildActionKind { kCardLost, kCardFound, kResend, kFixAddress, kEnterCode };
+enum class ChildActionKind { kCardLost, kCardFound, kResend, kFixAddress, kEnterCode, kAbsence };
 struct ChildAction {
   ChildId child;
   ChildActionKind kind;
@@ -62,15 +64,17 @@ struct AckAlert {
 };
 struct BoardPage {
   std::string facility;  // ?facility=code, for the roles that see every facility
+  std::string done;      // ?done=: the decision on a tap just recorded
 };
 struct BoardEvents {
   std::string facility;
 };
 struct OperationsPage {};
+struct BoardTap {};
 
 using ConsoleCall = std::variant<Response, LoginForm, LoginPost, LogoutPost, HomePage, SearchPage,
                                  ChildPage, AuditPage, StyleSheet, Script, ChildAction, AlertsPage,
-                                 AckAlert, BoardPage, BoardEvents, OperationsPage>;
+                                 AckAlert, BoardPage, BoardEvents, OperationsPage, BoardTap>;
 
 ConsoleCall Route(const Request& req);
 

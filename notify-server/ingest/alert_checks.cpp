@@ -6,6 +6,7 @@
 
 #include "common/sys/logging.hpp"
 #include "common/wire.hpp"
+#include "services/expected.hpp"
 
 namespace anshin::ingest {
 namespace {
@@ -49,6 +50,36 @@ store::AlertRecord AboutAgent(AlertKind kind, const store::Agent& agent) {
   return a;
 }
 
+// not_arrived: each child the facility expects today (services/expected.hpp) with no arrival
+// by the expected time, once per child and day, while the facility is open.
+Status CheckNotArrived(store::WriteTxn& txn, Raiser& raiser, const store::Facility& f,
+                       const services::ZoneLoader& zones, TimePoint now) {
+  if (!f.expected_arrival_by) return Status::Ok();
+  ANSHIN_ASSIGN_OR_RETURN(auto zone, zones(f.tz_name));
+  const LocalDateTime local = zone->ToLocal(now);
+  if (local.time >= f.closes) return Status::Ok();
+  ANSHIN_ASSIGN_OR_RETURN(services::ExpectedDay expected, services::ExpectedOn(txn, f, local.date));
+  if (!expected.arrival_by || local.time < *expected.arrival_by) return Status::Ok();
+  store::ChildQuery q;
+  q.facility = f.id;
+  q.limit = 100000;
+  ANSHIN_ASSIGN_OR_RETURN(std::vector<store::Child> children, txn.children().Find(q));
+  ANSHIN_ASSIGN_OR_RETURN(std::vector<store::StoredChildDay> days,
+                          txn.attendance().DaysOfFacility(f.id, local.date, local.date.AddDays(1)));
+  std::map<ChildId, bool> came;
+  for (const auto& d : days) came[d.child] = !d.day.visits.empty();
+  for (const store::Child& c : children) {
+    if (!expected.Expects(c, local.date) || came[c.id]) continue;
+    store::AlertRecord a;
+    a.kind = AlertKind::kNotArrived;
+    a.facility = f.id;
+    a.child = c.id;
+    a.detail = "date=" + local.date.ToString();
+    ANSHIN_RETURN_IF_ERROR(raiser.RaiseUnlessSince(a, TimePoint::min()));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::vector<store::AlertRecord>> AlertChecks::Run(TimePoint now) {
@@ -59,6 +90,7 @@ Result<std::vector<store::AlertRecord>> AlertChecks::Run(TimePoint now) {
     std::map<FacilityId, std::optional<TimePoint>> opened;
     for (const store::Facility& f : facilities) {
       ANSHIN_ASSIGN_OR_RETURN(opened[f.id], OpenedToday(f, zones_, now));
+      ANSHIN_RETURN_IF_ERROR(CheckNotArrived(txn, raiser, f, zones_, now));
     }
     ANSHIN_ASSIGN_OR_RETURN(std::vector<store::Agent> agents, txn.agents().List());
     for (const store::Agent& agent : agents) {
@@ -97,6 +129,7 @@ Result<std::vector<store::AlertRecord>> AlertChecks::Run(TimePoint now) {
     sys::LogEvent(spdlog::level::warn, "alert",
                   {{"kind", AlertKindName(a.kind)},
                    {"facility", a.facility ? a.facility->ToString() : std::string("-")},
+                   {"child", a.child ? a.child->ToString() : std::string("-")},
                    {"detail", a.detail}});
   }
   return raised;

@@ -9,6 +9,9 @@
 //   clock_skew     a PC whose clock was more than 2 minutes off at its last upload (checked
 //                  during opening hours);
 //   mail_failing   a notice still unsent after `mail_stuck` (the relay refuses or is down);
+//   not_arrived    a child the facility expects today (services/expected.hpp: attend days,
+//                  calendar, absences) with no arrival by its expected time; once per child
+//                  and day, while the facility is open;
 //
 // Lasting situations (a reader still broken, mail still stuck) are raised again after
 // `repeat`, not every minute. Each alert names its situation by ids in `detail`

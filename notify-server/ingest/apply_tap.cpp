@@ -18,6 +18,8 @@ store::TapRecord TapRecordAsSent(const TapContext& ctx, const wire::Tap& tap) {
   rec.tapped_at = tap.at;
   rec.corrected_at = tap.at;
   rec.received_at = ctx.received_at;
+  rec.recorded_by = ctx.recorded_by;
+  rec.note = ctx.note;
   return rec;
 }
 
@@ -96,6 +98,7 @@ Result<AppliedTap> ApplyTap(store::WriteTxn& txn, const TapContext& ctx, const w
       m.arrival_at = n.arrival_at;
       m.late = n.late;
       m.created_at = ctx.received_at;
+      m.staff_recorded = !ctx.recorded_by.empty();
       ANSHIN_RETURN_IF_ERROR(txn.outbox().Insert(m).status());
       ++out.outbox_rows;
     }

@@ -26,6 +26,10 @@ struct TapContext {
   Millis skew{0};              // agent clock minus server clock, measured at this upload
   TimePoint received_at;       // server clock
   std::string source;          // who took it, for alert details: "agent=hikari1-pc"
+  // A tap staff recorded on the facility board: the account ("staff:<name>") and the reason;
+  // its notices say staff recorded it. Empty for a card's tap.
+  std::string recorded_by;
+  std::string note;
 };
 
 struct AppliedTap {

@@ -151,6 +151,7 @@ Result<OutgoingMail> Mailer::Compose(const store::OutboxItem& item, const std::s
       notice.at = *msg.tap_at;
       notice.arrival_at = msg.arrival_at;
       notice.late = msg.late;
+      notice.staff_recorded = msg.staff_recorded;
       ANSHIN_ASSIGN_OR_RETURN(text, anshin::mail::ComposeNotice(templates_, notice, item.child_name,
                                                                 item.facility_name, *zone));
       break;

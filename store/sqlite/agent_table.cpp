@@ -61,6 +61,23 @@ Result<AgentId> SqliteAgents::Insert(const Agent& a) {
   return AgentId{db_.LastInsertRowid()};
 }
 
+Result<AgentId> SqliteAgents::ConsoleUploader(FacilityId facility, TimePoint at) {
+  {
+    ANSHIN_ASSIGN_OR_RETURN(
+        Query q, db_.Prepare("SELECT id FROM agents WHERE facility_id = ? AND kind = 'console'"));
+    q.Bind(1, facility.value);
+    ANSHIN_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (row) return AgentId{q.Int(0)};
+  }
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("INSERT INTO agents(name, facility_id, cert_sha256, status, "
+                           "enrolled_at, kind) VALUES (?, ?, '', 'active', ?, 'console')"));
+  q.Bind(1, "console:" + facility.ToString()).Bind(2, facility.value).Bind(3, ToUnixMillis(at));
+  ANSHIN_RETURN_IF_ERROR(
+      q.Run().WithContext("the console uploader of facility " + facility.ToString()));
+  return AgentId{db_.LastInsertRowid()};
+}
+
 Status SqliteAgents::SetStatus(AgentId id, AgentStatus status) {
   ANSHIN_ASSIGN_OR_RETURN(Query q, db_.Prepare("UPDATE agents SET status = ? WHERE id = ?"));
   q.Bind(1, kAgentStatusNames.Name(status)).Bind(2, id.value);

@@ -84,8 +84,9 @@ Result<std::int64_t> SqliteAlerts::Insert(const AlertRecord& a) {
 }
 
 Result<std::optional<TimePoint>> SqliteAlerts::LastRaised(const AlertRecord& situation) {
-  ANSHIN_ASSIGN_OR_RETURN(Query q, db_.Prepare("SELECT MAX(at) FROM alerts WHERE kind = ? AND "
-                                               "facility_id IS ? AND child_id IS ? AND detail = ?"));
+  ANSHIN_ASSIGN_OR_RETURN(Query q,
+                          db_.Prepare("SELECT MAX(at) FROM alerts WHERE kind = ? AND "
+                                      "facility_id IS ? AND child_id IS ? AND detail = ?"));
   q.Bind(1, AlertKindName(situation.kind));
   BindSituation(q, 2, situation);
   q.Bind(4, situation.detail);
@@ -95,9 +96,9 @@ Result<std::optional<TimePoint>> SqliteAlerts::LastRaised(const AlertRecord& sit
 }
 
 Result<std::vector<AlertRecord>> SqliteAlerts::Unmailed(int limit) {
-  ANSHIN_ASSIGN_OR_RETURN(Query q, db_.Prepare("SELECT " ANSHIN_ALERT_COLS
-                                               " FROM alerts WHERE mailed_at IS NULL "
-                                               "ORDER BY id LIMIT ?"));
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("SELECT " ANSHIN_ALERT_COLS " FROM alerts WHERE mailed_at IS NULL "
+                           "ORDER BY id LIMIT ?"));
   q.Bind(1, limit);
   std::vector<AlertRecord> out;
   ANSHIN_RETURN_IF_ERROR(q.ForEachRow([&]() -> Status {

@@ -7,7 +7,7 @@ namespace {
 
 #define ANSHIN_TAP_COLS                                                                     \
   "seq, card_token, facility_id, reader, direction, tapped_at, corrected_at, received_at, " \
-  "reason, child_id, late"
+  "reason, child_id, late, recorded_by, note"
 
 Result<TapRecord> ReadTap(const Query& q, AgentId agent) {
   TapRecord t;
@@ -23,6 +23,8 @@ Result<TapRecord> ReadTap(const Query& q, AgentId agent) {
   ANSHIN_ASSIGN_OR_RETURN(t.reason, ParseReason(q.TextView(8)));
   if (auto c = q.OptInt(9)) t.child = ChildId{*c};
   t.late = q.Int(10) != 0;
+  t.recorded_by = q.Text(11);
+  t.note = q.Text(12);
   return t;
 }
 
@@ -69,6 +71,14 @@ Result<std::vector<TapRecord>> SqliteAttendance::TapsOfAgent(AgentId agent, std:
   return out;
 }
 
+Result<std::uint64_t> SqliteAttendance::LastSeq(AgentId agent) {
+  ANSHIN_ASSIGN_OR_RETURN(Query q,
+                          db_.Prepare("SELECT COALESCE(MAX(seq), 0) FROM taps WHERE agent_id = ?"));
+  q.Bind(1, agent.value);
+  ANSHIN_ASSIGN_OR_RETURN(bool row, q.Step());
+  return row ? static_cast<std::uint64_t>(q.Int(0)) : 0;
+}
+
 Result<std::vector<TapRecord>> SqliteAttendance::TapsOfChild(ChildId child, TimePoint from,
                                                              TimePoint to) {
   ANSHIN_ASSIGN_OR_RETURN(
@@ -78,7 +88,7 @@ Result<std::vector<TapRecord>> SqliteAttendance::TapsOfChild(ChildId child, Time
   q.Bind(1, child.value).Bind(2, ToUnixMillis(from)).Bind(3, ToUnixMillis(to));
   std::vector<TapRecord> out;
   ANSHIN_RETURN_IF_ERROR(q.ForEachRow([&]() -> Status {
-    ANSHIN_ASSIGN_OR_RETURN(TapRecord t, ReadTap(q, AgentId{q.Int(11)}));
+    ANSHIN_ASSIGN_OR_RETURN(TapRecord t, ReadTap(q, AgentId{q.Int(13)}));
     out.push_back(std::move(t));
     return Status::Ok();
   }));
@@ -141,7 +151,8 @@ Status SqliteAttendance::InsertTap(const TapRecord& t) {
   ANSHIN_ASSIGN_OR_RETURN(
       Query q, db_.Prepare("INSERT INTO taps(agent_id, seq, card_token, facility_id, reader, "
                            "direction, tapped_at, corrected_at, received_at, reason, "
-                           "child_id, late) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                           "child_id, late, recorded_by, note) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   q.Bind(1, t.agent.value).Bind(2, t.seq).Bind(3, t.card.hex()).Bind(4, t.facility.value);
   q.Bind(5, t.reader).Bind(6, DirectionName(t.direction)).Bind(7, ToUnixMillis(t.tapped_at));
   q.Bind(8, ToUnixMillis(t.corrected_at)).Bind(9, ToUnixMillis(t.received_at));
@@ -151,7 +162,7 @@ Status SqliteAttendance::InsertTap(const TapRecord& t) {
   } else {
     q.BindNull(11);
   }
-  q.Bind(12, t.late);
+  q.Bind(12, t.late).Bind(13, t.recorded_by).Bind(14, t.note);
   return q.Run();
 }
 

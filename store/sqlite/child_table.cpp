@@ -158,4 +158,49 @@ Status SqliteChildren::MarkPurged(ChildId id, TimePoint at) {
   return NotFoundUnless(db_.Changes() > 0, "child " + id.ToString());
 }
 
+Result<std::vector<Absence>> SqliteChildren::Absences(ChildId child, const LocalDate& from,
+                                                      const LocalDate& to) {
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("SELECT id, from_date, to_date, reason, recorded_by, recorded_at "
+                           "FROM absences WHERE child_id = ? AND from_date <= ? AND to_date >= ? "
+                           "ORDER BY from_date, id"));
+  q.Bind(1, child.value).Bind(2, to.ToString()).Bind(3, from.ToString());
+  std::vector<Absence> out;
+  ANSHIN_RETURN_IF_ERROR(q.ForEachRow([&]() -> Status {
+    Absence a;
+    a.id = q.Int(0);
+    a.child = child;
+    ANSHIN_ASSIGN_OR_RETURN(a.from, LocalDate::Parse(q.TextView(1)));
+    ANSHIN_ASSIGN_OR_RETURN(a.to, LocalDate::Parse(q.TextView(2)));
+    a.reason = q.Text(3);
+    a.recorded_by = q.Text(4);
+    a.recorded_at = FromUnixMillis(q.Int(5));
+    out.push_back(std::move(a));
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::vector<ChildId>> SqliteChildren::AbsentOn(FacilityId facility, const LocalDate& date) {
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("SELECT DISTINCT a.child_id FROM absences a JOIN children c ON "
+                           "c.id = a.child_id WHERE c.facility_id = ? AND a.from_date <= ? AND "
+                           "a.to_date >= ? ORDER BY a.child_id"));
+  const std::string day = date.ToString();
+  q.Bind(1, facility.value).Bind(2, day).Bind(3, day);
+  std::vector<ChildId> out;
+  ANSHIN_RETURN_IF_ERROR(q.ForEachRow([&] { out.push_back(ChildId{q.Int(0)}); }));
+  return out;
+}
+
+Result<std::int64_t> SqliteChildren::InsertAbsence(const Absence& a) {
+  ANSHIN_ASSIGN_OR_RETURN(Query q,
+                          db_.Prepare("INSERT INTO absences(child_id, from_date, to_date, reason, "
+                                      "recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?)"));
+  q.Bind(1, a.child.value).Bind(2, a.from.ToString()).Bind(3, a.to.ToString());
+  q.Bind(4, a.reason).Bind(5, a.recorded_by).Bind(6, ToUnixMillis(a.recorded_at));
+  ANSHIN_RETURN_IF_ERROR(q.Run().WithContext("absence of child " + a.child.ToString()));
+  return db_.LastInsertRowid();
+}
+
 }  // namespace anshin::store::sqlite_impl

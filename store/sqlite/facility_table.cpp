@@ -4,9 +4,10 @@
 namespace anshin::store::sqlite_impl {
 namespace {
 
-#define ANSHIN_FACILITY_COLS                                                               \
-  "id, code, name, tz_name, double_tap_window_s, departure_from_s, departure_margin_min, " \
-  "closing_time_s, closing_grace_min, late_after_s, opens_s, closes_s"
+#define ANSHIN_FACILITY_COLS                                                                    \
+  "id, code, name, tz_name, double_tap_window_s, departure_from_s, departure_margin_min, "      \
+  "closing_time_s, closing_grace_min, late_after_s, opens_s, closes_s, expected_arrival_by_s, " \
+  "notify_not_arrived"
 
 Facility ReadFacility(const Query& q) {
   Facility f;
@@ -22,10 +23,12 @@ Facility ReadFacility(const Query& q) {
   f.rules.late_after = Seconds(q.Int(9));
   f.opens = LocalTime{static_cast<int>(q.Int(10))};
   f.closes = LocalTime{static_cast<int>(q.Int(11))};
+  if (auto by = q.OptInt(12)) f.expected_arrival_by = LocalTime{static_cast<int>(*by)};
+  f.notify_not_arrived = q.Int(13) != 0;
   return f;
 }
 
-// Parameters 1..11 in the column order of ANSHIN_FACILITY_COLS after id.
+// Parameters 1..13 in the column order of ANSHIN_FACILITY_COLS after id.
 void BindFacility(Query& q, const Facility& f) {
   q.Bind(1, f.code).Bind(2, f.name).Bind(3, f.tz_name);
   q.Bind(4, static_cast<std::int64_t>(f.rules.double_tap_window.count()));
@@ -36,6 +39,12 @@ void BindFacility(Query& q, const Facility& f) {
   q.Bind(9, static_cast<std::int64_t>(f.rules.late_after.count()));
   q.Bind(10, f.opens.seconds);
   q.Bind(11, f.closes.seconds);
+  if (f.expected_arrival_by) {
+    q.Bind(12, f.expected_arrival_by->seconds);
+  } else {
+    q.BindNull(12);
+  }
+  q.Bind(13, f.notify_not_arrived);
 }
 
 }  // namespace
@@ -70,10 +79,11 @@ Result<FacilityId> SqliteFacilities::Insert(const Facility& f, TimePoint created
   ANSHIN_ASSIGN_OR_RETURN(
       Query q, db_.Prepare("INSERT INTO facilities(code, name, tz_name, double_tap_window_s, "
                            "departure_from_s, departure_margin_min, closing_time_s, "
-                           "closing_grace_min, late_after_s, opens_s, closes_s, created_at) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                           "closing_grace_min, late_after_s, opens_s, closes_s, "
+                           "expected_arrival_by_s, notify_not_arrived, created_at) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   BindFacility(q, f);
-  q.Bind(12, ToUnixMillis(created_at));
+  q.Bind(14, ToUnixMillis(created_at));
   ANSHIN_RETURN_IF_ERROR(q.Run().WithContext("facility " + f.code));
   return FacilityId{db_.LastInsertRowid()};
 }
@@ -83,11 +93,40 @@ Status SqliteFacilities::Update(const Facility& f) {
       Query q, db_.Prepare("UPDATE facilities SET code = ?, name = ?, tz_name = ?, "
                            "double_tap_window_s = ?, departure_from_s = ?, "
                            "departure_margin_min = ?, closing_time_s = ?, closing_grace_min "
-                           "= ?, late_after_s = ?, opens_s = ?, closes_s = ? WHERE id = ?"));
+                           "= ?, late_after_s = ?, opens_s = ?, closes_s = ?, "
+                           "expected_arrival_by_s = ?, notify_not_arrived = ? WHERE id = ?"));
   BindFacility(q, f);
-  q.Bind(12, f.id.value);
+  q.Bind(14, f.id.value);
   ANSHIN_RETURN_IF_ERROR(q.Run().WithContext("facility " + f.code));
   return NotFoundUnless(db_.Changes() > 0, "facility " + f.id.ToString());
+}
+
+Result<std::optional<CalendarDay>> SqliteFacilities::Calendar(FacilityId facility,
+                                                              const LocalDate& date) {
+  ANSHIN_ASSIGN_OR_RETURN(Query q,
+                          db_.Prepare("SELECT closed, expected_arrival_by_s FROM facility_calendar "
+                                      "WHERE facility_id = ? AND date = ?"));
+  q.Bind(1, facility.value).Bind(2, date.ToString());
+  ANSHIN_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<CalendarDay>();
+  CalendarDay d{facility, date, q.Int(0) != 0, std::nullopt};
+  if (auto by = q.OptInt(1)) d.expected_arrival_by = LocalTime{static_cast<int>(*by)};
+  return std::optional<CalendarDay>(d);
+}
+
+Status SqliteFacilities::SetCalendar(const CalendarDay& d) {
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("INSERT INTO facility_calendar(facility_id, date, closed, "
+                           "expected_arrival_by_s) VALUES (?, ?, ?, ?) "
+                           "ON CONFLICT(facility_id, date) DO UPDATE SET closed = excluded.closed, "
+                           "expected_arrival_by_s = excluded.expected_arrival_by_s"));
+  q.Bind(1, d.facility.value).Bind(2, d.date.ToString()).Bind(3, d.closed);
+  if (d.expected_arrival_by) {
+    q.Bind(4, d.expected_arrival_by->seconds);
+  } else {
+    q.BindNull(4);
+  }
+  return q.Run().WithContext("calendar of facility " + d.facility.ToString());
 }
 
 }  // namespace anshin::store::sqlite_impl

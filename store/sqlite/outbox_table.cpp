@@ -41,11 +41,12 @@ Result<OutboxMessage> ReadMessage(const Query& q, int first) {
 
 Result<std::vector<OutboxRow>> SqliteOutbox::List(std::optional<ChildId> child) {
   ANSHIN_ASSIGN_OR_RETURN(
-      Query q, db_.Prepare("SELECT id, " ANSHIN_MESSAGE_COLS(
-                   "") ", state, attempts, "
-                       "next_attempt_at, COALESCE(last_error, ''), COALESCE(relay_reply, ''), "
-                       "COALESCE(message_id, ''), sent_at FROM outbox WHERE ? IS NULL "
-                       "OR child_id = ? ORDER BY id"));
+      Query q,
+      db_.Prepare("SELECT id, " ANSHIN_MESSAGE_COLS(
+          "") ", state, attempts, "
+              "next_attempt_at, COALESCE(last_error, ''), COALESCE(relay_reply, ''), "
+              "COALESCE(message_id, ''), sent_at, staff_recorded FROM outbox WHERE ? IS NULL "
+              "OR child_id = ? ORDER BY id"));
   if (child) {
     q.Bind(1, child->value).Bind(2, child->value);
   } else {
@@ -63,6 +64,7 @@ Result<std::vector<OutboxRow>> SqliteOutbox::List(std::optional<ChildId> child) 
     r.relay_reply = q.Text(15);
     r.message_id = q.Text(16);
     r.sent_at = OptTime(q, 17);
+    r.message.staff_recorded = q.Int(18) != 0;
     out.push_back(std::move(r));
     return Status::Ok();
   }));
@@ -120,10 +122,10 @@ Result<OutboxStats> SqliteOutbox::Stats(TimePoint now) {
 
 Result<std::int64_t> SqliteOutbox::Insert(const OutboxMessage& m) {
   ANSHIN_ASSIGN_OR_RETURN(
-      Query q,
-      db_.Prepare("INSERT INTO outbox(kind, guardian_id, child_id, facility_id, "
-                  "tap_at, arrival_at, late, verification_code, link_token, "
-                  "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      Query q, db_.Prepare("INSERT INTO outbox(kind, guardian_id, child_id, facility_id, "
+                           "tap_at, arrival_at, late, verification_code, link_token, "
+                           "next_attempt_at, created_at, staff_recorded) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   q.Bind(1, kOutboxKindNames.Name(m.kind)).Bind(2, m.guardian.value);
   if (m.child) {
     q.Bind(3, m.child->value);
@@ -144,6 +146,7 @@ Result<std::int64_t> SqliteOutbox::Insert(const OutboxMessage& m) {
     q.Bind(8, m.verification_code).Bind(9, m.link_token);
   }
   q.Bind(10, ToUnixMillis(m.created_at)).Bind(11, ToUnixMillis(m.created_at));
+  q.Bind(12, m.staff_recorded);
   ANSHIN_RETURN_IF_ERROR(q.Run());
   return db_.LastInsertRowid();
 }
@@ -155,7 +158,7 @@ Result<std::vector<OutboxItem>> SqliteOutbox::Claim(int limit, TimePoint now) {
         Query q, db_.Prepare("SELECT o.id, " ANSHIN_MESSAGE_COLS(
                      "o.") ", g.email, g.charset, "
                            "COALESCE(c.name, ''), COALESCE(f.name, ''), COALESCE(f.tz_name, "
-                           "'Asia/Tokyo'), o.attempts FROM outbox o "
+                           "'Asia/Tokyo'), o.attempts, o.staff_recorded FROM outbox o "
                            "JOIN guardians g ON g.id = o.guardian_id "
                            "LEFT JOIN children c ON c.id = o.child_id "
                            "LEFT JOIN facilities f ON f.id = o.facility_id "
@@ -172,6 +175,7 @@ Result<std::vector<OutboxItem>> SqliteOutbox::Claim(int limit, TimePoint now) {
       it.facility_name = q.Text(14);
       it.facility_tz = q.Text(15);
       it.attempts = static_cast<int>(q.Int(16));
+      it.message.staff_recorded = q.Int(17) != 0;
       items.push_back(std::move(it));
       return Status::Ok();
     }));

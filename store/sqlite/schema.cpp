@@ -344,8 +344,13 @@ CREATE TABLE agent_skew_samples (
 ) WITHOUT ROWID;
 )sql";
 
+// v8: a notice of a tap staff recorded says so in the guardian's mail.
+constexpr const char* kV8 = R"sql(
+ALTER TABLE outbox ADD COLUMN staff_recorded INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 constexpr Migration kMigrations[] = {
-    {1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6}, {7, kV7},
+    {1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6}, {7, kV7}, {8, kV8},
 };
 
 }  // namespace

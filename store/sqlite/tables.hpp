@@ -19,6 +19,8 @@ class SqliteFacilities final : public FacilityTable {
   Result<std::vector<Facility>> List() override;
   Result<FacilityId> Insert(const Facility& f, TimePoint created_at) override;
   Status Update(const Facility& f) override;
+  Result<std::optional<CalendarDay>> Calendar(FacilityId facility, const LocalDate& date) override;
+  Status SetCalendar(const CalendarDay& day) override;
 
  private:
   Db& db_;
@@ -35,6 +37,10 @@ class SqliteChildren final : public ChildTable {
   Status Update(const Child& c) override;
   Result<std::vector<ChildId>> WithdrawnBefore(TimePoint cutoff, int limit) override;
   Status MarkPurged(ChildId id, TimePoint at) override;
+  Result<std::vector<Absence>> Absences(ChildId child, const LocalDate& from,
+                                        const LocalDate& to) override;
+  Result<std::vector<ChildId>> AbsentOn(FacilityId facility, const LocalDate& date) override;
+  Result<std::int64_t> InsertAbsence(const Absence& a) override;
 
  private:
   Db& db_;
@@ -96,6 +102,7 @@ class SqliteAgents final : public AgentTable {
   Result<AgentId> Insert(const Agent& a) override;
   Status SetStatus(AgentId id, AgentStatus status) override;
   Status RecordContact(AgentId id, const AgentContact& contact) override;
+  Result<AgentId> ConsoleUploader(FacilityId facility, TimePoint at) override;
 
  private:
   Db& db_;
@@ -107,6 +114,7 @@ class SqliteAttendance final : public AttendanceTable {
   Result<std::optional<TapRecord>> FindTap(AgentId agent, std::uint64_t seq) override;
   Result<std::vector<TapRecord>> TapsOfAgent(AgentId agent, std::uint64_t after_seq,
                                              int limit) override;
+  Result<std::uint64_t> LastSeq(AgentId agent) override;
   Result<std::vector<TapRecord>> TapsOfChild(ChildId child, TimePoint from, TimePoint to) override;
   Result<std::pair<std::uint64_t, std::optional<wire::SeqGap>>> ContiguousThrough(
       AgentId agent, std::uint64_t acked_through) override;

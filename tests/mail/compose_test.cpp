@@ -138,6 +138,27 @@ TEST_CASE("arrival notice renders the ward's text") {
       "練馬 さくらさんが11月26日 15:02に光が丘第一学童クラブに来館しました。\n"));
 }
 
+TEST_CASE("a notice of a tap staff recorded says so, whatever the templates") {
+  Notice n;
+  n.kind = NoticeKind::kDeparture;
+  n.at = At("2026-11-26T09:31:00Z");
+  auto card =
+      ComposeNotice(TemplateSet::Defaults(), n, "練馬 さくら", "光が丘第一学童クラブ", kTokyo);
+  REQUIRE(card.ok());
+  CHECK(card->body.find(kStaffRecordedLine) == std::string::npos);
+  n.staff_recorded = true;
+  TemplateSet custom = TemplateSet::Defaults();
+  REQUIRE(
+      custom
+          .Override(TemplateKind::kDeparture, "Subject: Left {child}\n\n{child} left at {time}.\n")
+          .ok());
+  for (const TemplateSet& t : {TemplateSet::Defaults(), custom}) {
+    auto staff = ComposeNotice(t, n, "練馬 さくら", "光が丘第一学童クラブ", kTokyo);
+    REQUIRE(staff.ok());
+    CHECK(staff->body.find(kStaffRecordedLine) != std::string::npos);
+  }
+}
+
 TEST_CASE("departure, inferred departure and correction texts") {
   TemplateSet t = TemplateSet::Defaults();
   Notice n;

@@ -160,5 +160,64 @@ TEST_CASE("the roles receiving each alert kind", "[alerts]") {
   CHECK_FALSE(ReceivesAlert(StaffRole::kFacility, AlertKind::kUnusualAccess));
 }
 
+TEST_CASE("a child expected and not arrived by the expected time is alerted once that day",
+          "[alerts]") {
+  Fixture f;
+  services::Facilities facilities(*f.store, fakes::FixedJst());
+  store::Facility asahi = facilities.ByCode("asahi-2").value();
+  asahi.expected_arrival_by = LocalTime::HM(16, 0);
+  REQUIRE(facilities.Update(asahi, f.who).ok());
+  const ChildId mei = f.seed.Child("旭 めい", f.asahi);   // every day, never comes
+  const ChildId sora = f.seed.Child("旭 そら", f.asahi);  // absent by a phone call
+  const ChildId riku = f.seed.Child("旭 りく", f.asahi);  // arrives
+  const ChildId yui = f.seed.Child("旭 ゆい", f.asahi);   // Mondays only
+  services::Children children(*f.store);
+  store::Child y = children.Get(yui).value();
+  y.attend_days = store::Weekdays{};
+  y.attend_days.Add(1);
+  REQUIRE(children.Update(y, f.who).ok());
+  REQUIRE(
+      children.RecordAbsence(sora, LocalDate{2026, 11, 26}, LocalDate{2026, 11, 26}, "通院", f.who)
+          .ok());
+  ChildDay day;
+  day.date = LocalDate{2026, 11, 26};
+  day.visits.push_back(Visit{T("2026-11-26T15:10:00+09:00"), std::nullopt});
+  REQUIRE(store::InWrite(*f.store, [&](store::WriteTxn& t) {
+            return t.attendance().SaveChildDay(riku, f.asahi, day);
+          }).ok());
+  auto not_arrived = [&](const char* at) {
+    auto raised = f.checks.Run(T(at));
+    REQUIRE(raised.ok());
+    std::vector<ChildId> out;
+    for (const auto& a : *raised) {
+      if (a.kind != AlertKind::kNotArrived) continue;
+      CHECK(a.facility == f.asahi);
+      out.push_back(*a.child);
+    }
+    return out;
+  };
+  CHECK(not_arrived("2026-11-26T15:59:00+09:00").empty());
+  CHECK(not_arrived("2026-11-26T16:01:00+09:00") == std::vector<ChildId>{mei});
+  CHECK(not_arrived("2026-11-26T16:30:00+09:00").empty());  // once per child and day
+  // A closed day expects no one; a holiday with its own time expects them by then.
+  REQUIRE(facilities
+              .SetCalendar(f.asahi, LocalDate{2026, 11, 27}, LocalDate{2026, 11, 27}, true,
+                           std::nullopt, f.who)
+              .ok());
+  REQUIRE(facilities
+              .SetCalendar(f.asahi, LocalDate{2026, 11, 28}, LocalDate{2026, 11, 28}, false,
+                           LocalTime::HM(12, 0), f.who)
+              .ok());
+  CHECK(not_arrived("2026-11-27T16:01:00+09:00").empty());
+  CHECK(not_arrived("2026-11-28T12:01:00+09:00") ==
+        std::vector<ChildId>{mei, sora, riku});  // Saturday: sora's absence was Thursday's
+  // A facility without an expected time raises none (hikari-1 has children too).
+  f.seed.Child("光 はな", f.hikari);
+  CHECK(not_arrived("2026-11-30T18:00:00+09:00") == std::vector<ChildId>{mei, sora, riku, yui});
+  // Bad ranges are refused in words.
+  CHECK(children.RecordAbsence(mei, LocalDate{2026, 12, 2}, LocalDate{2026, 12, 1}, "", f.who)
+            .status()
+            .message() == "to: before from");
+}
 }  // namespace
 }  // namespace anshin::ingest

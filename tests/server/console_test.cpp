@@ -619,5 +619,110 @@ TEST_CASE("console: the operations page shows each facility's PC, mail and a cha
   CHECK(body.find("送信待ち") != std::string::npos);
 }
 
+TEST_CASE("console: staff record a forgotten tap on the board; the guardian's mail says so",
+          "[console]") {
+  World w;
+  ChildId ren = w.seed.Child("練馬 れん", w.hikari1);  // no card
+  auto [sato, csrf] = w.Session("sato");
+  const std::string who = "csrf=" + csrf + "&child=" + w.sakura.ToString();
+  // Refused in words: no direction, no reason, a time still to come; another facility's
+  // child is 403 and audited; a child without a card cannot be recorded.
+  CHECK(w.Send(http::verb::post, "/board/taps", sato, who + "&time=14%3A40&note=x").result() ==
+        http::status::bad_request);
+  CHECK(w.Send(http::verb::post, "/board/taps", sato, who + "&direction=arrival&time=14%3A40&note=")
+            .result() == http::status::bad_request);
+  Response future =
+      w.Send(http::verb::post, "/board/taps", sato, who + "&direction=arrival&time=15%3A30&note=x");
+  CHECK(future.result() == http::status::bad_request);
+  CHECK(future.body().find("これからの時刻は記録できません") != std::string::npos);
+  CHECK(w.Send(http::verb::post, "/board/taps", sato,
+               "csrf=" + csrf + "&child=" + w.haruto.ToString() +
+                   "&direction=arrival&time=14%3A40&note=x")
+            .result() == http::status::forbidden);
+  CHECK(
+      w.Send(http::verb::post, "/board/taps", sato,
+             "csrf=" + csrf + "&child=" + ren.ToString() + "&direction=arrival&time=14%3A40&note=x")
+          .result() == http::status::conflict);
+  // Without the session's token nothing is recorded.
+  CHECK(w.Send(http::verb::post, "/board/taps", sato,
+               "csrf=" + std::string(64, '0') + "&child=" + w.sakura.ToString() +
+                   "&direction=arrival&time=14%3A40&note=x")
+            .result() == http::status::forbidden);
+
+  Response res = w.Send(http::verb::post, "/board/taps", sato,
+                        who + "&direction=arrival&time=14%3A40&note=" +
+                            "%E3%82%AB%E3%83%BC%E3%83%89%E5%BF%98%E3%82%8C");  // カード忘れ
+  REQUIRE(res.result() == http::status::see_other);
+  CHECK(Header(res, "Location") == "/board?done=arrival");
+  auto taps = store::InRead(*w.store, [&](store::ReadTxn& t) {
+                return t.attendance().TapsOfChild(w.sakura, kT0 - std::chrono::hours(2), kT0);
+              }).value();
+  REQUIRE(taps.size() == 2);
+  const store::TapRecord& recorded = taps.back();
+  CHECK(recorded.recorded_by == "staff:sato");
+  CHECK(recorded.note == "カード忘れ");
+  CHECK(recorded.corrected_at == T("2026-12-01T14:40:00+09:00"));
+  CHECK(recorded.direction == Direction::kEntry);
+  CHECK(recorded.reason == Reason::kArrival);
+  auto rows =
+      store::InRead(*w.store, [&](store::ReadTxn& t) { return t.outbox().List(w.sakura); }).value();
+  REQUIRE(rows.back().message.kind == store::OutboxKind::kArrival);
+  CHECK(rows.back().message.staff_recorded);
+  CHECK(rows.back().message.tap_at == T("2026-12-01T14:40:00+09:00"));
+  CHECK(Audited(w, "tap.recorded", "staff:sato"));
+  // The board and the child's page show it; a second recording is numbered after the first.
+  Response board = w.Send(http::verb::get, "/board?done=arrival", sato);
+  CHECK(board.body().find("記録しました: 入室（通知済み）") != std::string::npos);
+  CHECK(board.body().find("<td class=\"state\">在室</td><td>14:40</td>") != std::string::npos);
+  CHECK(w.Send(http::verb::get, "/children/" + w.sakura.ToString(), sato)
+            .body()
+            .find("職員が記録（staff:sato: カード忘れ）") != std::string::npos);
+  REQUIRE(w.Send(http::verb::post, "/board/taps", sato,
+                 who + "&direction=departure&time=14%3A55&note=x")
+              .result() == http::status::see_other);
+  auto after = store::InRead(*w.store, [&](store::ReadTxn& t) {
+                 return t.attendance().TapsOfChild(w.sakura, kT0 - std::chrono::hours(2), kT0);
+               }).value();
+  REQUIRE(after.size() == 3);
+  CHECK(after.back().agent == recorded.agent);
+  CHECK(after.back().seq == recorded.seq + 1);
+  CHECK(after.back().reason == Reason::kDeparture);
+}
+
+TEST_CASE("console: an absence recorded from a phone call; the board shows absent and late",
+          "[console]") {
+  World w;
+  ChildId ren = w.seed.Child("練馬 れん", w.hikari1);
+  services::Facilities facilities(*w.store, fakes::FixedJst());
+  store::Facility f = facilities.ByCode("hikari1").value();
+  f.expected_arrival_by = LocalTime::HM(14, 45);  // kT0 is 15:00
+  REQUIRE(facilities.Update(f, Actor{"operator-1", kT0}).ok());
+  auto [abe, csrf] = w.Session("abe");
+  const std::string page = "/children/" + ren.ToString();
+  CHECK(w.Send(http::verb::get, page, abe).body().find("欠席を記録する") != std::string::npos);
+  CHECK(
+      w.Send(http::verb::post, page + "/absence", abe, "csrf=" + csrf + "&from=12%2F01").result() ==
+      http::status::bad_request);
+  Response res = w.Send(http::verb::post, page + "/absence", abe,
+                        "csrf=" + csrf + "&from=2026-12-01&to=&reason=%E9%80%9A%E9%99%A2");
+  REQUIRE(res.result() == http::status::see_other);
+  CHECK(Header(res, "Location") == page + "?done=absence");
+  CHECK(Audited(w, "child.absence", "staff:abe"));
+  Response shown = w.Send(http::verb::get, page + "?done=absence", abe);
+  CHECK(shown.body().find("欠席を記録しました") != std::string::npos);
+  CHECK(shown.body().find("<td>2026-12-01</td><td>通院</td><td>staff:abe</td>") !=
+        std::string::npos);
+  // The auditor may not; a facility account may for its own children.
+  CHECK(w.Send(http::verb::get, page, w.Login("kanno")).result() == http::status::forbidden);
+
+  // sakura expected, not arrived by 14:45 (the stored tap has no day): late; ren absent.
+  auto [sato, sato_csrf] = w.Session("sato");
+  const std::string board = w.Send(http::verb::get, "/board", sato).body();
+  CHECK(board.find("<td class=\"state\">欠席</td>") != std::string::npos);
+  CHECK(
+      board.find("<td class=\"state\">未到着（予定時刻を過ぎています）</td><td>14:45 まで</td>") !=
+      std::string::npos);
+  CHECK(board.find("来所予定 14:45 まで") != std::string::npos);
+}
 }  // namespace
 }  // namespace anshin::console

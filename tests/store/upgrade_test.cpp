@@ -170,6 +170,10 @@ const std::vector<std::string>& RowsByVersion() {
           "  'departure', 1, 'staff:hikari-staff', 'left with grandmother');"
           "UPDATE agents SET cert_not_after = 1827000000000 WHERE id = 1;"
           "INSERT INTO agent_skew_samples(agent_id, at, skew_ms) VALUES (1, 1795672930000, -1500);",
+      // v8: the departure notice of that recorded tap, marked as staff recorded.
+      "INSERT INTO outbox(id, kind, guardian_id, child_id, facility_id, tap_at, late, state, "
+      "  attempts, next_attempt_at, created_at, staff_recorded) VALUES (8, 'departure', 1, 1, 1, "
+      "  1795690000000, 0, 'queued', 0, 1795690000000, 1795690000000, 1);",
   };
   return kRows;
 }
@@ -388,7 +392,7 @@ void CheckActivity(ReadTxn& txn, int from) {
   CHECK(open[0].child == ChildId{1});
 
   const auto outbox = txn.outbox().List(std::nullopt).value();
-  REQUIRE(outbox.size() == 2);
+  REQUIRE(outbox.size() == (from >= 8 ? 3u : 2u));  // v8 adds a staff-recorded notice
   CHECK(outbox[0].id == 1);
   CHECK(outbox[0].message.kind == OutboxKind::kDeparture);
   CHECK(outbox[0].message.guardian == GuardianId{1});
@@ -509,6 +513,18 @@ void CheckV7Rows(const std::filesystem::path& path, int from) {
   CHECK_FALSE(db->Exec("UPDATE agents SET kind = 'phone' WHERE id = 1").ok());
 }
 
+void CheckV8Rows(Store& store, int from) {
+  auto txn = store.BeginRead().value();
+  const std::vector<OutboxRow> rows = txn->outbox().List(std::nullopt).value();
+  int staff_recorded = 0;
+  for (const OutboxRow& r : rows) {
+    staff_recorded += r.message.staff_recorded ? 1 : 0;
+    if (r.id == 8) CHECK(r.message.staff_recorded);
+  }
+  // Older releases' notices were all of a card's tap.
+  CHECK(staff_recorded == (from >= 8 ? 1 : 0));
+}
+
 TEST_CASE("every released schema version upgrades to today's with every row intact",
           "[store][sqlite][upgrade]") {
   const int latest = LatestSchemaVersion();
@@ -528,6 +544,7 @@ TEST_CASE("every released schema version upgrades to today's with every row inta
     CheckWrites(*store);
     CheckV6Rows(path, from);
     CheckV7Rows(path, from);
+    CheckV8Rows(*store, from);
   }
 }
 
