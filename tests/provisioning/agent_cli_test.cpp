@@ -45,7 +45,7 @@ struct AgentHome : TestHome {
   }
 };
 
-TEST_CASE("enrol records the certificate's expiry; list shows it", "[admin]") {
+TEST_CASE("enrol records the certificate's expiry, list shows it", "[admin]") {
   AgentHome h;
   Certificate cert = Load(h.bundle / "agent.crt");
   const store::Agent a = h.Agent();
@@ -63,7 +63,7 @@ TEST_CASE("enrol records the certificate's expiry; list shows it", "[admin]") {
   CHECK(Has(list.out, "until " + zone->DateOf(*a.cert_not_after).ToString() + ", 824 d"));
 }
 
-TEST_CASE("renew issues a new key and certificate; only the new one is the agent's", "[admin]") {
+TEST_CASE("renew issues a new key and certificate, only the new one is the agent's", "[admin]") {
   AgentHome h;
   const store::Agent before = h.Agent();
   const std::string old_key = sys::ReadFile(h.bundle / "agent.key").value();
