@@ -120,6 +120,21 @@ std::string FacilityMetricsText(store::Store& store, const services::ZoneLoader&
                  return Seconds(std::chrono::duration_cast<Millis>(now - *f.oldest_report));
                });
 
+  // Agents with a client certificate of known expiry (the facility board's uploader has none;
+  // an agent enrolled before expiries were recorded has none until renewed). Revoked agents
+  // are left out: their certificate is refused anyway.
+  std::map<std::int64_t, std::string> codes;
+  for (const store::Facility& f : snap->facilities) codes[f.id.value] = f.code;
+  text.Header("anshin_agent_cert_expiry_seconds",
+              "Seconds until the agent's client certificate expires (negative: expired).", "gauge");
+  for (const store::Agent& a : snap->agents) {
+    if (a.status == store::AgentStatus::kRevoked || !a.cert_not_after) continue;
+    // Agent names are [A-Za-z0-9._-] (services::CheckAgentName): no escaping needed.
+    text.Sample("anshin_agent_cert_expiry_seconds{agent=\"" + a.name + "\",facility=\"" +
+                    codes[a.facility.value] + "\"}",
+                Seconds(std::chrono::duration_cast<Millis>(*a.cert_not_after - now)));
+  }
+
   std::map<std::string, int> by_kind;
   for (AlertKind k : {AlertKind::kLostCardSeen, AlertKind::kNoDeparture})
     by_kind[std::string(AlertKindName(k))] = 0;

@@ -10,10 +10,13 @@
 //   anshin_facility_queue_depth{facility}               taps queued on its PCs, as last reported
 //   anshin_facility_unknown_taps{facility}              unregistered cards its PCs counted
 //   anshin_facility_report_age_seconds{facility}        age of the oldest of those reports
+//   anshin_agent_cert_expiry_seconds{agent,facility}    until the agent's client certificate
+//                                                       expires (absent: revoked, or unknown)
 //   anshin_alerts_open{kind}                            alerts not acknowledged, by kind
 //
-// Labels are facility codes and alert kinds: no personal data. deploy/prometheus/alerts.yml
-// uses them. Thread-safe; blocks on the store (call it off the network thread).
+// Labels are facility codes, agent names and alert kinds: no personal data.
+// deploy/prometheus/alerts.yml uses them. Thread-safe; blocks on the store (call it off the network
+// thread).
 #pragma once
 
 #include <string>

@@ -199,6 +199,69 @@ Status Admin::FacilitySet(const std::string& code, const FacilitySettings& s) {
 
 // ---- agents --------------------------------------------------------------------------------
 
+namespace {
+
+constexpr std::chrono::days kAgentCertValidity{825};
+
+// An agent certificate issued by the home's CA for `name`: for the CSR's key, or for a key
+// generated here (key_pem).
+struct IssuedAgentCert {
+  std::optional<std::string> key_pem;
+  std::string cert_pem;
+  std::string ca_pem;
+  std::string sha256;
+  TimePoint not_after;
+};
+
+Result<IssuedAgentCert> IssueAgentCert(const fs::path& home, const std::string& name,
+                                       const std::optional<fs::path>& csr, TimePoint now,
+                                       std::chrono::days validity) {
+  const fs::path pki = home / "pki";
+  IssuedAgentCert out;
+  ANSHIN_ASSIGN_OR_RETURN(out.ca_pem, sys::ReadFile(pki / "ca.crt"));
+  ANSHIN_ASSIGN_OR_RETURN(std::string ca_key_pem, sys::ReadFile(pki / "ca.key"));
+  ANSHIN_ASSIGN_OR_RETURN(Certificate ca, ParseCertificatePem(out.ca_pem));
+  ANSHIN_ASSIGN_OR_RETURN(PrivateKey ca_key, ParsePrivateKeyPem(ca_key_pem));
+  PrivateKey subject_key;
+  if (csr) {
+    ANSHIN_ASSIGN_OR_RETURN(std::string csr_pem, sys::ReadFile(*csr));
+    ANSHIN_ASSIGN_OR_RETURN(subject_key, PublicKeyFromCsr(csr_pem));
+  } else {
+    ANSHIN_ASSIGN_OR_RETURN(subject_key, GenerateP256Key());
+    ANSHIN_ASSIGN_OR_RETURN(out.key_pem, PrivateKeyPem(subject_key.get()));
+  }
+  ANSHIN_ASSIGN_OR_RETURN(Certificate cert,
+                          IssueClientCertificate(ca.get(), ca_key.get(), subject_key.get(),
+                                                 CertSpec{name, now, validity}));
+  ANSHIN_ASSIGN_OR_RETURN(out.cert_pem, CertificatePem(cert.get()));
+  ANSHIN_ASSIGN_OR_RETURN(out.sha256, CertificateSha256(cert.get()));
+  ANSHIN_ASSIGN_OR_RETURN(out.not_after, CertificateNotAfter(cert.get()));
+  return out;
+}
+
+// Writes agent.key (0600, unless the key is the CSR's), agent.crt and ca.crt into `dir`.
+Status WriteCertFiles(const fs::path& dir, const IssuedAgentCert& c) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status::Unavailable("creating " + dir.string() + ": " + ec.message());
+  if (c.key_pem)
+    ANSHIN_RETURN_IF_ERROR(sys::WriteFileAtomic(dir / "agent.key", *c.key_pem, kPrivate));
+  ANSHIN_RETURN_IF_ERROR(sys::WriteFileAtomic(dir / "agent.crt", c.cert_pem, kPublic));
+  return sys::WriteFileAtomic(dir / "ca.crt", c.ca_pem, kPublic);
+}
+
+// Removes what WriteCertFiles and `more` wrote (the operator's CSR key stays).
+void RemoveFiles(const fs::path& dir, const IssuedAgentCert& c,
+                 const std::vector<std::string>& more = {}) {
+  std::error_code ec;
+  if (c.key_pem) fs::remove(dir / "agent.key", ec);
+  fs::remove(dir / "agent.crt", ec);
+  fs::remove(dir / "ca.crt", ec);
+  for (const std::string& name : more) fs::remove(dir / name, ec);
+}
+
+}  // namespace
+
 Result<EnrollResult> Admin::AgentEnroll(const EnrollOptions& o) {
   ANSHIN_RETURN_IF_ERROR(services::CheckAgentName(o.name));
   if (o.server_url.rfind("https://", 0) != 0)
@@ -207,42 +270,17 @@ Result<EnrollResult> Admin::AgentEnroll(const EnrollOptions& o) {
   if (agents_.Get(o.name).ok())
     return Status::AlreadyExists("agent " + o.name + " is already enrolled");
 
-  const fs::path pki = home_ / "pki";
-  ANSHIN_ASSIGN_OR_RETURN(std::string ca_pem, sys::ReadFile(pki / "ca.crt"));
-  ANSHIN_ASSIGN_OR_RETURN(std::string ca_key_pem, sys::ReadFile(pki / "ca.key"));
   ANSHIN_ASSIGN_OR_RETURN(std::string card_key, sys::ReadFile(home_ / "card.key"));
-  ANSHIN_ASSIGN_OR_RETURN(Certificate ca, ParseCertificatePem(ca_pem));
-  ANSHIN_ASSIGN_OR_RETURN(PrivateKey ca_key, ParsePrivateKeyPem(ca_key_pem));
-
-  PrivateKey subject_key;
-  std::optional<std::string> key_pem;
-  if (o.csr) {
-    ANSHIN_ASSIGN_OR_RETURN(std::string csr, sys::ReadFile(*o.csr));
-    ANSHIN_ASSIGN_OR_RETURN(subject_key, PublicKeyFromCsr(csr));
-  } else {
-    ANSHIN_ASSIGN_OR_RETURN(subject_key, GenerateP256Key());
-    ANSHIN_ASSIGN_OR_RETURN(key_pem, PrivateKeyPem(subject_key.get()));
-  }
   const TimePoint now = clock_->Now();
-  ANSHIN_ASSIGN_OR_RETURN(Certificate cert,
-                          IssueClientCertificate(ca.get(), ca_key.get(), subject_key.get(),
-                                                 CertSpec{o.name, now, std::chrono::days(825)}));
-  ANSHIN_ASSIGN_OR_RETURN(std::string cert_pem, CertificatePem(cert.get()));
-  ANSHIN_ASSIGN_OR_RETURN(std::string sha, CertificateSha256(cert.get()));
+  ANSHIN_ASSIGN_OR_RETURN(IssuedAgentCert issued,
+                          IssueAgentCert(home_, o.name, o.csr, now, kAgentCertValidity));
 
   // The bundle is written while the agent's row is written but not committed: if writing fails
   // nothing is enrolled, and if the commit fails the bundle is removed again, so a valid
   // bundle never exists for an agent the server does not know.
-  const std::vector<std::string> files = {"agent.key", "agent.crt", "ca.crt", "card.key",
-                                          "agent.toml"};
+  const std::vector<std::string> more = {"card.key", "agent.toml"};
   auto write_bundle = [&]() -> Status {
-    std::error_code ec;
-    fs::create_directories(o.out_dir, ec);
-    if (ec) return Status::Unavailable("creating " + o.out_dir.string() + ": " + ec.message());
-    if (key_pem)
-      ANSHIN_RETURN_IF_ERROR(sys::WriteFileAtomic(o.out_dir / "agent.key", *key_pem, kPrivate));
-    ANSHIN_RETURN_IF_ERROR(sys::WriteFileAtomic(o.out_dir / "agent.crt", cert_pem, kPublic));
-    ANSHIN_RETURN_IF_ERROR(sys::WriteFileAtomic(o.out_dir / "ca.crt", ca_pem, kPublic));
+    ANSHIN_RETURN_IF_ERROR(WriteCertFiles(o.out_dir, issued));
     ANSHIN_RETURN_IF_ERROR(
         sys::WriteFileAtomic(o.out_dir / "card.key", Trim(card_key) + "\n", kPrivate));
     std::string toml =
@@ -252,17 +290,12 @@ Result<EnrollResult> Admin::AgentEnroll(const EnrollOptions& o) {
         TomlString(o.server_url) + "\ncert = \"agent.crt\"\nkey = \"agent.key\"\nca = \"ca.crt\"\n";
     return sys::WriteFileAtomic(o.out_dir / "agent.toml", toml, kPublic);
   };
-  auto remove_bundle = [&] {
-    std::error_code ec;
-    for (const std::string& name : files) {
-      if (name == "agent.key" && !key_pem) continue;  // the operator's CSR key stays
-      fs::remove(o.out_dir / name, ec);
-    }
-  };
+  auto remove_bundle = [&] { RemoveFiles(o.out_dir, issued, more); };
   store::Agent a;
   a.name = o.name;
   a.facility = f.id;
-  a.cert_sha256 = sha;
+  a.cert_sha256 = issued.sha256;
+  a.cert_not_after = issued.not_after;
   a.enrolled_at = now;
   Result<AgentId> id = agents_.Enroll(
       a, store::Actor{user_, now},
@@ -273,7 +306,34 @@ Result<EnrollResult> Admin::AgentEnroll(const EnrollOptions& o) {
       },
       remove_bundle);
   if (!id.ok()) return id.status();
-  return EnrollResult{*id, sha};
+  return EnrollResult{*id, issued.sha256, issued.not_after};
+}
+
+Result<RenewResult> Admin::AgentRenew(const RenewOptions& o) {
+  if (o.days < 1 || o.days > kAgentCertValidity.count()) {
+    return Status::InvalidArgument("days: must be 1 to " +
+                                   std::to_string(kAgentCertValidity.count()));
+  }
+  ANSHIN_ASSIGN_OR_RETURN(store::Agent before, agents_.Get(o.name));
+  if (before.status == store::AgentStatus::kRevoked) {
+    return Status::FailedPrecondition("agent " + o.name +
+                                      " is revoked; enrol a new certificate under a new name");
+  }
+  const TimePoint now = clock_->Now();
+  ANSHIN_ASSIGN_OR_RETURN(IssuedAgentCert issued,
+                          IssueAgentCert(home_, o.name, o.csr, now, std::chrono::days(o.days)));
+  // As for enroll: the files exist only if the store took the new fingerprint.
+  auto remove = [&] { RemoveFiles(o.out_dir, issued); };
+  ANSHIN_ASSIGN_OR_RETURN(store::Agent old,
+                          agents_.Renew(
+                              o.name, issued.sha256, issued.not_after, store::Actor{user_, now},
+                              [&]() -> Status {
+                                Status s = WriteCertFiles(o.out_dir, issued);
+                                if (!s.ok()) remove();
+                                return s;
+                              },
+                              remove));
+  return RenewResult{issued.sha256, old.cert_sha256, issued.not_after};
 }
 
 Status Admin::AgentSetStatus(const std::string& name, store::AgentStatus status) {
@@ -281,6 +341,14 @@ Status Admin::AgentSetStatus(const std::string& name, store::AgentStatus status)
 }
 
 Result<std::vector<store::Agent>> Admin::AgentList() { return agents_.List(); }
+
+Result<store::Agent> Admin::AgentAcceptGap(const std::string& name) {
+  return agents_.AcceptGap(name, Who());
+}
+
+Result<std::vector<store::SkewSample>> Admin::AgentSkew(const std::string& name, TimePoint since) {
+  return agents_.SkewHistory(name, since);
+}
 
 // ---- children, cards, guardians ------------------------------------------------------------
 

@@ -96,6 +96,21 @@ struct EnrollOptions {
 struct EnrollResult {
   AgentId agent;
   std::string cert_sha256;
+  TimePoint cert_not_after;
+};
+
+// agent renew: a new certificate (and key, unless from a CSR) for an enrolled agent.
+struct RenewOptions {
+  std::string name;
+  std::filesystem::path out_dir;
+  std::optional<std::filesystem::path> csr;
+  int days = 825;  // validity, 1 to 825
+};
+
+struct RenewResult {
+  std::string cert_sha256;
+  std::string old_cert_sha256;
+  TimePoint cert_not_after;
 };
 
 // A child as typed on the command line; optional fields left unset are not recorded.
@@ -146,6 +161,14 @@ class Admin {
   Result<EnrollResult> AgentEnroll(const EnrollOptions& o);
   Status AgentSetStatus(const std::string& name, store::AgentStatus status);
   Result<std::vector<store::Agent>> AgentList();
+  // Issues a new certificate for the agent from the same CA and writes agent.key (0600, not
+  // with a CSR), agent.crt and ca.crt into out_dir; the server refuses the old certificate from
+  // then on (it compares fingerprints). Audited agent.renew.
+  Result<RenewResult> AgentRenew(const RenewOptions& o);
+  // Accepts the agent's seq gap as lost (services::Agents::AcceptGap); the agent as it is after.
+  Result<store::Agent> AgentAcceptGap(const std::string& name);
+  // The agent's clock-skew samples since `since`, oldest first.
+  Result<std::vector<store::SkewSample>> AgentSkew(const std::string& name, TimePoint since);
 
   // expected_departure: "mon=17:30,wed=18:00".
   Result<ChildId> ChildAdd(const std::string& facility_code, const std::string& name,

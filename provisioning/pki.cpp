@@ -10,6 +10,7 @@
 #include <openssl/x509v3.h>
 
 #include <cstdio>
+#include <ctime>
 
 namespace anshin::admin {
 namespace {
@@ -146,6 +147,13 @@ Result<std::string> CertificateSha256(X509* cert) {
     hex += b;
   }
   return hex;
+}
+
+Result<TimePoint> CertificateNotAfter(X509* cert) {
+  std::tm tm{};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1) return OpensslError("notAfter");
+  const time_t t = timegm(&tm);
+  return std::chrono::time_point_cast<Millis>(std::chrono::system_clock::from_time_t(t));
 }
 
 Result<Certificate> MakeCaCertificate(EVP_PKEY* ca_key, const CertSpec& spec) {

@@ -36,6 +36,8 @@ Result<std::string> CertificatePem(X509* cert);
 Result<Certificate> ParseCertificatePem(std::string_view pem);
 // Lowercase hex SHA-256 of the certificate's DER encoding (what the server compares).
 Result<std::string> CertificateSha256(X509* cert);
+// The certificate's notAfter (to the second).
+Result<TimePoint> CertificateNotAfter(X509* cert);
 
 struct CertSpec {
   std::string common_name;

@@ -53,6 +53,65 @@ Status Agents::SetStatus(std::string_view name, store::AgentStatus status,
   });
 }
 
+Result<store::Agent> Agents::Renew(std::string_view name, const std::string& cert_sha256,
+                                   TimePoint not_after, const store::Actor& who,
+                                   const std::function<Status()>& before_commit,
+                                   const std::function<void()>& undo) {
+  ANSHIN_ASSIGN_OR_RETURN(std::unique_ptr<store::WriteTxn> txn, store_.BeginWrite());
+  ANSHIN_ASSIGN_OR_RETURN(std::optional<store::Agent> agent, txn->agents().Find(name));
+  if (!agent) return Status::NotFound("agent " + std::string(name));
+  if (agent->status == store::AgentStatus::kRevoked) {
+    return Status::FailedPrecondition("agent " + std::string(name) +
+                                      " is revoked; enrol a new certificate under a new name");
+  }
+  if (agent->cert_sha256.empty()) {  // the facility board's own uploader never connects
+    return Status::FailedPrecondition("agent " + std::string(name) +
+                                      " has no client certificate to renew");
+  }
+  ANSHIN_RETURN_IF_ERROR(txn->agents().SetCertificate(agent->id, cert_sha256, not_after));
+  ANSHIN_RETURN_IF_ERROR(
+      AppendAudit(*txn, who, "agent.renew",
+                  "agent=" + agent->name + " old_cert_sha256=" + agent->cert_sha256 +
+                      " cert_sha256=" + cert_sha256 + " not_after=" + FormatRfc3339(not_after)));
+  if (before_commit) ANSHIN_RETURN_IF_ERROR(before_commit());
+  if (Status s = txn->Commit(); !s.ok()) {
+    if (undo) undo();
+    return s;
+  }
+  return *std::move(agent);
+}
+
+Result<store::Agent> Agents::AcceptGap(std::string_view name, const store::Actor& who) {
+  return store::InWrite(store_, [&](store::WriteTxn& txn) -> Result<store::Agent> {
+    ANSHIN_ASSIGN_OR_RETURN(std::optional<store::Agent> agent, txn.agents().Find(name));
+    if (!agent) return Status::NotFound("agent " + std::string(name));
+    if (!agent->gap) {
+      return Status::FailedPrecondition("agent " + std::string(name) +
+                                        " has no gap: every seq up to " +
+                                        std::to_string(agent->acked_through) + " is stored");
+    }
+    const wire::SeqGap accepted = *agent->gap;
+    ANSHIN_ASSIGN_OR_RETURN(auto through,
+                            txn.attendance().ContiguousThrough(agent->id, accepted.to));
+    ANSHIN_RETURN_IF_ERROR(txn.agents().SetAcked(agent->id, through.first, through.second));
+    ANSHIN_RETURN_IF_ERROR(AppendAudit(
+        txn, who, "agent.accept_gap",
+        "agent=" + agent->name + " from=" + std::to_string(accepted.from) + " to=" +
+            std::to_string(accepted.to) + " acked_through=" + std::to_string(through.first)));
+    agent->acked_through = through.first;
+    agent->gap = through.second;
+    return *std::move(agent);
+  });
+}
+
+Result<std::vector<store::SkewSample>> Agents::SkewHistory(std::string_view name, TimePoint since) {
+  return store::InRead(store_, [&](store::ReadTxn& txn) -> Result<std::vector<store::SkewSample>> {
+    ANSHIN_ASSIGN_OR_RETURN(std::optional<store::Agent> agent, txn.agents().Find(name));
+    if (!agent) return Status::NotFound("agent " + std::string(name));
+    return txn.agents().SkewSamples(agent->id, since);
+  });
+}
+
 Result<store::Agent> Agents::Get(std::string_view name) {
   return store::InRead(store_, [&](store::ReadTxn& txn) -> Result<store::Agent> {
     ANSHIN_ASSIGN_OR_RETURN(std::optional<store::Agent> a, txn.agents().Find(name));

@@ -80,6 +80,11 @@ Status PurgeAll(store::Store& store, store::WriteTxn* dry, const RetentionPolicy
                           InBatches(store, dry, limit, [&](store::WriteTxn& txn) {
                             return txn.attendance().DeleteChildDaysBefore(cut.before_date, limit);
                           }));
+  const TimePoint skew_before = who.at - std::chrono::hours(24) * kSkewHistoryDays;
+  ANSHIN_ASSIGN_OR_RETURN(counts.skew_samples,
+                          InBatches(store, dry, limit, [&](store::WriteTxn& txn) {
+                            return txn.agents().DeleteSkewSamplesBefore(skew_before, limit);
+                          }));
   return Status::Ok();
 }
 
@@ -104,10 +109,10 @@ PurgeCutoffs CutoffsAt(const RetentionPolicy& p, TimePoint now, const TimeZone& 
 
 std::string PurgeCountsText(const PurgeCounts& c) {
   return std::to_string(c.taps) + " taps, " + std::to_string(c.child_days) + " visit days, " +
-         std::to_string(c.outbox) + " mails, " + std::to_string(c.send_log) +
-         " send attempts deleted; " + std::to_string(c.children) + " withdrawn children purged (" +
-         std::to_string(c.guardians) + " guardians deleted, " + std::to_string(c.cards_retired) +
-         " cards retired)";
+         std::to_string(c.outbox) + " mails, " + std::to_string(c.send_log) + " send attempts, " +
+         std::to_string(c.skew_samples) + " skew samples deleted; " + std::to_string(c.children) +
+         " withdrawn children purged (" + std::to_string(c.guardians) + " guardians deleted, " +
+         std::to_string(c.cards_retired) + " cards retired)";
 }
 
 Result<PurgeCounts> Purge(store::Store& store, const RetentionPolicy& policy, TimePoint now,
@@ -131,7 +136,8 @@ Result<PurgeCounts> Purge(store::Store& store, const RetentionPolicy& policy, Ti
                            " send_log=" + std::to_string(counts.send_log) +
                            " children=" + std::to_string(counts.children) +
                            " guardians=" + std::to_string(counts.guardians) +
-                           " cards_retired=" + std::to_string(counts.cards_retired));
+                           " cards_retired=" + std::to_string(counts.cards_retired) +
+                           " skew_samples=" + std::to_string(counts.skew_samples));
   }));
   return counts;
 }

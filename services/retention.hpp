@@ -11,6 +11,8 @@
 //     kept: it is the ward's own reference, not a name or address, and the ward's reports of
 //     the retention period still name the row by it. Cards are kept (tokens are no personal
 //     data).
+//   the agents' clock-skew samples older than kSkewHistoryDays (90) are deleted (a fixed
+//     window: they are the skew graph, no attendance record).
 //   the audit log is append-only and never purged (it holds IDs and tokens only).
 //
 // Deletion runs in batches of `batch` rows, one short write transaction each, so the server's
@@ -34,6 +36,9 @@ namespace anshin::services {
 // The server.toml keys of the policy (anshin-server and `anshin-admin purge` read the same).
 inline constexpr std::string_view kRetentionMonthsKey = "retention.months";
 inline constexpr std::string_view kRetentionGraceKey = "retention.withdrawn_grace_days";
+
+// How long the agents' clock-skew history is kept.
+inline constexpr int kSkewHistoryDays = 90;
 
 struct RetentionPolicy {
   int months = 13;
@@ -61,10 +66,11 @@ struct PurgeCounts {
   std::int64_t children = 0;  // withdrawn children whose personal data was removed
   std::int64_t guardians = 0;
   std::int64_t cards_retired = 0;
+  std::int64_t skew_samples = 0;  // agents' clock-skew samples older than kSkewHistoryDays
 };
 
-// "12034 taps, 5100 visits, 800 mails, 812 send attempts deleted; 40 withdrawn children
-// purged (61 guardians deleted, 0 cards retired)".
+// "12034 taps, 5100 visits, 800 mails, 812 send attempts, 96 skew samples deleted; 40
+// withdrawn children purged (61 guardians deleted, 0 cards retired)".
 std::string PurgeCountsText(const PurgeCounts& c);
 
 Result<PurgeCounts> Purge(store::Store& store, const RetentionPolicy& policy, TimePoint now,

@@ -170,9 +170,18 @@ struct Agent {
   std::int64_t skew_ms = 0;      // agent clock minus server clock at the last upload
   std::uint64_t acked_through = 0;
   std::optional<wire::SeqGap> gap;  // the first missing range after acked_through, if any
+  // The client certificate's expiry (nullopt: not known).
+  std::optional<TimePoint> cert_not_after;
   bool skew_flagged() const {
     return skew_ms > kSkewFlagThreshold.count() || skew_ms < -kSkewFlagThreshold.count();
   }
+};
+
+// One measurement of an agent's clock skew (agent_skew_samples).
+struct SkewSample {
+  TimePoint at;              // server time of the upload
+  std::int64_t skew_ms = 0;  // agent clock minus server clock
+  friend bool operator==(const SkewSample&, const SkewSample&) = default;
 };
 
 // What an upload tells about its agent, written with the upload's taps.

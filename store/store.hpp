@@ -180,6 +180,9 @@ class AgentView {
   virtual ~AgentView() = default;
   virtual Result<std::optional<Agent>> Find(std::string_view name) = 0;
   virtual Result<std::vector<Agent>> List() = 0;  // by name
+  // The agent's skew samples taken at or after `since`, oldest first; the latest one.
+  virtual Result<std::vector<SkewSample>> SkewSamples(AgentId id, TimePoint since) = 0;
+  virtual Result<std::optional<SkewSample>> LastSkewSample(AgentId id) = 0;
 };
 class AgentTable : public AgentView {
  public:
@@ -189,6 +192,15 @@ class AgentTable : public AgentView {
   // The facility's own uploader for taps staff record on the board (kind 'console', no
   // certificate, never connects), created at `at` the first time it is asked for.
   virtual Result<AgentId> ConsoleUploader(FacilityId facility, TimePoint at) = 0;
+  // A new client certificate (renewal): its fingerprint and expiry (NotFound: no such agent).
+  virtual Status SetCertificate(AgentId id, std::string_view cert_sha256, TimePoint not_after) = 0;
+  // Sets acked_through and the recorded gap (NotFound: no such agent).
+  virtual Status SetAcked(AgentId id, std::uint64_t acked_through,
+                          const std::optional<wire::SeqGap>& gap) = 0;
+  // A sample at the same (agent, at) replaces the earlier one.
+  virtual Status RecordSkewSample(AgentId id, const SkewSample& sample) = 0;
+  // Deletes at most `limit` samples taken before `cutoff`; returns how many.
+  virtual Result<int> DeleteSkewSamplesBefore(TimePoint cutoff, int limit) = 0;
 };
 
 // ---- attendance --------------------------------------------------------------------------

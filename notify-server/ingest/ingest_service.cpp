@@ -8,6 +8,7 @@
 
 #include "notify-server/ingest/agent_identity.hpp"
 #include "notify-server/ingest/apply_tap.hpp"
+#include "notify-server/ingest/skew_samples.hpp"
 
 namespace anshin::ingest {
 namespace {
@@ -273,10 +274,18 @@ Result<wire::TapAck> IngestService::ProcessJob(store::WriteTxn& txn, const Job& 
   store::AgentContact contact;
   contact.at = job.received_at;
   contact.skew_ms = ctx.skew.count();
-  if (batch.health) contact.health_json = wire::Serialize(*batch.health);
+  // The stored report is always this upload's (none when it carried none), so its figures are
+  // as of last_contact: a report from before a silence is never taken for a current one.
+  contact.health_json = batch.health ? wire::Serialize(*batch.health) : std::string();
   contact.acked_through = through.first;
   contact.gap = through.second;
   ANSHIN_RETURN_IF_ERROR(StoreFailure(txn.agents().RecordContact(agent->id, contact)));
+  const store::SkewSample sample{job.received_at, contact.skew_ms};
+  ANSHIN_ASSIGN_OR_RETURN(std::optional<store::SkewSample> last_sample,
+                          StoreFailure(txn.agents().LastSkewSample(agent->id)));
+  if (SkewSampleDue(last_sample, sample)) {
+    ANSHIN_RETURN_IF_ERROR(StoreFailure(txn.agents().RecordSkewSample(agent->id, sample)));
+  }
 
   if (!rejected.empty()) {
     // Times and seqs only: the reasons hold no personal data.

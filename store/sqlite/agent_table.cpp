@@ -6,7 +6,7 @@ namespace {
 
 #define ANSHIN_AGENT_COLS                                                                \
   "id, name, facility_id, cert_sha256, status, enrolled_at, last_contact, last_health, " \
-  "skew_ms, acked_through, gap_from, gap_to"
+  "skew_ms, acked_through, gap_from, gap_to, cert_not_after"
 
 Result<Agent> ReadAgent(const Query& q) {
   Agent a;
@@ -24,6 +24,7 @@ Result<Agent> ReadAgent(const Query& q) {
     a.gap =
         wire::SeqGap{static_cast<std::uint64_t>(q.Int(10)), static_cast<std::uint64_t>(q.Int(11))};
   }
+  a.cert_not_after = OptTime(q, 12);
   return a;
 }
 
@@ -54,9 +55,10 @@ Result<std::vector<Agent>> SqliteAgents::List() {
 Result<AgentId> SqliteAgents::Insert(const Agent& a) {
   ANSHIN_ASSIGN_OR_RETURN(Query q,
                           db_.Prepare("INSERT INTO agents(name, facility_id, cert_sha256, status, "
-                                      "enrolled_at) VALUES (?, ?, ?, ?, ?)"));
+                                      "enrolled_at, cert_not_after) VALUES (?, ?, ?, ?, ?, ?)"));
   q.Bind(1, a.name).Bind(2, a.facility.value).Bind(3, a.cert_sha256);
   q.Bind(4, kAgentStatusNames.Name(a.status)).Bind(5, ToUnixMillis(a.enrolled_at));
+  BindTime(q, 6, a.cert_not_after);
   ANSHIN_RETURN_IF_ERROR(q.Run().WithContext("agent " + a.name));
   return AgentId{db_.LastInsertRowid()};
 }
@@ -99,6 +101,67 @@ Status SqliteAgents::RecordContact(AgentId id, const AgentContact& c) {
   q.Bind(7, id.value);
   ANSHIN_RETURN_IF_ERROR(q.Run());
   return NotFoundUnless(db_.Changes() > 0, "agent " + id.ToString());
+}
+
+Status SqliteAgents::SetCertificate(AgentId id, std::string_view cert_sha256, TimePoint not_after) {
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("UPDATE agents SET cert_sha256 = ?, cert_not_after = ? WHERE id = ?"));
+  q.Bind(1, cert_sha256).Bind(2, ToUnixMillis(not_after)).Bind(3, id.value);
+  ANSHIN_RETURN_IF_ERROR(q.Run());
+  return NotFoundUnless(db_.Changes() > 0, "agent " + id.ToString());
+}
+
+Status SqliteAgents::SetAcked(AgentId id, std::uint64_t acked_through,
+                              const std::optional<wire::SeqGap>& gap) {
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q,
+      db_.Prepare("UPDATE agents SET acked_through = ?, gap_from = ?, gap_to = ? WHERE id = ?"));
+  q.Bind(1, acked_through);
+  if (gap) {
+    q.Bind(2, gap->from).Bind(3, gap->to);
+  } else {
+    q.BindNull(2).BindNull(3);
+  }
+  q.Bind(4, id.value);
+  ANSHIN_RETURN_IF_ERROR(q.Run());
+  return NotFoundUnless(db_.Changes() > 0, "agent " + id.ToString());
+}
+
+Result<std::vector<SkewSample>> SqliteAgents::SkewSamples(AgentId id, TimePoint since) {
+  ANSHIN_ASSIGN_OR_RETURN(Query q, db_.Prepare("SELECT at, skew_ms FROM agent_skew_samples "
+                                               "WHERE agent_id = ? AND at >= ? ORDER BY at"));
+  q.Bind(1, id.value).Bind(2, ToUnixMillis(since));
+  std::vector<SkewSample> out;
+  ANSHIN_RETURN_IF_ERROR(q.ForEachRow([&] {
+    out.push_back(SkewSample{FromUnixMillis(q.Int(0)), q.Int(1)});
+  }));
+  return out;
+}
+
+Result<std::optional<SkewSample>> SqliteAgents::LastSkewSample(AgentId id) {
+  ANSHIN_ASSIGN_OR_RETURN(Query q, db_.Prepare("SELECT at, skew_ms FROM agent_skew_samples "
+                                               "WHERE agent_id = ? ORDER BY at DESC LIMIT 1"));
+  q.Bind(1, id.value);
+  ANSHIN_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<SkewSample>();
+  return std::optional<SkewSample>(SkewSample{FromUnixMillis(q.Int(0)), q.Int(1)});
+}
+
+Status SqliteAgents::RecordSkewSample(AgentId id, const SkewSample& s) {
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("INSERT INTO agent_skew_samples(agent_id, at, skew_ms) VALUES (?, ?, ?) "
+                           "ON CONFLICT(agent_id, at) DO UPDATE SET skew_ms = excluded.skew_ms"));
+  q.Bind(1, id.value).Bind(2, ToUnixMillis(s.at)).Bind(3, s.skew_ms);
+  return q.Run().WithContext("skew sample of agent " + id.ToString());
+}
+
+Result<int> SqliteAgents::DeleteSkewSamplesBefore(TimePoint cutoff, int limit) {
+  ANSHIN_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("DELETE FROM agent_skew_samples WHERE (agent_id, at) IN "
+                           "(SELECT agent_id, at FROM agent_skew_samples WHERE at < ? LIMIT ?)"));
+  q.Bind(1, ToUnixMillis(cutoff)).Bind(2, limit);
+  ANSHIN_RETURN_IF_ERROR(q.Run());
+  return db_.Changes();
 }
 
 }  // namespace anshin::store::sqlite_impl

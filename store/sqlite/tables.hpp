@@ -103,6 +103,13 @@ class SqliteAgents final : public AgentTable {
   Status SetStatus(AgentId id, AgentStatus status) override;
   Status RecordContact(AgentId id, const AgentContact& contact) override;
   Result<AgentId> ConsoleUploader(FacilityId facility, TimePoint at) override;
+  Result<std::vector<SkewSample>> SkewSamples(AgentId id, TimePoint since) override;
+  Result<std::optional<SkewSample>> LastSkewSample(AgentId id) override;
+  Status SetCertificate(AgentId id, std::string_view cert_sha256, TimePoint not_after) override;
+  Status SetAcked(AgentId id, std::uint64_t acked_through,
+                  const std::optional<wire::SeqGap>& gap) override;
+  Status RecordSkewSample(AgentId id, const SkewSample& sample) override;
+  Result<int> DeleteSkewSamplesBefore(TimePoint cutoff, int limit) override;
 
  private:
   Db& db_;

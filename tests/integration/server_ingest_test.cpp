@@ -161,6 +161,19 @@ TEST_CASE("identity: no certificate, another CA, revoked agent, another agent's 
     CHECK(Json(r)["error"].get<std::string>().find("revoked") != std::string::npos);
     CHECK(a1.Get(f.server.agents_url("/v1/allowlist?since=0")).status == 403);
   }
+  SECTION("after a renewal the old certificate is refused at once, the new one is accepted") {
+    const fs::path out = f.dep.home() / "renewed-a1";
+    f.dep.Admin({"agent", "renew", "--agent", "a1", "--out", out.string()});
+    // Same CA and name, still within its validity: only the fingerprint tells them apart.
+    HttpResult old = a1.Post(f.server.agents_url("/v1/taps"), MakeBatch("a1", 3, 3, cards));
+    CHECK(old.status == 401);
+    CHECK(HttpClient({f.a1, f.dep.ca_cert()})
+              .Get(f.server.agents_url("/v1/allowlist?since=0"))
+              .status == 401);
+    HttpClient renewed =
+        f.Client(AgentFiles{"a1", out / "agent.crt", out / "agent.key", out / "ca.crt"});
+    CHECK(renewed.Get(f.server.agents_url("/v1/allowlist?since=0")).status == 200);
+  }
   SECTION("a batch claiming another agent is 403, whether or not that agent exists") {
     HttpResult other = a1.Post(f.server.agents_url("/v1/taps"), MakeBatch("b1", 3, 3, cards));
     HttpResult ghost = a1.Post(f.server.agents_url("/v1/taps"), MakeBatch("ghost", 3, 3, cards));

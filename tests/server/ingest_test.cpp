@@ -404,6 +404,88 @@ TEST_CASE("/metrics shows each facility from its PCs' last reports, and open ale
   CHECK_THAT(fx.Metrics(), Catch::Contains("anshin_facility_open{facility=\"hikari-1\"} 0"));
 }
 
+TEST_CASE("an upload without health leaves no earlier report standing as current", "[ingest]") {
+  Fixture fx;
+  const TimePoint t = T("2026-11-26T15:02:00+09:00");
+  wire::TapBatch b;
+  b.agent = "hikari-1-pc";
+  b.sent_at = t;
+  wire::Health h;
+  h.reader_state = "error";
+  h.queue_depth = 3;
+  b.health = h;
+  REQUIRE(fx.Ingest(fx.peer, b, t).ok());
+  CHECK_FALSE(fx.Agent("hikari-1-pc").last_health_json.empty());
+  b.health.reset();
+  b.sent_at = t + std::chrono::hours(3);
+  REQUIRE(fx.Ingest(fx.peer, b, t + std::chrono::hours(3)).ok());
+  const store::Agent a = fx.Agent("hikari-1-pc");
+  CHECK(a.last_contact == t + std::chrono::hours(3));
+  CHECK(a.last_health_json.empty());
+  fx.clock->Set(t + std::chrono::hours(3));
+  CHECK_THAT(fx.Metrics(), !Catch::Contains("anshin_facility_queue_depth{facility=\"hikari-1\"}"));
+}
+
+TEST_CASE("each upload's clock skew is sampled: every 10 minutes, or at once when it moves",
+          "[ingest]") {
+  Fixture fx;
+  const TimePoint t = T("2026-11-26T15:02:00+09:00");
+  auto upload = [&](TimePoint received, Millis skew) {
+    wire::TapBatch b;
+    b.agent = "hikari-1-pc";
+    b.sent_at = received + skew;
+    REQUIRE(fx.Ingest(fx.peer, b, received).ok());
+  };
+  upload(t, Millis(200));                    // first: recorded
+  upload(t + Minutes(1), Millis(900));       // moved 0.7 s, 1 min later: not
+  upload(t + Minutes(2), Millis(1300));      // moved 1.1 s since the last sample: recorded
+  upload(t + Minutes(5), Millis(1400));      // not
+  upload(t + Minutes(12), Millis(1400));     // 10 min after the last sample: recorded
+  upload(t + Minutes(13), Millis(-150000));  // a clock stepped back: recorded at once
+  const AgentId id = fx.Agent("hikari-1-pc").id;
+  auto samples = store::InRead(*fx.real, [&](store::ReadTxn& txn) {
+                   return txn.agents().SkewSamples(id, t - Minutes(1));
+                 }).value();
+  CHECK(samples ==
+        std::vector<store::SkewSample>{
+            {t, 200}, {t + Minutes(2), 1300}, {t + Minutes(12), 1400}, {t + Minutes(13), -150000}});
+  CHECK(fx.Agent("hikari-1-pc").skew_ms == -150000);
+  // Another agent's samples are its own.
+  CHECK(store::InRead(*fx.real,
+                      [&](store::ReadTxn& txn) {
+                        return txn.agents().SkewSamples(fx.Agent("hikari-1-pc2").id,
+                                                        t - Minutes(1));
+                      })
+            .value()
+            .empty());
+}
+
+TEST_CASE("/metrics shows each agent's certificate expiry", "[ingest]") {
+  Fixture fx;
+  const TimePoint now = T("2026-11-26T15:00:00+09:00");
+  REQUIRE(
+      store::InWrite(*fx.real, [&](store::WriteTxn& txn) -> Status {
+        ANSHIN_RETURN_IF_ERROR(txn.agents().SetCertificate(
+            fx.Agent("hikari-1-pc").id, std::string(64, 'a'), now + std::chrono::hours(24 * 20)));
+        ANSHIN_RETURN_IF_ERROR(txn.agents().SetCertificate(
+            fx.Agent("hikari-2-pc").id, std::string(64, 'c'), now - std::chrono::hours(1)));
+        return txn.agents().SetStatus(fx.Agent("hikari-2-pc").id, store::AgentStatus::kDisabled);
+      }).ok());
+  const std::string m = fx.Metrics();
+  CHECK_THAT(m, Catch::Contains("# TYPE anshin_agent_cert_expiry_seconds gauge\n"));
+  CHECK_THAT(m, Catch::Contains("anshin_agent_cert_expiry_seconds{agent=\"hikari-1-pc\","
+                                "facility=\"hikari-1\"} 1728000.000000\n"));
+  // A disabled agent's certificate still counts (it may be enabled again); expired: negative.
+  CHECK_THAT(m, Catch::Contains("anshin_agent_cert_expiry_seconds{agent=\"hikari-2-pc\","
+                                "facility=\"hikari-2\"} -3600.000000\n"));
+  // Expiry not known (enrolled before it was recorded): no sample.
+  CHECK_THAT(m, !Catch::Contains("agent=\"hikari-1-pc2\""));
+  REQUIRE(store::InWrite(*fx.real, [&](store::WriteTxn& txn) {
+            return txn.agents().SetStatus(fx.Agent("hikari-1-pc").id, store::AgentStatus::kRevoked);
+          }).ok());
+  CHECK_THAT(fx.Metrics(), !Catch::Contains("agent=\"hikari-1-pc\""));
+}
+
 TEST_CASE("a batch whose seqs are not ascending is refused", "[ingest]") {
   Fixture fx;
   const TimePoint t = T("2026-11-26T15:02:00+09:00");

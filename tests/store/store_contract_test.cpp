@@ -510,6 +510,54 @@ TEMPLATE_TEST_CASE("contract: agents and their last contact", "[contract]",
   CHECK(txn->agents().Insert(dup).status().code() == Status::Code::kAlreadyExists);
 }
 
+TEMPLATE_TEST_CASE("contract: an agent's certificate, acknowledgement and skew samples",
+                   "[contract]", ANSHIN_STORE_FACTORIES) {
+  World<TestType> w;
+  auto txn = w.store->BeginWrite().value();
+  Agent a = txn->agents().Find("hikari-1-pc").value().value();
+  CHECK_FALSE(a.cert_not_after);
+  const TimePoint expiry = kT0 + std::chrono::hours(24 * 825);
+  REQUIRE(txn->agents().SetCertificate(a.id, std::string(64, 'b'), expiry).ok());
+  Agent renewed = txn->agents().Find("hikari-1-pc").value().value();
+  CHECK(renewed.cert_sha256 == std::string(64, 'b'));
+  CHECK(renewed.cert_not_after == expiry);
+  CHECK(txn->agents().SetCertificate(AgentId{999}, "x", expiry).code() == Status::Code::kNotFound);
+
+  Agent second;
+  second.name = "hikari-1-back";
+  second.facility = w.facility;
+  second.cert_sha256 = std::string(64, 'c');
+  second.enrolled_at = kT0;
+  second.cert_not_after = kT0 + Minutes(5);
+  AgentId second_id = txn->agents().Insert(second).value();
+  CHECK(txn->agents().Find("hikari-1-back").value()->cert_not_after == kT0 + Minutes(5));
+
+  REQUIRE(txn->agents().SetAcked(a.id, 9, wire::SeqGap{10, 12}).ok());
+  CHECK(txn->agents().Find("hikari-1-pc").value()->gap == wire::SeqGap{10, 12});
+  REQUIRE(txn->agents().SetAcked(a.id, 15, std::nullopt).ok());
+  Agent acked = txn->agents().Find("hikari-1-pc").value().value();
+  CHECK(acked.acked_through == 15);
+  CHECK_FALSE(acked.gap);
+
+  CHECK_FALSE(txn->agents().LastSkewSample(a.id).value());
+  REQUIRE(txn->agents().RecordSkewSample(a.id, {kT0, 100}).ok());
+  REQUIRE(txn->agents().RecordSkewSample(a.id, {kT0 + Minutes(20), -2500}).ok());
+  REQUIRE(txn->agents().RecordSkewSample(a.id, {kT0 + Minutes(20), -2600}).ok());  // replaces
+  REQUIRE(txn->agents().RecordSkewSample(second_id, {kT0 + Minutes(30), 7}).ok());
+  CHECK(txn->agents().LastSkewSample(a.id).value() == SkewSample{kT0 + Minutes(20), -2600});
+  CHECK(txn->agents().SkewSamples(a.id, kT0).value() ==
+        std::vector<SkewSample>{{kT0, 100}, {kT0 + Minutes(20), -2600}});
+  CHECK(txn->agents().SkewSamples(a.id, kT0 + Minutes(1)).value() ==
+        std::vector<SkewSample>{{kT0 + Minutes(20), -2600}});
+  // Only samples before the cutoff go, at most `limit` at a time.
+  REQUIRE(txn->agents().RecordSkewSample(a.id, {kT0 - Minutes(5), 1}).ok());
+  CHECK(txn->agents().DeleteSkewSamplesBefore(kT0 + Minutes(10), 1).value() == 1);
+  CHECK(txn->agents().DeleteSkewSamplesBefore(kT0 + Minutes(10), 5).value() == 1);
+  CHECK(txn->agents().DeleteSkewSamplesBefore(kT0 + Minutes(10), 5).value() == 0);
+  CHECK(txn->agents().SkewSamples(a.id, kT0 - Minutes(60)).value().size() == 1);
+  CHECK(txn->agents().SkewSamples(second_id, kT0).value().size() == 1);
+}
+
 TEMPLATE_TEST_CASE("contract: alerts, audit rows and job runs", "[contract]",
                    ANSHIN_STORE_FACTORIES) {
   World<TestType> w;
