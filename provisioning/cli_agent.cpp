@@ -115,6 +115,8 @@ void AddListCommand(CLI::App* agent, Cli& cli, AgentOptions& o) {
     l.columns = {"name",          "facility", "status", "last_contact", "skew",
                  "acked_through", "gap",      "health", "certificate"};
     for (const store::Agent& a : *agents) {
+      // The facility board's own uploader (no certificate) is no PC: not listed.
+      if (a.cert_sha256.empty()) continue;
       const auto& [code, zone] = by_id[a.facility.value];
       l.Add({a.name, code, std::string(store::kAgentStatusNames.Name(a.status)),
              WhenAgo(a.last_contact, now, *zone), SkewCell(a.skew_ms), a.acked_through,

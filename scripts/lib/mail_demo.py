@@ -15,6 +15,7 @@ The facility's departure threshold (normally 16:30) is set to a minute or so fro
 the afternoon fits in about two minutes of wall-clock time.
 """
 import datetime
+import json
 import os
 import re
 import sqlite3
@@ -30,6 +31,7 @@ from smtp_server import SmtpServer, parse  # noqa: E402
 
 FACILITY = "光が丘第一学童クラブ"
 PARENTS_SUICA = "0114b3c2d5e6f708"
+DEMO_PASSWORD = "anshin-demo-password"  # the demo's staff logins only; removed with the demo
 
 
 def say(text):
@@ -72,9 +74,23 @@ def main():
             children[name] = (child, idm, email, guardian)
             print("child %d %s: card IDm %s, guardian %d <%s>" % (child, name, idm, guardian, email))
         bundle_agent = d.enroll_agent("hikari-1", "hikari-1-pc")
+        logins = (("hikari-staff", "facility", ["--facility", "hikari-1"]),
+                  ("callcenter", "callcenter", []), ("operator", "operator", []),
+                  ("admin", "admin", []), ("auditor", "auditor", []))
+        for name, role, extra in logins:
+            subprocess.run([os.path.join(bin_dir, "anshin-admin"), "--home", d.home, "staff", "add",
+                            "--name", name, "--role", role] + extra,
+                           input=DEMO_PASSWORD + "\n", text=True, check=True, capture_output=True)
 
         say("Starting the SMTP server (port %d) and anshin-server; verification mails go out" % smtp.port)
-        d.start_server(smtp.port, log_path=os.path.join(work, "server.log"))
+        d.start_server(smtp.port, log_path=os.path.join(work, "server.log"),
+                       extra_server='staff_listen = "127.0.0.1:0"')
+        with open(os.path.join(work, "server.ready")) as f:
+            staff_port = json.load(f)["staff_port"]
+        say("The staff console: https://127.0.0.1:%d/ (the deployment's own CA: %s/pki/ca.crt)"
+            % (staff_port, d.home))
+        for name, role, _ in logins:
+            print("  %-12s %-10s password: %s" % (name, role, DEMO_PASSWORD))
         wanted = {email for _, _, email, _ in children.values()}
         codes = {}
         deadline = time.time() + 30
