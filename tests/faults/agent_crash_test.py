@@ -147,7 +147,7 @@ def main():
         check(integrity == [("ok",)], "agent.db after the cuts: %r" % integrity[:3])
         wait_for(lambda: outbox_pending(d) == 0, 60, "every notice sent")
         time.sleep(0.3)
-        stored, delivered = check_taps_and_mail(d, smtp, verification_ids, accepted)
+        stored, delivered, _ = check_taps_and_mail(d, smtp, verification_ids, accepted)
         latencies = [float(x) for x in re.findall(r"durable ([\d.]+) ms after", agent.log())]
         mean_latency = sum(latencies) / max(1, len(latencies))
         print("%s: %d kills in %.1f s; %d taps fed, %d reported saved, %d stored at the server (each once), "
