@@ -39,7 +39,9 @@ def run(shim, sync, writeback):
         seen = int(p.stdout.strip() or "-1")
         db = sqlite3.connect(os.path.join(d, "t.db"))
         try:
-            after = db.execute("SELECT count(*) FROM t").fetchone()[0]
+            # Nothing synced at all (NORMAL before its first checkpoint): not even the table.
+            has_table = db.execute("SELECT count(*) FROM sqlite_master WHERE name = 't'").fetchone()[0]
+            after = db.execute("SELECT count(*) FROM t").fetchone()[0] if has_table else 0
             integrity = db.execute("PRAGMA integrity_check").fetchone()[0]
         finally:
             db.close()

@@ -131,7 +131,7 @@ def main():
             relays.delay = 1.0
             relays.up()
             t0 = time.time()
-            n = upload_taps(agent, tokens, start, n, 16)
+            n = upload_taps(agent, tokens, start, n, 8)
             wait_for(lambda: outbox_pending(d) == 0, 90, "every notice sent through the slow relay")
             elapsed = time.time() - t0
             time.sleep(0.3)
