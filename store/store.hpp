@@ -257,6 +257,9 @@ class OutboxTable : public OutboxView {
  public:
   virtual Result<std::int64_t> Insert(const OutboxMessage& m) = 0;
   // Moves up to `limit` due queued/retrying rows to sending, oldest due first; returns them.
+  // Only a guardian's oldest unsent row (queued, sending or retrying) is ever claimed, so each
+  // guardian's mail leaves in the order it was queued, whatever retries and parallel sessions
+  // do: the next row waits until the one before it is sent or given up.
   virtual Result<std::vector<OutboxItem>> Claim(int limit, TimePoint now) = 0;
   // Records one attempt: the row's new state and a send_log entry. NotFound for no such row.
   virtual Status RecordAttempt(const SendResult& r) = 0;

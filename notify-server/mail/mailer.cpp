@@ -510,8 +510,12 @@ void Mailer::CommitterLoop() {
     {
       std::lock_guard lock(mu_);
       unrecorded_sent_ -= std::min(unrecorded_sent_, sent_in_batch);
+      // A recorded outcome makes the guardian's next row claimable (one row per guardian is
+      // out at a time): the sender looks again now, not after idle_poll.
+      notified_ = true;
     }
     recorded_.notify_all();
+    wake_.notify_all();
   }
 }
 

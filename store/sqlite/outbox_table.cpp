@@ -163,6 +163,11 @@ Result<std::vector<OutboxItem>> SqliteOutbox::Claim(int limit, TimePoint now) {
                            "LEFT JOIN children c ON c.id = o.child_id "
                            "LEFT JOIN facilities f ON f.id = o.facility_id "
                            "WHERE o.state IN ('queued', 'retrying') AND o.next_attempt_at <= ? "
+                           // Each guardian's oldest unsent row; the partial index holds only
+                           // unsent rows (scanning outbox_guardian would read every row ever
+                           // sent: 170 ms instead of 1.5 ms per claim with 300,000 rows).
+                           "AND o.id IN (SELECT min(id) FROM outbox INDEXED BY outbox_pending "
+                           "WHERE state IN ('queued', 'sending', 'retrying') GROUP BY guardian_id) "
                            "ORDER BY o.next_attempt_at, o.id LIMIT ?"));
     q.Bind(1, ToUnixMillis(now)).Bind(2, limit);
     ANSHIN_RETURN_IF_ERROR(q.ForEachRow([&]() -> Status {

@@ -119,7 +119,8 @@ class Deployment:
                          "--format", "id")
         return int(re.findall(r"\d+", out.splitlines()[-1])[0])
 
-    def start_server(self, smtp_port, log_path=None, extra_mail="", extra_server="", log_level="debug"):
+    def start_server(self, smtp_port, log_path=None, extra_mail="", extra_server="", log_level="debug",
+                     retry=("1s", "5s")):
         config = os.path.join(self.home, "server.toml")
         # The public listener's port is chosen here so that verification links carry it.
         with socket.socket() as probe:
@@ -131,8 +132,9 @@ class Deployment:
                     '[tls]\ncert = "pki/server.crt"\nkey = "pki/server.key"\nclient_ca = "pki/ca.crt"\n\n'
                     '[mail]\nrelay = "smtp://127.0.0.1:%d"\nstarttls = "none"\n'
                     'from = "noreply@kids-anshin.example.jp"\nfrom_name = "ねりまキッズ安心メール"\n'
-                    'public_url = "http://127.0.0.1:%d"\nretry_min = "1s"\nretry_max = "5s"\n%s\n'
-                    % (public_port, log_level, extra_server, smtp_port, public_port, extra_mail))
+                    'public_url = "http://127.0.0.1:%d"\nretry_min = "%s"\nretry_max = "%s"\n%s\n'
+                    % (public_port, log_level, extra_server, smtp_port, public_port, retry[0], retry[1],
+                       extra_mail))
         ready = os.path.join(self.workdir, "server.ready")
         if os.path.exists(ready):
             os.unlink(ready)

@@ -5,8 +5,10 @@
 //       [--username U] (password from ANSHIN_SMTP_PASSWORD) --count N --to ADDR [--connections C]
 //     -> one line per message {"id","kind","code","reply"}, then {"connections_opened":n}
 //   mail_smtp_driver mailer --db FILE --url ... --count N --to ADDR [--deadline-ms D]
-//       [--batch B] [--synchronous full|normal] [--started]
-//     -> queues N arrival notices for a verified guardian ADDR, runs the mailer until the outbox
+//       [--batch B] [--synchronous full|normal] [--started] [--guardians G]
+//     -> queues N arrival notices for a verified guardian ADDR (spread over G guardians, ADDR
+//        and ADDR with "+1".."+G-1" in its local part: a guardian's mail leaves one message at a
+//        time, in order, so a throughput run needs many), runs the mailer until the outbox
 //        is empty or the deadline passes, prints every outbox row with its send history and
 //        {"bouncing":bool,"msgs_per_s":x}.
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -46,6 +48,7 @@ struct Args {
   SmtpOptions smtp;
   std::string starttls = "required";
   int count = 1;
+  int guardians = 1;
   std::string to = "mama@example.jp";
   std::string db;
   long deadline_ms = 20'000;
@@ -111,19 +114,26 @@ int RunMailer(const Args& a) {
   FacilityId facility = seed.Facility("hikari-1", facility_name);
   ChildId child = seed.Child(child_name, facility);
   GuardianId guardian = seed.VerifiedGuardian(child, a.to);
+  std::vector<GuardianId> recipients{guardian};
+  for (int i = 1; i < a.guardians; ++i) {
+    const std::size_t at = a.to.find('@');
+    ChildId sibling = seed.Child(child_name, facility);  // a child has few guardians
+    recipients.push_back(seed.VerifiedGuardian(
+        sibling, a.to.substr(0, at) + "+" + std::to_string(i) + a.to.substr(at)));
+  }
   Status queued = store::InWrite(st, [&](store::WriteTxn& txn) -> Status {
     // The verification mail is not part of the run: mark it sent.
     ANSHIN_ASSIGN_OR_RETURN(std::vector<store::OutboxItem> verification,
-                            txn.outbox().Claim(10, clock.Now()));
+                            txn.outbox().Claim(a.guardians + 10, clock.Now()));
     for (const store::OutboxItem& it : verification) {
       ANSHIN_RETURN_IF_ERROR(txn.outbox().RecordAttempt(
-          store::SendResult{it.id, guardian, store::SendResult::Outcome::kSent, clock.Now(), 250,
-                            "250 setup", "", std::nullopt}));
+          store::SendResult{it.id, it.message.guardian, store::SendResult::Outcome::kSent,
+                            clock.Now(), 250, "250 setup", "", std::nullopt}));
     }
     for (int i = 0; i < a.count; ++i) {
       store::OutboxMessage m;
       m.kind = store::OutboxKind::kArrival;
-      m.guardian = guardian;
+      m.guardian = recipients[static_cast<std::size_t>(i) % recipients.size()];
       m.child = child;
       m.facility = facility;
       m.tap_at = clock.Now();
@@ -250,6 +260,8 @@ int main(int argc, char** argv) {
   app.add_option("--connections", a.smtp.connections, "parallel SMTP sessions");
   app.add_option("--count", a.count, "messages to send");
   app.add_option("--to", a.to, "recipient");
+  app.add_option("--guardians", a.guardians, "guardians the notices are spread over (mailer mode)")
+      ->check(CLI::Range(1, 10000));
   app.add_option("--db", a.db, "SQLite file (mailer mode)");
   app.add_option("--deadline-ms", a.deadline_ms, "stop the mailer after this long");
   app.add_option("--batch", a.batch, "mail.batch_size");

@@ -7,6 +7,7 @@ and with scripted misbehaviour:
   tempfail=N       answer the first N RCPT commands with 451 (then accept)
   bounce_prefix=P  answer RCPT for addresses starting with P with 550 5.1.1
   drop=N           for the first N messages, close the connection in the middle of DATA
+  delay=S          wait S seconds before every reply (a slow relay)
 Every accepted message is kept in .messages (envelope + raw bytes) and optionally written to
 a Maildir.
 
@@ -94,7 +95,18 @@ class _SMTP(SMTP):
     def connection_made(self, transport):
         with self._anshin.lock:
             self._anshin.connections += 1
+            self._anshin.transports.add(transport)
         super().connection_made(transport)
+
+    def connection_lost(self, exc):
+        with self._anshin.lock:
+            self._anshin.transports.discard(self.transport)
+        super().connection_lost(exc)
+
+    async def push(self, status):
+        if self._anshin.delay > 0:
+            await asyncio.sleep(self._anshin.delay)
+        await super().push(status)
 
     async def smtp_DATA(self, arg):
         drop = False
@@ -112,12 +124,14 @@ class _SMTP(SMTP):
 
 class SmtpServer:
     def __init__(self, port=0, tls_dir=None, auth=None, tempfail=0, bounce_prefix=None, drop=0,
-                 maildir=None, print_messages=False, log=None, keep=True):
+                 maildir=None, print_messages=False, log=None, keep=True, delay=0.0):
         self.port = port
         self.auth = auth  # (user, password) or None
         self.tempfail_left = tempfail
         self.bounce_prefix = bounce_prefix
         self.drop_left = drop
+        self.delay = delay
+        self.transports = set()
         self.maildir = mailbox.Maildir(maildir, create=True) if maildir else None
         self.print_messages = print_messages
         self.log = log      # a file: one line "<unix time> <Message-ID>" per accepted message
@@ -173,8 +187,15 @@ class SmtpServer:
         return self
 
     def stop(self):
+        """Stops listening and closes every open session (a relay that goes away)."""
         if self._thread is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
+            def close_all():
+                with self.lock:
+                    transports = list(self.transports)
+                for t in transports:
+                    t.abort()
+                self._loop.stop()
+            self._loop.call_soon_threadsafe(close_all)
             self._thread.join(10)
             self._thread = None
 

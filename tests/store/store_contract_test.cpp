@@ -383,10 +383,12 @@ TEMPLATE_TEST_CASE("contract: the outbox is claimed, attempts recorded, history 
                    ANSHIN_STORE_FACTORIES) {
   World<TestType> w;
   GuardianId g = w.AddGuardian("parent@example.jp", true);
+  GuardianId g2 = w.AddGuardian("parent2@example.jp", true);
+  GuardianId g3 = w.AddGuardian("parent3@example.jp", true);
   const TimePoint t0 = T("2026-11-26T15:02:00+09:00");
   std::int64_t a = w.QueueMail(g, OutboxKind::kArrival, t0);
-  std::int64_t b = w.QueueMail(g, OutboxKind::kArrival, t0 + Seconds(1));
-  std::int64_t c = w.QueueMail(g, OutboxKind::kDeparture, t0 + Seconds(2));
+  std::int64_t b = w.QueueMail(g2, OutboxKind::kArrival, t0 + Seconds(1));
+  std::int64_t c = w.QueueMail(g3, OutboxKind::kDeparture, t0 + Seconds(2));
 
   auto txn = w.store->BeginWrite().value();
   OutboxStats stats = txn->outbox().Stats(t0 + Seconds(60)).value();
@@ -410,14 +412,14 @@ TEMPLATE_TEST_CASE("contract: the outbox is claimed, attempts recorded, history 
   SendResult sent{a,       g, SendResult::Outcome::kSent, t0 + Seconds(6), 250, "250 2.0.0 Ok",
                   "<a@x>", {}};
   SendResult retry{b,
-                   g,
+                   g2,
                    SendResult::Outcome::kRetry,
                    t0 + Seconds(6),
                    451,
                    "451 later",
                    "<b@x>",
                    t0 + Seconds(66)};
-  SendResult failed{c,       g, SendResult::Outcome::kFailed, t0 + Seconds(6), 550, "550 no user",
+  SendResult failed{c,       g3, SendResult::Outcome::kFailed, t0 + Seconds(6), 550, "550 no user",
                     "<c@x>", {}};
   for (const SendResult& r : {sent, retry, failed}) REQUIRE(txn->outbox().RecordAttempt(r).ok());
   SendResult nobody = sent;
@@ -452,6 +454,45 @@ TEMPLATE_TEST_CASE("contract: the outbox is claimed, attempts recorded, history 
   CHECK(stats.depth == 1);
   CHECK(txn->outbox().RequeueSending().value() == 1);
   CHECK(txn->outbox().Stats(t0 + Seconds(70)).value().queued == 1);
+}
+
+TEMPLATE_TEST_CASE("contract: a guardian's mail is claimed one row at a time, in the order queued",
+                   "[contract]", ANSHIN_STORE_FACTORIES) {
+  World<TestType> w;
+  GuardianId g = w.AddGuardian("parent@example.jp", true);
+  GuardianId other = w.AddGuardian("other@example.jp", true);
+  const TimePoint t0 = T("2026-11-26T15:02:00+09:00");
+  std::int64_t first = w.QueueMail(g, OutboxKind::kArrival, t0);
+  std::int64_t second = w.QueueMail(g, OutboxKind::kDeparture, t0 + Seconds(1));
+  std::int64_t third = w.QueueMail(g, OutboxKind::kArrival, t0 + Seconds(2));
+  std::int64_t others = w.QueueMail(other, OutboxKind::kArrival, t0 + Seconds(3));
+  auto txn = w.store->BeginWrite().value();
+  auto ids = [](const std::vector<OutboxItem>& items) {
+    std::vector<std::int64_t> out;
+    for (const OutboxItem& it : items) out.push_back(it.id);
+    return out;
+  };
+  // One row per guardian; while it is on the wire the next waits.
+  CHECK(ids(txn->outbox().Claim(10, t0 + Seconds(5)).value()) ==
+        std::vector<std::int64_t>{first, others});
+  CHECK(txn->outbox().Claim(10, t0 + Seconds(5)).value().empty());
+  // The first is deferred (relay down): the second, due now, still waits behind it.
+  SendResult retry{
+      first,           g, SendResult::Outcome::kRetry, t0 + Seconds(6), 421, "421 down", "<1@x>",
+      t0 + Seconds(60)};
+  REQUIRE(txn->outbox().RecordAttempt(retry).ok());
+  CHECK(txn->outbox().Claim(10, t0 + Seconds(30)).value().empty());
+  CHECK(ids(txn->outbox().Claim(10, t0 + Seconds(60)).value()) == std::vector<std::int64_t>{first});
+  SendResult sent{first,   g, SendResult::Outcome::kSent, t0 + Seconds(61), 250, "250 Ok",
+                  "<1@x>", {}};
+  REQUIRE(txn->outbox().RecordAttempt(sent).ok());
+  CHECK(ids(txn->outbox().Claim(10, t0 + Seconds(61)).value()) ==
+        std::vector<std::int64_t>{second});
+  // A row given up no longer holds the next one back.
+  SendResult failed{second,  g, SendResult::Outcome::kFailed, t0 + Seconds(62), 550, "550 no",
+                    "<2@x>", {}};
+  REQUIRE(txn->outbox().RecordAttempt(failed).ok());
+  CHECK(ids(txn->outbox().Claim(10, t0 + Seconds(62)).value()) == std::vector<std::int64_t>{third});
 }
 
 TEMPLATE_TEST_CASE("contract: verification mails are dropped, test mails go to verified guardians",
@@ -856,10 +897,12 @@ TEMPLATE_TEST_CASE("contract: send history by month, and its deletion keeps pend
                    "[contract]", ANSHIN_STORE_FACTORIES) {
   World<TestType> w;
   GuardianId g = w.AddGuardian("hanako@example.jp", true);
+  GuardianId g2 = w.AddGuardian("taro@example.jp", true);
+  GuardianId g3 = w.AddGuardian("jiro@example.jp", true);
   const std::int64_t old_sent = w.QueueMail(g, OutboxKind::kArrival, kT0);
-  const std::int64_t old_queued = w.QueueMail(g, OutboxKind::kDeparture, kT0);
+  const std::int64_t old_queued = w.QueueMail(g2, OutboxKind::kDeparture, kT0);
   const TimePoint later = kT0 + std::chrono::hours(24 * 40);
-  const std::int64_t new_sent = w.QueueMail(g, OutboxKind::kArrival, later);
+  const std::int64_t new_sent = w.QueueMail(g3, OutboxKind::kArrival, later);
   {
     auto txn = w.store->BeginWrite().value();
     auto claimed = txn->outbox().Claim(10, later).value();
@@ -867,7 +910,7 @@ TEMPLATE_TEST_CASE("contract: send history by month, and its deletion keeps pend
     for (std::int64_t id : {old_sent, new_sent}) {
       SendResult r;
       r.outbox_id = id;
-      r.guardian = g;
+      r.guardian = id == old_sent ? g : g3;
       r.at = id == old_sent ? kT0 : later;
       r.smtp_code = 250;
       r.reply = "250 2.0.0 Ok";
