@@ -131,7 +131,7 @@ Response Console::Handle(const Request& req) {
   if (auto* events = std::get_if<BoardEvents>(&call)) return BoardEventsOf(req, *ctx, *events);
   if (std::holds_alternative<OperationsPage>(call)) return Operations(req, *ctx);
   if (std::holds_alternative<BoardTap>(call)) return PostBoardTap(req, *ctx);
-  return Audit(req, *ctx);
+  return Audit(req, *ctx, std::get<AuditPage>(call));
 }
 
 Response Console::ShowLoginForm(const Request& req, http::status status, std::string_view message,
@@ -372,10 +372,17 @@ Response Console::Child(const Request& req, const StaffContext& ctx, const Child
       Page(c.name, Render("child.mustache", d), &ctx.staff, ctx.session.csrf_token));
 }
 
-Response Console::Audit(const Request& req, const StaffContext& ctx) {
+Response Console::Audit(const Request& req, const StaffContext& ctx, const AuditPage& page) {
   if (!services::Allowed(PrincipalOf(ctx.staff), Action::kViewAuditLog, std::nullopt))
     return Forbidden(req, ctx);
-  auto entries = inquiries_.AuditLog(std::nullopt);
+  auto decoded = ParseForm("q=" + page.text + "&since=" + page.since);
+  const std::string text = decoded ? (*decoded)["q"] : "";
+  const std::string since_text = decoded ? (*decoded)["since"] : "";
+  std::optional<TimePoint> since;
+  if (auto day = LocalDate::Parse(since_text); day.ok()) {
+    since = TimeZone::Fixed("Asia/Tokyo", 9 * 3600).At(*day, LocalTime{0});
+  }
+  auto entries = inquiries_.AuditLog(since);
   if (!entries.ok()) return Failed(req, &ctx, entries.status());
   Status chain =
       store::InRead(store_, [](store::ReadTxn& t) { return services::VerifyAuditChain(t); });
@@ -384,8 +391,13 @@ Response Console::Audit(const Request& req, const StaffContext& ctx) {
                             : "ハッシュチェーンの検証に失敗しました。運用担当に連絡してください。");
   Data list{Data::type::list};
   const std::vector<store::AuditEntry>& es = *entries;
-  for (std::size_t i = es.size(); i > 0 && es.size() - i < kAuditRows; --i) {
+  std::size_t shown = 0;
+  for (std::size_t i = es.size(); i > 0 && shown < kAuditRows; --i) {
     const store::AuditEntry& e = es[i - 1];
+    if (!text.empty() && e.actor.find(text) == std::string::npos &&
+        e.action.find(text) == std::string::npos && e.detail.find(text) == std::string::npos)
+      continue;
+    ++shown;
     Data row;
     row.set("id", std::to_string(e.id));
     row.set("at", FormatRfc3339(e.at));
@@ -395,6 +407,8 @@ Response Console::Audit(const Request& req, const StaffContext& ctx) {
     list.push_back(row);
   }
   d.set("entries", list);
+  d.set("q", text);
+  d.set("since", since_text);
   return HtmlResponse(
       req, http::status::ok,
       Page("監査ログ", Render("audit.mustache", d), &ctx.staff, ctx.session.csrf_token));

@@ -57,7 +57,7 @@ class Console {
   Response PostLogout(const Request& req, const services::StaffContext& ctx);
   Response Search(const Request& req, const services::StaffContext& ctx, const SearchPage& page);
   Response Child(const Request& req, const services::StaffContext& ctx, const ChildPage& page);
-  Response Audit(const Request& req, const services::StaffContext& ctx);
+  Response Audit(const Request& req, const services::StaffContext& ctx, const AuditPage& page);
   // console_actions.cpp: the call centre's actions on a child's page, and the alerts.
   Response PostChildAction(const Request& req, const services::StaffContext& ctx,
                            const ChildAction& action);

@@ -73,6 +73,8 @@ ChildState StateOf(const std::optional<ChildDay>& day, const TimeZone& zone, boo
 struct Console::BoardView {
   std::string html;
   std::string version;
+  Data children;    // for the forgotten-tap form beside the board
+  std::string now;  // the form's default time
 };
 
 Result<Console::BoardView> Console::RenderBoard(const StaffContext& ctx,
@@ -167,9 +169,9 @@ Result<Console::BoardView> Console::RenderBoard(const StaffContext& ctx,
   d.set("absent", std::to_string(counts.absent));
   if (snap.expected.closed) d.set("closed", true);
   if (snap.expected.arrival_by) d.set("arrival_by", snap.expected.arrival_by->ToString());
-  d.set("csrf", ctx.session.csrf_token);
-  d.set("now", local.time.ToString());
   BoardView view;
+  view.children = std::move(rows);
+  view.now = LocalTime::HM(local.time.hour(), local.time.minute()).ToString();  // HH:MM
   view.html = Render("board.mustache", d);
   view.version = std::to_string(std::hash<std::string>{}(view.html));
   return view;
@@ -221,6 +223,9 @@ Response Console::Board(const Request& req, const StaffContext& ctx, const Board
   d.set("code", (*facility)->code);
   d.set("version", view->version);
   d.set("board", view->html);
+  d.set("children", view->children);
+  d.set("now", view->now);
+  d.set("csrf", ctx.session.csrf_token);
   if (auto reason = ParseReason(page.done); reason.ok())
     d.set("done", "記録しました: " + std::string(ReasonInJapanese(*reason)));
   return HtmlResponse(req, http::status::ok,

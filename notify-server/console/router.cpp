@@ -159,7 +159,7 @@ ConsoleCall Route(const Request& req) {
     return NotFound(req);
   if (!get) return MethodNotAllowed(req, "GET");
   if (path == "/") return HomePage{};
-  if (path == "/audit") return AuditPage{};
+  if (path == "/audit") return AuditPage{QueryParam(query, "q"), QueryParam(query, "since")};
   if (path == "/alerts") return AlertsPage{};
   if (path == "/board") return BoardPage{QueryParam(query, "facility"), QueryParam(query, "done")};
   if (path == "/board/events") return BoardEvents{QueryParam(query, "facility")};

@@ -20,7 +20,7 @@
 //   GET  /board/events        server-sent events: the board's version (see console.hpp)
 //   POST /board/taps          csrf, child, direction, time, note: a forgotten tap recorded
 //   GET  /operations          every facility's PC, reader, queue, mail delivery, open alerts
-//   GET  /audit               the audit log (auditor, admin)
+//   GET  /audit?q=&since=     the audit log (auditor, admin), filtered
 //   GET  /static/console.css  the style sheet
 //   GET  /static/board.js     the board's live update (the console's only script)
 #pragma once
@@ -49,7 +49,10 @@ struct ChildPage {
   ChildId id;
   std::string done;  // ?done=: the action just done, for the page's message
 };
-struct AuditPage {};
+struct AuditPage {
+  std::string text;   // ?q=: entries whose actor, action or detail contain it (percent-encoded)
+  std::string since;  // ?since=YYYY-MM-DD
+};
 struct StyleSheet {};
 struct Script {};
 // A POST on a child's page; what it names (card, mail, guardian) is in the form.

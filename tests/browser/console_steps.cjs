@@ -23,7 +23,7 @@ async function login(page, name, password = cfg.password) {
   await page.goto(cfg.url + "/login");
   await page.fill('input[name="name"]', name);
   await page.fill('input[name="password"]', password);
-  await Promise.all([page.waitForLoadState("load"), page.click('button[type="submit"]')]);
+  await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
 }
 
 async function shot(page, name) {
@@ -93,13 +93,13 @@ const steps = {
     const page = await context.newPage();
     await login(page, "abe");
     await page.fill('input[name="q"]', cfg.kana);
-    await Promise.all([page.waitForLoadState("load"), page.press('input[name="q"]', "Enter")]);
+    await Promise.all([page.waitForNavigation(), page.press('input[name="q"]', "Enter")]);
     await shot(page, "search");
-    await Promise.all([page.waitForLoadState("load"), page.click(`a[href="/children/${cfg.child}"]`)]);
+    await Promise.all([page.waitForNavigation(), page.click(`a[href="/children/${cfg.child}"]`)]);
     check((await text(page)).includes(cfg.name), "the child's page does not show the name");
     await page.fill(`form[action$="/code"]:has(input[value="${cfg.guardian}"]) input[name="code"]`, cfg.code);
     await Promise.all([
-      page.waitForLoadState("load"),
+      page.waitForNavigation(),
       page.click(`form[action$="/code"]:has(input[value="${cfg.guardian}"]) button`),
     ]);
     check((await text(page)).includes("確認コードを受け付けました"), "the code was not accepted");
@@ -112,7 +112,7 @@ const steps = {
     const page = await context.newPage();
     await login(page, "abe");
     await page.goto(`${cfg.url}/children/${cfg.child}`);
-    await Promise.all([page.waitForLoadState("load"), page.click('button:has-text("紛失にする")')]);
+    await Promise.all([page.waitForNavigation(), page.click('button:has-text("紛失にする")')]);
     check((await text(page)).includes("カードを紛失にしました"), "the card was not marked lost");
     await shot(page, "child-lost");
   },
@@ -139,9 +139,9 @@ const steps = {
     await page.check('input[name="direction"][value="departure"]');
     await page.fill('input[name="time"]', cfg.time);
     await page.fill('input[name="note"]', "お迎え時にカードを忘れたため職員が確認");
-    await Promise.all([page.waitForLoadState("load"), page.click('details.record-tap button[type="submit"]')]);
+    await Promise.all([page.waitForNavigation(), page.click('details.record-tap button[type="submit"]')]);
     const body = await text(page);
-    check(body.includes("記録しました"), "the forgotten tap was not recorded: " + body.slice(0, 300));
+    check(body.includes("記録しました: 退室（通知済み）"), "the forgotten departure was not mailed: " + body.slice(0, 400));
     await shot(page, "board-forgotten");
   },
 
@@ -153,7 +153,7 @@ const steps = {
     check((await text(page)).includes("紛失届のカードがタッチされました"), "the alert page lacks the alert");
     await shot(page, "alerts");
     await page.fill('form[action$="/ack"] input[name="note"]', "保護者に連絡済み");
-    await Promise.all([page.waitForLoadState("load"), page.click('form[action$="/ack"] button')]);
+    await Promise.all([page.waitForNavigation(), page.click('form[action$="/ack"] button')]);
     check((await text(page)).includes("保護者に連絡済み"), "the acknowledgement is not listed");
     const ops = await context.browser().newContext({ ignoreHTTPSErrors: true });
     const op = await ops.newPage();
@@ -176,6 +176,9 @@ const steps = {
     await steps[step](context);
   } catch (e) {
     console.error(`step ${step}: ${e.message}`);
+    for (const c of browser.contexts())
+      for (const p of c.pages())
+        await p.screenshot({ path: path.join(cfg.artifacts, `failed-${step}.png`), fullPage: true }).catch(() => {});
     code = 1;
   } finally {
     await browser.close();

@@ -724,5 +724,19 @@ TEST_CASE("console: an absence recorded from a phone call; the board shows absen
       std::string::npos);
   CHECK(board.find("来所予定 14:45 まで") != std::string::npos);
 }
+
+TEST_CASE("console: the auditor filters the audit log by text and date", "[console]") {
+  World w;
+  w.Send(http::verb::get, "/children/" + w.haruto.ToString(), w.Login("sato"));  // denied
+  const std::string kanno = w.Login("kanno");
+  const std::string all = w.Send(http::verb::get, "/audit", kanno).body();
+  CHECK(all.find("<td>staff.login</td>") != std::string::npos);
+  const std::string denied = w.Send(http::verb::get, "/audit?q=console.denied", kanno).body();
+  CHECK(denied.find("<td>console.denied</td>") != std::string::npos);
+  CHECK(denied.find("<td>staff.login</td>") == std::string::npos);
+  CHECK(denied.find("value=\"console.denied\"") != std::string::npos);  // the form keeps it
+  const std::string later = w.Send(http::verb::get, "/audit?since=2026-12-02", kanno).body();
+  CHECK(later.find("<td>console.denied</td>") == std::string::npos);
+}
 }  // namespace
 }  // namespace anshin::console
