@@ -344,9 +344,11 @@ CREATE TABLE agent_skew_samples (
 ) WITHOUT ROWID;
 )sql";
 
-// v8: a notice of a tap staff recorded says so in the guardian's mail.
+// v8: a notice of a tap staff recorded says so in the guardian's mail; a facility's day read
+// whole (the facility board, the operations page, the not-arrived check) by index.
 constexpr const char* kV8 = R"sql(
 ALTER TABLE outbox ADD COLUMN staff_recorded INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX child_days_facility ON child_days(facility_id, date);
 )sql";
 
 constexpr Migration kMigrations[] = {

@@ -619,7 +619,7 @@ TEST_CASE("console: the operations page shows each facility's PC, mail and a cha
   CHECK(body.find("送信待ち") != std::string::npos);
 }
 
-TEST_CASE("console: staff record a forgotten tap on the board; the guardian's mail says so",
+TEST_CASE("console: staff record a forgotten tap on the board, the guardian's mail says so",
           "[console]") {
   World w;
   ChildId ren = w.seed.Child("練馬 れん", w.hikari1);  // no card
@@ -689,7 +689,7 @@ TEST_CASE("console: staff record a forgotten tap on the board; the guardian's ma
   CHECK(after.back().reason == Reason::kDeparture);
 }
 
-TEST_CASE("console: an absence recorded from a phone call; the board shows absent and late",
+TEST_CASE("console: an absence recorded from a phone call, the board shows absent and late",
           "[console]") {
   World w;
   ChildId ren = w.seed.Child("練馬 れん", w.hikari1);
