@@ -188,6 +188,7 @@ void ServerProcess::Start(const fs::path& config, const fs::path& log) {
       if (!j.is_discarded()) {
         agents_port_ = j.at("agents_port").get<std::uint16_t>();
         public_port_ = j.at("public_port").get<std::uint16_t>();
+        staff_port_ = j.value("staff_port", std::uint16_t{0});
         return;
       }
     }

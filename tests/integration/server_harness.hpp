@@ -66,6 +66,7 @@ class ServerProcess {
   bool running() const { return pid_ > 0; }
   std::uint16_t agents_port() const { return agents_port_; }
   std::uint16_t public_port() const { return public_port_; }
+  std::uint16_t staff_port() const { return staff_port_; }  // 0: no staff_listen
   std::string agents_url(const std::string& path) const;
   std::string public_url(const std::string& path) const;
 
@@ -73,6 +74,7 @@ class ServerProcess {
   pid_t pid_ = -1;
   std::uint16_t agents_port_ = 0;
   std::uint16_t public_port_ = 0;
+  std::uint16_t staff_port_ = 0;
 };
 
 struct HttpResult {
