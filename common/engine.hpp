@@ -151,7 +151,7 @@ struct Notice {
   // kCorrection: the earlier tap, now read as the arrival. kInferredDeparture: the arrival of
   // an earlier visit that day (its arrival was mailed), when there was one.
   std::optional<TimePoint> arrival_at;
-  bool late = false;  // received more than late_after after the tap
+  bool late = false;            // received more than late_after after the tap
   bool staff_recorded = false;  // a tap staff recorded on the board: the mail says so
   friend bool operator==(const Notice&, const Notice&) = default;
 };

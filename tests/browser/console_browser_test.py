@@ -28,7 +28,7 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "mail"))
-from deployment import TOKYO, Deployment  # noqa: E402
+from deployment import TOKYO, Deployment, wait_for  # noqa: E402
 from smtp_server import SmtpServer  # noqa: E402
 
 BIN_DIR = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/bin")
@@ -37,16 +37,6 @@ NODE_MODULES = os.path.join(os.path.dirname(BIN_DIR), "browser", "node_modules")
 PASSWORD = "a long enough password"
 CARD_SAKURA, CARD_HARUTO = "0123456789abcdef", "1111222233334444"
 SAKURA_MAMA, HARUTO_PAPA = "sakura-mama@example.jp", "haruto-papa@example.jp"
-
-
-def wait_for(cond, what, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
 
 
 class ConsoleInBrowser(unittest.TestCase):

@@ -25,22 +25,12 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from deployment import Deployment  # noqa: E402
+from deployment import Deployment, wait_for  # noqa: E402
 from smtp_server import SmtpServer  # noqa: E402
 
 BIN_DIR = sys.argv[1] if len(sys.argv) > 1 else "build/bin"
 CARD_A, CARD_B = "0123456789abcdef", "1111222233334444"
 GUARDIAN = "sakura-mama@example.jp"
-
-
-def wait_for(cond, what, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
 
 
 class CardLifecycle(unittest.TestCase):

@@ -69,6 +69,17 @@ class Agent:
             self.conn = None
 
 
+
+def wait_for(cond, what, timeout=20):
+    """cond()'s first true value, polled every 50 ms; AssertionError after `timeout` seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = cond()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
 class Deployment:
     def __init__(self, bin_dir, workdir):
         self.bin_dir = bin_dir
