@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <string_view>
 #include <vector>
 
@@ -98,6 +99,19 @@ ServerConfigCheck CheckServerConfig(const std::filesystem::path& config_path, Ti
                           sys::DescribeExpiry(*facts.not_after, now));
     }
     CheckDatabaseFolder(server->database, out.problems);
+    if (Result<std::optional<CardKey>> key = LoadServerCardKey(*server); !key.ok()) {
+      out.problems.push_back(key.status().message());
+    } else if (*key) {
+      std::error_code ec;
+      using std::filesystem::perms;
+      const perms mode = std::filesystem::status(server->card_key, ec).permissions();
+      if (!ec && (mode & (perms::group_all | perms::others_all)) != perms::none) {
+        out.problems.push_back("server.card_key: " + server->card_key.string() +
+                               " is readable by other users (chmod 600 it)");
+      } else {
+        out.notes.push_back("the console binds replacement cards by IDm too (server.card_key)");
+      }
+    }
   }
   if (mail_config.ok()) {
     if (std::string p = PublicUrlProblem(mail_config->public_url); !p.empty()) {

@@ -8,6 +8,7 @@
 //  - mail.public_url is an https URL of a real host (not an example or local domain) unless it is
 //    plainly a test setup on localhost, and mail.from is not an example address;
 //  - the database's folder exists and is writable by the user running the check;
+//  - server.card_key, when set, is a card key readable by the server user only;
 //  - the relay answers: greeting, EHLO, STARTTLS as configured, AUTH when set (`probe_relay`,
 //    mail::ProbeRelay in the binary, a fake in unit tests).
 // Notes carry facts worth seeing when all is well (certificate expiry, relay, public URL).

@@ -149,6 +149,8 @@ int Run(const std::filesystem::path& config_path, const std::filesystem::path& r
   Result<std::unique_ptr<asio::ssl::context>> tls =
       MakeAgentTlsContext(TlsFiles{settings->tls_cert, settings->tls_key, settings->tls_client_ca});
   if (!tls.ok()) return Fail(tls.status());
+  Result<std::optional<CardKey>> card_key = LoadServerCardKey(*settings);
+  if (!card_key.ok()) return Fail(card_key.status());
 
   auto clock = std::make_shared<SystemClock>();
   store::OpenOptions store_options;
@@ -222,6 +224,7 @@ int Run(const std::filesystem::path& config_path, const std::filesystem::path& r
   // The staff console (docs/console.md) blocks on the store and hashes passwords: its own pool.
   console::Console staff_console(store, *clock, zones);
   staff_console.SetUnusualAccessLimit(settings->alerts_unusual_access_per_hour);
+  if (*card_key) staff_console.SetCardKey(**card_key);
   staff_console.SetOutboxListener([&mailer] { mailer.Notify(); });
   asio::thread_pool console_pool(2);
   std::unique_ptr<asio::ssl::context> staff_tls;

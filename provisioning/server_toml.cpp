@@ -111,7 +111,9 @@ Result<std::string> ServerToml(const InitOptions& o) {
        "handshake_timeout = \"5s\"\n"
        "idle_timeout = \"30s\"\n"
        "request_timeout = \"10s\"\n"
-       "synchronous = \"full\"\n\n";
+       "synchronous = \"full\"\n"
+       "card_key = \"card.key\"               # the console binds a new card by its IDm "
+       "(\"\": by token only)\n\n";
   t += "[tls]\n"
        "cert = \"pki/server.crt\"\n"
        "key = \"pki/server.key\"\n"

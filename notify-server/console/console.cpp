@@ -53,6 +53,10 @@ std::string_view DoneInWords(std::string_view done) {
   if (done == "lost")
     return "カードを紛失にしました。このカードのタッチではメールを送らず、職員に警報します。";
   if (done == "found") return "カードを使用中に戻しました。";
+  if (done == "replaced")
+    return "新しいカードを登録しました。前のカードは使えなくなり、各施設のカードリーダーには次の通"
+           "信"
+           "で反映されます。";
   if (done == "resent") return "通知メールを再送の待ち行列に入れました。";
   if (done == "address")
     return "メールアドレスを変更しました。新しいアドレスに確認メールを送ります（確認まで通知は届き"
@@ -313,6 +317,11 @@ Response Console::Child(const Request& req, const StaffContext& ctx, const Child
     cards.push_back(row);
   }
   d.set("cards", cards);
+  if (services::Allowed(me, Action::kBindReplacement, c.facility) &&
+      c.status == store::ChildStatus::kEnrolled) {
+    d.set("can_replace", true);
+    d.set("replace_by_idm", card_key_.has_value());
+  }
   Data today_list{Data::type::list};
   for (const auto& t : *today_taps) today_list.push_back(TapRow(t, **zone, false));
   d.set("today", today_list);

@@ -49,6 +49,9 @@ class Console {
   void SetUnusualAccessLimit(int per_hour) { access_.SetLimit(per_hour); }
   // Called after a recorded tap queued mail (the mailer's wake-up); set before traffic.
   void SetOutboxListener(std::function<void()> listener) { outbox_listener_ = std::move(listener); }
+  // server.card_key: a replacement card may then be bound by its IDm (turned into its token at
+  // once, never stored or logged), not only by its token. Set before traffic.
+  void SetCardKey(const CardKey& key) { card_key_ = key; }
 
  private:
   Response ShowLoginForm(const Request& req, server::http::status status, std::string_view message,
@@ -61,6 +64,8 @@ class Console {
   // console_actions.cpp: the call centre's actions on a child's page, and the alerts.
   Response PostChildAction(const Request& req, const services::StaffContext& ctx,
                            const ChildAction& action);
+  // The new card a replacement form names: its token, or its IDm with the card key.
+  Result<CardToken> NewCardOf(std::string_view typed) const;
   Response Alerts(const Request& req, const services::StaffContext& ctx);
   Response PostAckAlert(const Request& req, const services::StaffContext& ctx, std::int64_t id);
   // console_board.cpp: the facility board, its events and the operations page.
@@ -98,6 +103,7 @@ class Console {
   services::Children children_;
   AccessWatch access_{40};
   std::function<void()> outbox_listener_;
+  std::optional<CardKey> card_key_;
 };
 
 }  // namespace anshin::console

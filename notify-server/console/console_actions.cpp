@@ -28,6 +28,8 @@ Action ActionOf(ChildActionKind kind) {
     case ChildActionKind::kCardLost:
     case ChildActionKind::kCardFound:
       return Action::kMarkCardLostOrFound;
+    case ChildActionKind::kReplaceCard:
+      return Action::kBindReplacement;
     case ChildActionKind::kResend:
       return Action::kResendNotice;
     case ChildActionKind::kFixAddress:
@@ -47,6 +49,8 @@ std::string_view DoneWord(ChildActionKind kind) {
       return "lost";
     case ChildActionKind::kCardFound:
       return "found";
+    case ChildActionKind::kReplaceCard:
+      return "replaced";
     case ChildActionKind::kResend:
       return "resent";
     case ChildActionKind::kFixAddress:
@@ -73,6 +77,32 @@ http::status StatusFor(const Status& s) {
 }
 
 }  // namespace
+
+Result<CardToken> Console::NewCardOf(std::string_view typed) const {
+  // As read off a card or a reader's screen: "01 2E 4C 5A …", "01:2e:…" are the same IDm.
+  std::string hex;
+  for (char c : typed) {
+    if (c == ' ' || c == ':' || c == '-') continue;
+    hex += (c >= 'A' && c <= 'F') ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  if (hex.size() == 32) {
+    auto token = CardToken::Parse(hex);
+    if (!token.ok()) return Status::InvalidArgument("カード番号は 32 桁の 16 進数です");
+    return *token;
+  }
+  if (hex.size() != 16)
+    return Status::InvalidArgument(
+        card_key_ ? "新しいカードの IDm（16 桁）かカード番号（32 桁）を入力してください"
+                  : "新しいカードのカード番号（32 桁）を入力してください");
+  if (!card_key_) {
+    return Status::InvalidArgument(
+        "このサーバーはカードの IDm を受け付けない設定です（server.card_key）。カード番号（32 "
+        "桁）を入力するか、anshin-admin card replace を使ってください");
+  }
+  auto idm = Idm::Parse(hex);
+  if (!idm.ok()) return Status::InvalidArgument("IDm は 16 桁の 16 進数です");
+  return card_key_->TokenOf(*idm);  // the IDm goes no further than this line
+}
 
 std::optional<std::map<std::string, std::string>> Console::CheckedForm(
     const Request& req, const StaffContext& ctx) const {
@@ -143,6 +173,22 @@ Response Console::PostChildAction(const Request& req, const StaffContext& ctx,
         break;
       }
       done = cards_.MarkFound(*token, who).status();
+      break;
+    }
+    case ChildActionKind::kReplaceCard: {
+      auto token = NewCardOf((*form)["card"]);
+      if (!token.ok()) {
+        done = token.status();
+        break;
+      }
+      done = cards_.Replace(action.child, *token, who).status();
+      // A child without a current card (a first card, or every card retired): this one is it.
+      if (done.code() == Status::Code::kFailedPrecondition)
+        done = cards_.Assign(action.child, *token, who);
+      // Whose card it is stays unsaid: the account may not see that child.
+      if (done.code() == Status::Code::kAlreadyExists)
+        done =
+            Status::AlreadyExists("このカードはすでに登録されています。別のカードを使ってください");
       break;
     }
     case ChildActionKind::kResend: {

@@ -135,9 +135,13 @@ ConsoleCall Route(const Request& req) {
       return ChildPage{ChildId{id}, QueryParam(query, "done")};
     }
     static constexpr std::pair<std::string_view, ChildActionKind> kActions[] = {
-        {"card-lost", ChildActionKind::kCardLost}, {"card-found", ChildActionKind::kCardFound},
-        {"resend", ChildActionKind::kResend},      {"address", ChildActionKind::kFixAddress},
-        {"code", ChildActionKind::kEnterCode},     {"absence", ChildActionKind::kAbsence},
+        {"card-lost", ChildActionKind::kCardLost},
+        {"card-found", ChildActionKind::kCardFound},
+        {"card-replace", ChildActionKind::kReplaceCard},
+        {"resend", ChildActionKind::kResend},
+        {"address", ChildActionKind::kFixAddress},
+        {"code", ChildActionKind::kEnterCode},
+        {"absence", ChildActionKind::kAbsence},
     };
     if (parts.size() == 3) {
       for (const auto& [name, kind] : kActions) {

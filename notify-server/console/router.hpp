@@ -10,6 +10,8 @@
 //   GET  /children/{id}       a child's page
 //   POST /children/{id}/card-lost    csrf                 the child's active card is lost
 //   POST /children/{id}/card-found   csrf, card           a lost card (token hex) is back
+//   POST /children/{id}/card-replace csrf, card           a new card (IDm or token) replaces
+//                                                         the current one (or is the first)
 //   POST /children/{id}/resend       csrf, mail           an attendance notice sent again
 //   POST /children/{id}/address      csrf, guardian, email  an address fixed (re-verification)
 //   POST /children/{id}/code         csrf, guardian, code   a verification code read out
@@ -56,7 +58,15 @@ struct AuditPage {
 struct StyleSheet {};
 struct Script {};
 // A POST on a child's page; what it names (card, mail, guardian) is in the form.
-enum class ChildActionKind { kCardLost, kCardFound, kResend, kFixAddress, kEnterCode, kAbsence };
+enum class ChildActionKind {
+  kCardLost,
+  kCardFound,
+  kReplaceCard,
+  kResend,
+  kFixAddress,
+  kEnterCode,
+  kAbsence
+};
 struct ChildAction {
   ChildId child;
   ChildActionKind kind;

@@ -73,6 +73,7 @@ const std::vector<std::string_view>& ServerConfigKeys() {
       "alerts.repeat_hours",
       "alerts.unusual_access_per_hour",
       "alerts.console_url",
+      "server.card_key",
   };
   return kKeys;
 }
@@ -217,7 +218,21 @@ Result<ServerConfig> LoadServerConfig(const sys::Config& config) {
         "alerts.console_url: give an https:// address (or leave it empty)");
   while (!c.alerts_console_url.empty() && c.alerts_console_url.back() == '/')
     c.alerts_console_url.pop_back();
+  ANSHIN_ASSIGN_OR_RETURN(std::string card_key, config.String("server.card_key", ""));
+  if (!card_key.empty()) {
+    ANSHIN_ASSIGN_OR_RETURN(c.card_key, config.Path("server.card_key", card_key));
+  }
   return c;
+}
+
+Result<std::optional<CardKey>> LoadServerCardKey(const ServerConfig& config) {
+  if (config.card_key.empty()) return std::optional<CardKey>();
+  const std::string where = "server.card_key: " + config.card_key.string();
+  Result<std::string> text = sys::ReadFile(config.card_key);
+  if (!text.ok()) return text.status().WithContext(where);
+  Result<CardKey> key = CardKey::Parse(*text);
+  if (!key.ok()) return key.status().WithContext(where);
+  return std::optional<CardKey>(*key);
 }
 
 }  // namespace anshin::server

@@ -18,6 +18,7 @@
 #include "common/status.hpp"
 #include "common/sys/sys.hpp"
 #include "common/time.hpp"
+#include "common/types.hpp"
 #include "notify-server/http/connection_budget.hpp"
 
 namespace anshin::server {
@@ -69,6 +70,10 @@ struct ServerConfig {
   int alerts_repeat_hours = 24;
   int alerts_unusual_access_per_hour = 40;
   std::string alerts_console_url;  // the console's address in staff alert mails ("": none)
+  // server.card_key: the deployment's card key file (64 hex digits, the `card.key` anshin-admin
+  // init wrote). "" (the default): the console binds a replacement card by its token only; set,
+  // it also takes the new card's IDm, turned into the token at once and never stored.
+  std::filesystem::path card_key;
 };
 
 // Every key of [server], [tls] and [retention] (docs/configuration.md documents each; a test checks
@@ -82,5 +87,8 @@ Status RejectUnknownServerKeys(const sys::Config& config,
 
 // Reads [server] and [tls]; relative paths resolve against the config file's folder.
 Result<ServerConfig> LoadServerConfig(const sys::Config& config);
+
+// The card key server.card_key names (nullopt when it is not set); errors name the key and file.
+Result<std::optional<CardKey>> LoadServerCardKey(const ServerConfig& config);
 
 }  // namespace anshin::server

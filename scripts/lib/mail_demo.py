@@ -84,7 +84,7 @@ def main():
 
         say("Starting the SMTP server (port %d) and anshin-server; verification mails go out" % smtp.port)
         d.start_server(smtp.port, log_path=os.path.join(work, "server.log"),
-                       extra_server='staff_listen = "127.0.0.1:0"')
+                       extra_server='staff_listen = "127.0.0.1:0"\ncard_key = "card.key"')
         with open(os.path.join(work, "server.ready")) as f:
             staff_port = json.load(f)["staff_port"]
         say("The staff console: https://127.0.0.1:%d/ (the deployment's own CA: %s/pki/ca.crt)"

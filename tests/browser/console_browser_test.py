@@ -9,7 +9,8 @@ each role logs in (and an account locks after five failures); a CSRF-less POST i
 facility account asking for another facility's child gets 403 and an audit entry; the call
 centre finds a child and enters the verification code the guardian reads out; the call centre
 marks the card lost — the card's next tap gives no mail, the facility board shows the alert
-within 2 s and the staff alert mail reaches the SMTP server; a forgotten departure recorded by
+within 2 s and the staff alert mail reaches the SMTP server — and binds the new card by the IDm
+printed on it, whose tap then reaches the guardian; a forgotten departure recorded by
 facility staff reaches the guardian, saying staff recorded it. Screenshots of every page go to
 ARTIFACTS_DIR. The browser steps are tests/browser/console_steps.cjs.
 """
@@ -36,6 +37,7 @@ ARTIFACTS = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else "build/artifac
 NODE_MODULES = os.path.join(os.path.dirname(BIN_DIR), "browser", "node_modules")
 PASSWORD = "a long enough password"
 CARD_SAKURA, CARD_HARUTO = "0123456789abcdef", "1111222233334444"
+CARD_SAKURA_NEW = "fedcba9876543210"
 SAKURA_MAMA, HARUTO_PAPA = "sakura-mama@example.jp", "haruto-papa@example.jp"
 
 
@@ -166,7 +168,8 @@ class ConsoleInBrowser(unittest.TestCase):
         self.staff("mori", "operator")
         self.staff("kanno", "auditor")
         self.staff("locked", "callcenter")
-        d.start_server(self.smtp.port, extra_server='staff_listen = "127.0.0.1:0"')
+        d.start_server(self.smtp.port,
+                       extra_server='staff_listen = "127.0.0.1:0"\ncard_key = "card.key"')
         with open(os.path.join(self.tmp.name, "server.ready")) as f:
             self.staff_port = json.load(f)["staff_port"]
         self.fifo = ""
@@ -201,6 +204,17 @@ class ConsoleInBrowser(unittest.TestCase):
         wait_for(lambda: self.mails_to("abe@staff.example.jp"), "the call centre's alert mail")
         time.sleep(1.0)  # a notice would have gone by now
         self.assertEqual(len(self.notices_to(SAKURA_MAMA)), 1, "the lost card's tap was mailed")
+
+        # The call centre binds a new card by the IDm printed on it; the reader learns it and
+        # the new card's tap reaches sakura's guardian; the old card is out of every allowlist.
+        self.step("replace", child=sakura, idm_printed=" ".join(
+            CARD_SAKURA_NEW[i:i + 2].upper() for i in range(0, 16, 2)))
+        self.agent_caught_up()
+        self.tap(CARD_SAKURA_NEW)
+        wait_for(lambda: len(self.notices_to(SAKURA_MAMA)) == 2, "the new card's notice")
+        cards = json.loads(d.admin("card", "list", "--format", "json"))
+        self.assertEqual(sorted(c["status"] for c in cards if c["child"] == sakura),
+                         ["active", "retired"])
 
         # A forgotten departure recorded by facility staff reaches haruto's guardian.
         # Staff give the minute: it must not be before his arrival's minute is over.

@@ -129,6 +129,19 @@ const steps = {
     await shot(page, "board-lost-card");
   },
 
+  // The call centre binds the new card the guardian collected: its IDm as printed on it.
+  async replace(context) {
+    const page = await context.newPage();
+    await login(page, "abe");
+    await page.goto(`${cfg.url}/children/${cfg.child}`);
+    await page.fill('form[action$="/card-replace"] input[name="card"]', cfg.idm_printed);
+    await Promise.all([page.waitForNavigation(), page.click('form[action$="/card-replace"] button')]);
+    const body = await text(page);
+    check(body.includes("新しいカードを登録しました"), "the new card was not bound: " + body.slice(0, 400));
+    check(body.includes("使用中") && body.includes("廃止"), "the card table does not show the new and the old card");
+    await shot(page, "child-replaced");
+  },
+
   // Facility staff record a forgotten departure on the board.
   async forgotten(context) {
     const page = await context.newPage();

@@ -79,6 +79,26 @@ class CheckConfig(unittest.TestCase):
         self.assertIn("configuration OK", p.stdout)
         self.assertIn("relay smtp://127.0.0.1:%d answers" % self.smtp.port, p.stdout)
         self.assertRegex(p.stdout, r"server certificate \"127\.0\.0\.1\" valid until .* \(8\d\d days\)")
+        self.assertIn("binds replacement cards by IDm", p.stdout)
+
+    def test_a_card_key_others_can_read_or_that_is_no_key_is_named(self):
+        self.init(*self.good_flags())
+        key = os.path.join(self.d.home, "card.key")
+        os.chmod(key, 0o644)
+        p = self.check()
+        self.assertEqual(p.returncode, 1, p.stdout)
+        self.assertIn("server.card_key: %s is readable by other users" % key, p.stderr)
+        with open(key, "w") as f:
+            f.write("not a key\n")
+        os.chmod(key, 0o600)
+        p = self.check()
+        self.assertEqual(p.returncode, 1, p.stdout)
+        self.assertIn("server.card_key: %s: the card key is 64 hex digits" % key, p.stderr)
+        # And the server itself refuses to start on it, naming the key.
+        run = subprocess.run([os.path.join(BIN_DIR, "anshin-server"), "--config", self.config],
+                             capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(run.returncode, 0)
+        self.assertIn("server.card_key", run.stderr)
 
     def test_init_without_answers_names_the_placeholders_and_the_check_flags_them(self):
         out = self.init()

@@ -2,6 +2,7 @@
 // server.toml tables are ServerConfigKeys() + MailConfigKeys(), those of its agent.toml tables
 // AgentConfigKeys(); each row gives a type, a default and a meaning.
 #include <catch2/catch.hpp>
+#include <cctype>
 #include <fstream>
 #include <map>
 #include <set>
@@ -144,6 +145,75 @@ TEST_CASE("the documentation reader finds rows and tells the files apart", "[ops
   CHECK(doc.find("log.level")->second.file == "agent.toml");
   CHECK(doc.find("x.y")->second.file.empty());
   CHECK(Documented(doc, "server.toml") == std::set<std::string>{"server.workers"});
+}
+
+// The keys an example file shows, "table.key", a commented-out "# key = ..." line included.
+std::set<std::string> ShownKeys(const std::string& text) {
+  std::set<std::string> out;
+  std::istringstream in(text);
+  std::string line, table;
+  while (std::getline(in, line)) {
+    if (line.starts_with("[")) {
+      table = line.substr(1, line.find(']') - 1);
+      continue;
+    }
+    std::string_view l = line;
+    if (l.starts_with("# ")) l.remove_prefix(2);
+    const std::size_t eq = l.find(" = ");
+    if (eq == std::string_view::npos || eq == 0) continue;
+    const std::string_view key = l.substr(0, eq);
+    bool bare = true;
+    for (char c : key) bare = bare && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+    if (bare) out.insert(table + "." + std::string(key));
+  }
+  return out;
+}
+
+std::string ReadDeployFile(const std::string& name) {
+  std::ifstream in(std::string(ANSHIN_DEPLOY_DIR) + "/" + name);
+  REQUIRE(in.good());
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST_CASE("deploy/server.example.toml shows every server.toml key and the server accepts it",
+          "[ops][config][docs]") {
+  const std::string text = ReadDeployFile("server.example.toml");
+  const auto code = Keys(server::ServerConfigKeys(), server::mail::MailConfigKeys());
+  const auto shown = ShownKeys(text);
+  INFO("in the code, not in the example:" << Missing(code, shown));
+  INFO("in the example, not in the code:" << Missing(shown, code));
+  CHECK(shown == code);
+  auto config = sys::Config::Parse(text, "server.example.toml");
+  REQUIRE(config.ok());
+  std::vector<std::string_view> known = server::ServerConfigKeys();
+  known.insert(known.end(), server::mail::MailConfigKeys().begin(),
+               server::mail::MailConfigKeys().end());
+  CHECK(config->UnknownKeys(known).empty());
+  auto loaded = server::LoadServerConfig(*config);
+  INFO((loaded.ok() ? "" : loaded.status().message()));
+  CHECK(loaded.ok());
+  auto mail = server::mail::LoadMailConfig(*config);
+  INFO((mail.ok() ? "" : mail.status().message()));
+  CHECK(mail.ok());
+}
+
+TEST_CASE("deploy/agent.example.toml shows every agent.toml key", "[ops][config][docs]") {
+  const std::string text = ReadDeployFile("agent.example.toml");
+  const auto code = Keys(agent::AgentConfigKeys());
+  const auto shown = ShownKeys(text);
+  INFO("in the code, not in the example:" << Missing(code, shown));
+  INFO("in the example, not in the code:" << Missing(shown, code));
+  CHECK(shown == code);
+  auto config = sys::Config::Parse(text, "agent.example.toml");
+  REQUIRE(config.ok());
+  CHECK(config->UnknownKeys(agent::AgentConfigKeys()).empty());
+}
+
+TEST_CASE("the example reader finds shown and commented keys per table", "[ops][config][docs]") {
+  CHECK(ShownKeys("[a]\nx = 1\n# y = \"z\"   # why\n# A comment = not a key\n[b]\nw = 2\n") ==
+        std::set<std::string>{"a.x", "a.y", "b.w"});
 }
 
 }  // namespace

@@ -408,6 +408,72 @@ TEST_CASE("console: the call centre marks a card lost and found, a facility acco
   CHECK(Audited(w, "card.found", "staff:abe"));
 }
 
+TEST_CASE("console: the call centre binds a replacement card by token, or by IDm with the key",
+          "[console]") {
+  World w;
+  const std::string page = "/children/" + w.sakura.ToString();
+  auto [sato, sato_csrf] = w.Session("sato");
+  CHECK(w.Send(http::verb::get, page, sato).body().find("card-replace") == std::string::npos);
+  CHECK(w.Send(http::verb::post, page + "/card-replace", sato,
+               "csrf=" + sato_csrf + "&card=" + fakes::Token('c').hex())
+            .result() == http::status::forbidden);
+  CHECK(Audited(w, "console.denied", "staff:sato"));
+  CHECK(CardOf(w, fakes::Token('a')).status == CardStatus::kActive);
+
+  auto [abe, csrf] = w.Session("abe");
+  const std::string form = w.Send(http::verb::get, page, abe).body();
+  CHECK(form.find("/card-replace") != std::string::npos);
+  CHECK(form.find("placeholder=\"カード番号（32桁）\"") != std::string::npos);
+  // Without server.card_key an IDm cannot become a token: refused in words, nothing changed.
+  Response no_key = w.Send(http::verb::post, page + "/card-replace", abe,
+                           "csrf=" + csrf + "&card=012E4C5A6B7C8D9E");
+  CHECK(no_key.result() == http::status::bad_request);
+  CHECK(no_key.body().find("server.card_key") != std::string::npos);
+  CHECK(no_key.body().find("012E4C5A6B7C8D9E") == std::string::npos);
+  CHECK(w.Send(http::verb::post, page + "/card-replace", abe, "csrf=" + csrf + "&card=12345")
+            .result() == http::status::bad_request);
+  CHECK(CardOf(w, fakes::Token('a')).status == CardStatus::kActive);
+
+  // A token as printed (capitals, spaces): the old card is retired at once.
+  Response by_token = w.Send(http::verb::post, page + "/card-replace", abe,
+                             "csrf=" + csrf + "&card=CCCCCCCC+CCCCCCCC+CCCCCCCC+CCCCCCCC");
+  REQUIRE(by_token.result() == http::status::see_other);
+  CHECK(Header(by_token, "Location") == page + "?done=replaced");
+  CHECK(CardOf(w, fakes::Token('a')).status == CardStatus::kRetired);
+  CHECK(CardOf(w, fakes::Token('c')).status == CardStatus::kActive);
+  CHECK(CardOf(w, fakes::Token('c')).child == w.sakura);
+  CHECK(Audited(w, "card.replace", "staff:abe"));
+  CHECK(w.Send(http::verb::get, page + "?done=replaced", abe)
+            .body()
+            .find("新しいカードを登録しました") != std::string::npos);
+  // A card already known is refused without saying whose it is.
+  Response known = w.Send(http::verb::post, "/children/" + w.haruto.ToString() + "/card-replace",
+                          abe, "csrf=" + csrf + "&card=" + fakes::Token('c').hex());
+  CHECK(known.result() == http::status::conflict);
+  CHECK(known.body().find("すでに登録されています") != std::string::npos);
+  CHECK(known.body().find("child " + w.sakura.ToString()) == std::string::npos);
+
+  // With the card key the IDm read off the new card is enough; it is stored nowhere.
+  const CardKey key = CardKey::Parse(std::string(64, '7')).value();
+  w.console.SetCardKey(key);
+  CHECK(w.Send(http::verb::get, page, abe).body().find("IDm（16桁）") != std::string::npos);
+  Response by_idm = w.Send(http::verb::post, page + "/card-replace", abe,
+                           "csrf=" + csrf + "&card=01%3A2e%3A4c%3A5a%3A6b%3A7c%3A8d%3A9e");
+  REQUIRE(by_idm.result() == http::status::see_other);
+  const CardToken token = key.TokenOf(Idm::Parse("012e4c5a6b7c8d9e").value());
+  CHECK(CardOf(w, token).status == CardStatus::kActive);
+  CHECK(CardOf(w, token).child == w.sakura);
+  CHECK(CardOf(w, fakes::Token('c')).status == CardStatus::kRetired);
+  for (const auto& e : w.Audit()) CHECK(e.detail.find("012e4c5a") == std::string::npos);
+
+  // A child without a card gets the new one as its first.
+  Response first = w.Send(http::verb::post, "/children/" + w.haruto.ToString() + "/card-replace",
+                          abe, "csrf=" + csrf + "&card=" + fakes::Token('d').hex());
+  REQUIRE(first.result() == http::status::see_other);
+  CHECK(CardOf(w, fakes::Token('d')).child == w.haruto);
+  CHECK(Audited(w, "card.assign", "staff:abe"));
+}
+
 TEST_CASE("console: a notice is sent again, only an attendance notice of this child", "[console]") {
   World w;
   const GuardianId g =

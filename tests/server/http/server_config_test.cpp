@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/fakes/temp_dir.hpp"
+
 namespace anshin::server {
 namespace {
 
@@ -47,6 +49,34 @@ TEST_CASE("the staff listener: off by default, its address, limits and own certi
   auto bad = LoadServerConfig(sys::Config::Parse("[server]\nstaff_listen = \"nowhere\"\n").value());
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.status().message().find("server.staff_listen") == 0);
+}
+
+TEST_CASE("server.card_key: off by default, a good key loaded, a bad one named", "[config]") {
+  auto off = LoadServerConfig(sys::Config::Parse("[server]\n").value());
+  REQUIRE(off.ok());
+  CHECK(off->card_key.empty());
+  CHECK_FALSE(LoadServerCardKey(*off).value().has_value());
+
+  fakes::TempDir dir("card-key");
+  const std::string hex(64, 'a');
+  REQUIRE(sys::WriteFileAtomic(dir / "card.key", hex + "\n").ok());
+  REQUIRE(sys::WriteFileAtomic(dir / "bad.key", "not a key\n").ok());
+  auto config = [&](const std::string& file) {
+    return LoadServerConfig(
+               sys::Config::Parse("[server]\ncard_key = \"" + (dir / file).string() + "\"\n")
+                   .value())
+        .value();
+  };
+  auto good = LoadServerCardKey(config("card.key"));
+  REQUIRE(good.ok());
+  REQUIRE(good->has_value());
+  CHECK((*good)->ToHex() == hex);
+  for (const char* file : {"bad.key", "missing.key"}) {
+    auto bad = LoadServerCardKey(config(file));
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.status().message().find("server.card_key: ") == 0);
+    CHECK(bad.status().message().find(file) != std::string::npos);
+  }
 }
 
 TEST_CASE("defaults and relative paths", "[config]") {
