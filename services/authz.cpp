@@ -9,6 +9,7 @@ bool FacilityMay(Action a) {
     case Action::kViewChild:
     case Action::kRecordForgottenTap:
     case Action::kRecordAbsence:
+    case Action::kSetAttendDays:
     case Action::kAcknowledgeAlert:
       return true;
     default:

@@ -3,7 +3,7 @@
 // console on the server for every request; no other code decides access.
 //
 //   facility    its own facility's children only: search, view, record a forgotten tap or
-//               an absence, acknowledge its alerts
+//               an absence, set the weekdays a child attends, acknowledge its alerts
 //   callcenter  every child: search, view, reveal an address (with a reason), card lost /
 //               found and replacement, resend a notice, fix an address, enter a verification
 //               code, record a forgotten tap, acknowledge alerts
@@ -32,12 +32,13 @@ enum class Action {
   kEnterVerificationCode,
   kRecordForgottenTap,
   kRecordAbsence,
+  kSetAttendDays,
   kAcknowledgeAlert,
   kViewOperations,
   kViewAuditLog,
   kManageStaff,
 };
-inline constexpr EnumNames<Action, 14> kActionNames{
+inline constexpr EnumNames<Action, 15> kActionNames{
     "console action",
     {{{Action::kSearchChildren, "search-children"},
       {Action::kViewChild, "view-child"},
@@ -49,6 +50,7 @@ inline constexpr EnumNames<Action, 14> kActionNames{
       {Action::kEnterVerificationCode, "enter-verification-code"},
       {Action::kRecordForgottenTap, "record-forgotten-tap"},
       {Action::kRecordAbsence, "record-absence"},
+      {Action::kSetAttendDays, "set-attend-days"},
       {Action::kAcknowledgeAlert, "acknowledge-alert"},
       {Action::kViewOperations, "view-operations"},
       {Action::kViewAuditLog, "view-audit-log"},

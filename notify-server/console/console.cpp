@@ -62,6 +62,8 @@ std::string_view DoneInWords(std::string_view done) {
     return "メールアドレスを変更しました。新しいアドレスに確認メールを送ります（確認まで通知は届き"
            "ません）。";
   if (done == "verified") return "確認コードを受け付けました。このアドレスに通知が届きます。";
+  if (done == "attends")
+    return "通所する曜日を保存しました。来所予定と未到着の警報はこの曜日で判断します。";
   if (done == "absence")
     return "欠席を記録しました。その日は来所予定に数えず、未到着の警報も出しません。";
   return "";
@@ -301,6 +303,20 @@ Response Console::Child(const Request& req, const StaffContext& ctx, const Child
   d.set("grade", c.grade ? std::to_string(*c.grade) + "年" : "");
   d.set("facility", record->facility.name);
   d.set("status", c.status == store::ChildStatus::kEnrolled ? "在籍" : "退所");
+  d.set("attends", WeekdaysInJapanese(c.attend_days));
+  if (services::Allowed(me, Action::kSetAttendDays, c.facility) &&
+      c.status == store::ChildStatus::kEnrolled) {
+    Data days{Data::type::list};
+    for (int i = 1; i <= 7; ++i) {
+      Data day;
+      day.set("field", std::string(kWeekdayFields[i % 7]));
+      day.set("kanji", std::string(kWeekdayKanji[i % 7]));
+      if (c.attend_days.Has(i % 7)) day.set("checked", true);
+      days.push_back(day);
+    }
+    d.set("attend_days", days);
+    d.set("can_attends", true);
+  }
   Data cards{Data::type::list};
   for (const auto& card : record->cards) {
     Data row;

@@ -38,6 +38,8 @@ Action ActionOf(ChildActionKind kind) {
       return Action::kEnterVerificationCode;
     case ChildActionKind::kAbsence:
       return Action::kRecordAbsence;
+    case ChildActionKind::kAttendDays:
+      return Action::kSetAttendDays;
   }
   return Action::kManageStaff;
 }
@@ -59,6 +61,8 @@ std::string_view DoneWord(ChildActionKind kind) {
       return "verified";
     case ChildActionKind::kAbsence:
       return "absence";
+    case ChildActionKind::kAttendDays:
+      return "attends";
   }
   return "";
 }
@@ -222,6 +226,14 @@ Response Console::PostChildAction(const Request& req, const StaffContext& ctx,
         break;
       }
       done = children_.RecordAbsence(action.child, *from, *to, (*form)["reason"], who).status();
+      break;
+    }
+    case ChildActionKind::kAttendDays: {
+      store::Child changed = *child;
+      changed.attend_days = {};
+      for (int day = 0; day < 7; ++day)
+        if ((*form)[std::string(kWeekdayFields[day])] == "1") changed.attend_days.Add(day);
+      done = children_.Update(changed, who);
       break;
     }
   }

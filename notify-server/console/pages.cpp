@@ -53,6 +53,16 @@ std::string_view RoleInWords(store::StaffRole role) {
   return "?";
 }
 
+std::string WeekdaysInJapanese(store::Weekdays days) {
+  std::string out;
+  for (int i = 1; i <= 7; ++i) {
+    if (!days.Has(i % 7)) continue;
+    if (!out.empty()) out += "・";
+    out += kWeekdayKanji[i % 7];
+  }
+  return out.empty() ? "未登録" : out;
+}
+
 std::string_view CardStatusInWords(CardStatus status) {
   switch (status) {
     case CardStatus::kActive:

@@ -34,6 +34,14 @@ std::string_view MailStateInWords(store::OutboxState state);
 std::string HourChartSvg(const std::array<int, 24>& arrivals,
                          const std::array<int, 24>& departures);
 
+// Each weekday's form field and Japanese name, Sunday first (as LocalDate::Weekday() counts).
+inline constexpr std::array<std::string_view, 7> kWeekdayFields = {"sun", "mon", "tue", "wed",
+                                                                   "thu", "fri", "sat"};
+inline constexpr std::array<std::string_view, 7> kWeekdayKanji = {"日", "月", "火", "水",
+                                                                  "木", "金", "土"};
+// "月・水・金" (from Monday), "未登録" for none.
+std::string WeekdaysInJapanese(store::Weekdays days);
+
 // The engine's decision on a tap, in Japanese: whether it was mailed and why not.
 std::string_view ReasonInJapanese(Reason reason);
 

@@ -142,6 +142,7 @@ ConsoleCall Route(const Request& req) {
         {"address", ChildActionKind::kFixAddress},
         {"code", ChildActionKind::kEnterCode},
         {"absence", ChildActionKind::kAbsence},
+        {"attends", ChildActionKind::kAttendDays},
     };
     if (parts.size() == 3) {
       for (const auto& [name, kind] : kActions) {

@@ -16,6 +16,7 @@
 //   POST /children/{id}/address      csrf, guardian, email  an address fixed (re-verification)
 //   POST /children/{id}/code         csrf, guardian, code   a verification code read out
 //   POST /children/{id}/absence      csrf, from, to, reason  a guardian's call: not coming
+//   POST /children/{id}/attends      csrf, mon..sun (=1)  the weekdays the child attends
 //   GET  /alerts              the alerts (open first)
 //   POST /alerts/{id}/ack     csrf, note
 //   GET  /board               the facility board: today's children and their state
@@ -65,7 +66,8 @@ enum class ChildActionKind {
   kResend,
   kFixAddress,
   kEnterCode,
-  kAbsence
+  kAbsence,
+  kAttendDays
 };
 struct ChildAction {
   ChildId child;

@@ -20,6 +20,7 @@ enum class Kind {
   kGuardianArrival,
   kGuardianDeparture,
   kDeparture,
+  kAttends,
 };
 
 struct Column {
@@ -53,6 +54,8 @@ std::string CanonicalName(Column c) {
       return "guardian" + n + "_departure";
     case Kind::kDeparture:
       return "departure_" + std::string(kDayEn[c.index]);
+    case Kind::kAttends:
+      return "attends";
   }
   return {};
 }
@@ -78,6 +81,8 @@ std::string JapaneseName(Column c) {
       return "保護者" + n + "退館";
     case Kind::kDeparture:
       return std::string(kDayJa[c.index]) + "曜退館";
+    case Kind::kAttends:
+      return "通所曜日";
   }
   return {};
 }
@@ -96,6 +101,7 @@ const std::map<std::string, Column>& HeaderNames() {
     add({Kind::kKana}, {"フリガナ", "よみがな", "ふりがな(児童)"});
     add({Kind::kFacility}, {"facility_code", "施設"});
     add({Kind::kGrade}, {});
+    add({Kind::kAttends}, {"利用曜日", "attend_days", "曜日"});
     for (int i = 1; i <= kMaxGuardianColumns; ++i) {
       const std::string n = std::to_string(i);
       add({Kind::kGuardianEmail, i}, {"保護者" + n + "メールアドレス"});
@@ -234,6 +240,13 @@ class RowParser {
           }
           break;
         }
+        case Kind::kAttends:
+          if (auto days = ParseAttendsCell(v)) {
+            a.attends = *days;
+          } else {
+            Error(rec.row, col, "expected weekdays such as 月・水・金 or mon,wed,fri");
+          }
+          break;
         case Kind::kDeparture:
           if (v.empty()) {
             a.departure[c.index] = std::optional<LocalTime>();
@@ -290,6 +303,31 @@ bool IsBlank(const CsvRecord& r) {
 }
 
 }  // namespace
+
+std::optional<std::uint8_t> ParseAttendsCell(std::string_view cell) {
+  std::uint8_t bits = 0;
+  auto take = [&cell](std::string_view s) {
+    if (!cell.starts_with(s)) return false;
+    cell.remove_prefix(s.size());
+    return true;
+  };
+  while (!cell.empty()) {
+    if (take(",") || take(" ") || take("/") || take("、") || take("・") || take("，")) continue;
+    bool found = false;
+    for (int d = 0; d < 7 && !found; ++d) {
+      if (take(kDayJa[d])) {
+        if (take("曜")) take("日");  // 月曜 / 月曜日
+        found = true;
+      } else if (cell.size() >= 3 && LowerAscii(std::string(cell.substr(0, 3))) == kDayEn[d]) {
+        cell.remove_prefix(3);
+        found = true;
+      }
+      if (found) bits = static_cast<std::uint8_t>(bits | (1u << d));
+    }
+    if (!found) return std::nullopt;
+  }
+  return bits;
+}
 
 std::string RowError::ToString() const {
   std::string s = "row " + std::to_string(row);
@@ -376,7 +414,8 @@ std::string ApplicationTemplate(bool japanese_headers) {
                                  {Kind::kGuardianDeparture, 1},
                                  {Kind::kGuardianEmail, 2},
                                  {Kind::kGuardianArrival, 2},
-                                 {Kind::kGuardianDeparture, 2}};
+                                 {Kind::kGuardianDeparture, 2},
+                                 {Kind::kAttends}};
   for (int d = 1; d <= 6; ++d) columns.push_back({Kind::kDeparture, d});
   std::string out = "\xEF\xBB\xBF";
   for (std::size_t i = 0; i < columns.size(); ++i) {
@@ -385,7 +424,7 @@ std::string ApplicationTemplate(bool japanese_headers) {
   }
   out +=
       "\r\nA0001,練馬 さくら,ねりま さくら,hikari1,1,mother@example.jp,1,1,father@example.jp,0,"
-      "1,17:30,17:30,18:00,17:30,18:00,\r\n";
+      "1,月・火・水・木・金,17:30,17:30,18:00,17:30,18:00,\r\n";
   return out;
 }
 

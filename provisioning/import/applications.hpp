@@ -13,6 +13,8 @@
 //   guardianN_arrival    保護者N来館               choice, default yes
 //   guardianN_departure  保護者N退館               choice, default yes
 //   departure_mon..sun   月曜退館 .. 日曜退館       optional expected departure, HH:MM or H:MM
+//   attends              通所曜日 / 利用曜日        optional; the weekdays the child comes:
+//                                                 月・水・金, 月水金, 月曜,水曜 or mon,wed,fri
 //
 // A choice is 1/0, ○/× (also 〇 ◯ ✕), はい/いいえ; empty means yes. Full-width digits and
 // colons are accepted in numbers and times. A column absent from the header leaves the stored
@@ -58,6 +60,8 @@ struct Application {
   std::optional<std::optional<int>> grade;  // nullopt: column absent; inner nullopt: empty
   // Per weekday (0 = Sunday): nullopt when the column is absent; else the cell's time or none.
   std::array<std::optional<std::optional<LocalTime>>, 7> departure{};
+  // The weekdays attended, bit d = weekday d (0 = Sunday); nullopt: column absent; 0: none.
+  std::optional<std::uint8_t> attends;
   std::vector<GuardianEntry> guardians;  // in slot order, only filled-in slots
 };
 
@@ -77,6 +81,9 @@ struct ParsedApplications {
 // Decodes, splits and checks the file. A Status failure is a file-level problem (encoding,
 // quoting); row-level problems are in `errors`.
 Result<ParsedApplications> ParseApplications(std::string_view bytes, Encoding encoding);
+
+// An attends cell (see above) as weekday bits; nullopt when it is not a list of weekdays.
+std::optional<std::uint8_t> ParseAttendsCell(std::string_view cell);
 
 // A header row and one example row, UTF-8 with a BOM (so Excel opens it correctly), with the
 // English or the Japanese column names.

@@ -64,6 +64,7 @@ store::Child Merge(store::Child c, const Application& a, FacilityId facility) {
   c.number = a.child_number;
   if (a.kana) c.kana = *a.kana;
   if (a.grade) c.grade = *a.grade;
+  if (a.attends) c.attend_days.bits = *a.attends;
   for (int d = 0; d < 7; ++d) {
     if (a.departure[d]) c.schedule.expected_departure[d] = *a.departure[d];
   }

@@ -40,11 +40,11 @@ std::string ToCp932(const fs::path& dir, const std::string& utf8) {
 
 const std::string kJapaneseHeader =
     "児童番号,氏名,ふりがな,施設コード,学年,保護者1メール,保護者1来館,保護者1退館,"
-    "保護者2メール,保護者2来館,保護者2退館,月曜退館,金曜退館\r\n";
+    "保護者2メール,保護者2来館,保護者2退館,月曜退館,金曜退館,通所曜日\r\n";
 const std::string kJapaneseFile =
     kJapaneseHeader +
     "A0001,練馬 さくら,ねりま さくら,hikari-1,１年,mother@example.jp,○,○,"
-    "father@example.jp,×,はい,17:30,１８：００\r\n"
+    "father@example.jp,×,はい,17:30,１８：００,月・水・金\r\n"
     "A0002,髙橋 ①太郎,たかはし たろう,hikari-1,2,taro.mama@example.jp,1,0,,,,,\r\n";
 
 struct ImportHome : TestHome {
@@ -88,6 +88,7 @@ void CheckJapaneseFileImported(const ImportHome& h, const CliResult& r) {
   CHECK(c.schedule.expected_departure[1] == std::optional<LocalTime>(LocalTime::HM(17, 30)));
   CHECK(c.schedule.expected_departure[5] == std::optional<LocalTime>(LocalTime::HM(18, 0)));
   CHECK_FALSE(c.schedule.expected_departure[3].has_value());
+  CHECK(c.attend_days.bits == 0b0101010);  // 月・水・金
   auto gs = h.Guardians(*sakura);
   REQUIRE(gs.size() == 2);
   CHECK(gs[0].email == "mother@example.jp");

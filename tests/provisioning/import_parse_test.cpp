@@ -30,10 +30,10 @@ std::string ToCp932(const std::string& utf8) {
 
 const std::string kJapaneseFile =
     "児童番号,氏名,ふりがな,施設コード,学年,保護者1メール,保護者1来館,保護者1退館,"
-    "保護者2メール,保護者2来館,保護者2退館,月曜退館,金曜退館\r\n"
+    "保護者2メール,保護者2来館,保護者2退館,月曜退館,金曜退館,通所曜日\r\n"
     "A0001,練馬 さくら,ねりま さくら,hikari1,１年,mother@example.jp,○,○,"
-    "father@example.jp,×,はい,17:30,１８：００\r\n"
-    "A0002,髙橋 ①太郎,たかはし たろう,hikari1,2,taro.mama@example.jp,1,0,,,,,\r\n";
+    "father@example.jp,×,はい,17:30,１８：００,月・水・金\r\n"
+    "A0002,髙橋 ①太郎,たかはし たろう,hikari1,2,taro.mama@example.jp,1,0,,,,,,\r\n";
 
 std::vector<std::string> Messages(const ParsedApplications& p) {
   std::vector<std::string> m;
@@ -64,12 +64,32 @@ void CheckJapaneseFile(const ParsedApplications& p) {
   CHECK(*a.departure[1] == std::optional<LocalTime>(LocalTime::HM(17, 30)));
   CHECK(*a.departure[5] == std::optional<LocalTime>(LocalTime::HM(18, 0)));
   CHECK_FALSE(a.departure[3].has_value());  // no Wednesday column: keep what is stored
+  CHECK(a.attends == std::optional<std::uint8_t>(0b0101010));  // mon, wed, fri
   const Application& b = p.rows[1];
   CHECK(b.name == "髙橋 ①太郎");  // CP932's IBM and NEC extensions survive the round trip
   REQUIRE(b.guardians.size() == 1);
   CHECK(b.guardians[0].arrival);
   CHECK_FALSE(b.guardians[0].departure);
   CHECK(*b.departure[1] == std::optional<LocalTime>());  // present but empty: cleared
+  CHECK(b.attends == std::optional<std::uint8_t>(0));    // present but empty: none
+}
+
+TEST_CASE("the attends cell: kanji, 曜 and 曜日, English, separators, and what is not a day") {
+  auto bits = [](std::string_view s) { return ParseAttendsCell(s); };
+  const std::uint8_t mwf = 0b0101010;
+  for (std::string_view s : {"月・水・金", "月水金", "月曜,水曜,金曜", "月曜日、水曜日、金曜日",
+                             "mon,wed,fri", "Mon Wed Fri", "金/水/月"}) {
+    INFO(s);
+    CHECK(bits(s) == std::optional<std::uint8_t>(mwf));
+  }
+  CHECK(bits("日") == std::optional<std::uint8_t>(1));
+  CHECK(bits("日曜日,土曜") == std::optional<std::uint8_t>(0b1000001));
+  CHECK(bits("月火水木金土日") == std::optional<std::uint8_t>(0x7F));
+  CHECK(bits("") == std::optional<std::uint8_t>(0));
+  for (std::string_view s : {"毎日", "平日", "monday", "1,3,5", "月x"}) {
+    INFO(s);
+    CHECK_FALSE(bits(s).has_value());
+  }
 }
 
 TEST_CASE("a Japanese-headed file reads the same as UTF-8, UTF-8 with BOM and Shift_JIS") {
@@ -124,20 +144,20 @@ TEST_CASE("English headers in any order, quoted fields with commas and line ends
 TEST_CASE("every kind of bad row is reported with its row and column, none stops the rest") {
   const std::string file =
       "child_number,name,facility,grade,guardian1_email,guardian1_arrival,guardian2_email,"
-      "departure_mon\n"
-      "C1,Good Child,hikari1,1,ok@example.jp,1,,\n"             // row 2: fine
+      "departure_mon,attends\n"
+      "C1,Good Child,hikari1,1,ok@example.jp,1,,,月水\n"        // row 2: fine
       ",No Number,hikari1,1,ok2@example.jp,1,,\n"               // 3
       "C 3,Bad Number,hikari1,1,ok3@example.jp,1,,\n"           // 4: the import's (services') rule
       "C4,,hikari1,1,ok4@example.jp,1,,\n"                      // 5
       "C5,Bad Grade,hikari1,7,ok5@example.jp,1,,\n"             // 6
       "C6,Bad Mail,hikari1,1,not-an-address,1,,\n"              // 7
       "C7,Bad Choice,hikari1,1,ok7@example.jp,maybe,,\n"        // 8
-      "C8,Bad Time,hikari1,1,ok8@example.jp,1,,25:00\n"         // 9
+      "C8,Bad Time,hikari1,1,ok8@example.jp,1,,25:00,平日\n"    // 9
       "C9,Same Twice,hikari1,1,x@example.jp,1,X@example.jp,\n"  // 10
       "C1,Number Again,hikari1,1,ok10@example.jp,1,,\n"         // 11
       "C11,No Guardian,hikari1,1,,,,\n"                         // 12
       "C12,No Facility,,1,ok12@example.jp,1,,\n"                // 13
-      "C13,Too Many,hikari1,1,ok13@example.jp,1,,,extra\n";     // 14
+      "C13,Too Many,hikari1,1,ok13@example.jp,1,,,,extra\n";    // 14
   auto p = ParseApplications(file, Encoding::kAuto);
   REQUIRE(p.ok());
   const std::vector<std::string> expected = {
@@ -147,11 +167,12 @@ TEST_CASE("every kind of bad row is reported with its row and column, none stops
       "row 7, column guardian1_email: ",
       "row 8, column guardian1_arrival: expected 1/0, ○/× or はい/いいえ",
       "row 9, column departure_mon: expected a time of day as HH:MM",
+      "row 9, column attends: expected weekdays such as 月・水・金 or mon,wed,fri",
       "row 10, column guardian2_email: the same address as guardian1_email",
       "row 11, column child_number: the same child number as row 2",
       "row 12, column guardian1_email: a child needs a guardian's address",
       "row 13, column facility: required",
-      "row 14: 9 fields, but the header names 8 columns",
+      "row 14: 10 fields, but the header names 9 columns",
   };
   const auto got = Messages(*p);
   INFO(Catch::Detail::stringify(got));
@@ -197,6 +218,7 @@ TEST_CASE("the template parses cleanly with both header languages") {
     CHECK(p->errors.empty());
     REQUIRE(p->rows.size() == 1);
     CHECK(p->rows[0].guardians.size() == 2);
+    CHECK(p->rows[0].attends == std::optional<std::uint8_t>(0b0111110));  // mon..fri
   }
 }
 

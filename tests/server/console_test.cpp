@@ -474,6 +474,37 @@ TEST_CASE("console: the call centre binds a replacement card by token, or by IDm
   CHECK(Audited(w, "card.assign", "staff:abe"));
 }
 
+TEST_CASE("console: facility staff set the weekdays their own children attend", "[console]") {
+  World w;
+  const std::string page = "/children/" + w.sakura.ToString();
+  auto [sato, csrf] = w.Session("sato");
+  const std::string before = w.Send(http::verb::get, page, sato).body();
+  CHECK(before.find("<dd>未登録</dd>") != std::string::npos);
+  CHECK(before.find("name=\"mon\" value=\"1\">") != std::string::npos);  // unchecked
+  Response saved =
+      w.Send(http::verb::post, page + "/attends", sato, "csrf=" + csrf + "&mon=1&wed=1&fri=1");
+  REQUIRE(saved.result() == http::status::see_other);
+  CHECK(Header(saved, "Location") == page + "?done=attends");
+  auto child = [&](ChildId id) {
+    return store::InRead(*w.store, [&](store::ReadTxn& t) { return t.children().Get(id); }).value();
+  };
+  CHECK(services::FormatWeekdays(child(w.sakura).attend_days) == "mon,wed,fri");
+  CHECK(Audited(w, "child.update", "staff:sato"));
+  const std::string after = w.Send(http::verb::get, page + "?done=attends", sato).body();
+  CHECK(after.find("<dd>月・水・金</dd>") != std::string::npos);
+  CHECK(after.find("name=\"wed\" value=\"1\" checked>") != std::string::npos);
+  CHECK(after.find("通所する曜日を保存しました") != std::string::npos);
+  // Another facility's child: refused and audited, unchanged.
+  CHECK(w.Send(http::verb::post, "/children/" + w.haruto.ToString() + "/attends", sato,
+               "csrf=" + csrf + "&mon=1")
+            .result() == http::status::forbidden);
+  CHECK(child(w.haruto).attend_days.empty());
+  // Every box cleared: not recorded again.
+  REQUIRE(w.Send(http::verb::post, page + "/attends", sato, "csrf=" + csrf).result() ==
+          http::status::see_other);
+  CHECK(child(w.sakura).attend_days.empty());
+}
+
 TEST_CASE("console: a notice is sent again, only an attendance notice of this child", "[console]") {
   World w;
   const GuardianId g =
