@@ -16,6 +16,7 @@ bool IsAttendanceNotice(store::OutboxKind kind) {
       return true;
     case store::OutboxKind::kVerification:
     case store::OutboxKind::kTest:
+    case store::OutboxKind::kNotArrived:
       return false;
   }
   return false;

@@ -28,6 +28,7 @@ std::optional<NoticeKind> NoticeKindOf(OutboxKind k) {
       return NoticeKind::kCorrection;
     case OutboxKind::kVerification:
     case OutboxKind::kTest:
+    case OutboxKind::kNotArrived:
       return std::nullopt;
   }
   return std::nullopt;

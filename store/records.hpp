@@ -236,19 +236,21 @@ enum class OutboxKind {
   kInferredDeparture,
   kCorrection,
   kVerification,
-  kTest
+  kTest,
+  kNotArrived,  // the child expected today has not arrived (facilities.notify_not_arrived)
 };
-inline constexpr EnumNames<OutboxKind, 6> kOutboxKindNames{
+inline constexpr EnumNames<OutboxKind, 7> kOutboxKindNames{
     "outbox kind",
     {{{OutboxKind::kArrival, "arrival"},
       {OutboxKind::kDeparture, "departure"},
       {OutboxKind::kInferredDeparture, "inferred_departure"},
       {OutboxKind::kCorrection, "correction"},
       {OutboxKind::kVerification, "verification"},
-      {OutboxKind::kTest, "test"}}}};
+      {OutboxKind::kTest, "test"},
+      {OutboxKind::kNotArrived, "not_arrived"}}}};
 static_assert(kOutboxKindNames.IsDense());
 OutboxKind OutboxKindOf(NoticeKind k);
-// The notice an attendance row renders; nullopt for verification and test mail.
+// The notice an attendance row renders; nullopt for verification, test and not-arrived mail.
 std::optional<NoticeKind> NoticeKindOf(OutboxKind k);
 
 enum class OutboxState { kQueued, kSending, kSent, kRetrying, kFailed };

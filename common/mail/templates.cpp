@@ -93,6 +93,19 @@ const std::string kTestText =
         "返信などの操作は必要ありません。\n") +
     std::string(kFooter);
 
+// The ward enables it per facility; the guardian may already know (a phone call to the
+// facility is not recorded here), so it asks, and says what to do if the child is absent.
+const std::string kNotArrivedText =
+    std::string(
+        "Subject: 【キッズ安心メール】来館の記録がありません\n"
+        "\n"
+        "{child}さんは本日（{date}）{facility}に来館の予定ですが、"
+        "{time}までに来館の記録がありません。\n"
+        "\n"
+        "お休みや遅れる予定の場合は、{facility}または{callcenter}にご連絡ください。"
+        "すでにご連絡いただいている場合は、このメールは破棄してください。\n") +
+    std::string(kFooter);
+
 // A correction within this long of the tap it corrects says 「先ほど」.
 constexpr auto kRecent = std::chrono::hours(1);
 
@@ -135,6 +148,8 @@ std::string_view TemplateKindName(TemplateKind kind) {
       return "verification";
     case TemplateKind::kTest:
       return "test";
+    case TemplateKind::kNotArrived:
+      return "not_arrived";
   }
   return "unknown";
 }
@@ -155,6 +170,7 @@ const std::vector<std::string_view>& AllowedPlaceholders(TemplateKind kind) {
     case TemplateKind::kArrival:
     case TemplateKind::kDeparture:
     case TemplateKind::kInferredDeparture:
+    case TemplateKind::kNotArrived:
       return kNotice;
     case TemplateKind::kInferredDepartureAfterArrival:
       return kAfterArrival;
@@ -188,6 +204,8 @@ std::string_view DefaultTemplateText(TemplateKind kind) {
       return kVerificationText;
     case TemplateKind::kTest:
       return kTestText;
+    case TemplateKind::kNotArrived:
+      return kNotArrivedText;
   }
   return kArrivalText;
 }
@@ -392,6 +410,21 @@ Result<MailText> ComposeVerification(const TemplateSet& templates, std::string_v
       {"callcenter", CallcenterWords(templates)},
   };
   MailText text = templates.Get(TemplateKind::kVerification).Render(values);
+  ANSHIN_RETURN_IF_ERROR(ValidateHeaderText("subject", text.subject));
+  return text;
+}
+
+Result<MailText> ComposeNotArrived(const TemplateSet& templates, TimePoint expected_by,
+                                   std::string_view child_name, std::string_view facility_name,
+                                   const TimeZone& zone) {
+  ANSHIN_RETURN_IF_ERROR(CheckName("child name", child_name));
+  ANSHIN_RETURN_IF_ERROR(CheckName("facility name", facility_name));
+  std::map<std::string, std::string, std::less<>> values = {
+      {"child", std::string(child_name)},          {"facility", std::string(facility_name)},
+      {"date", FormatMailDate(expected_by, zone)}, {"time", FormatMailTime(expected_by, zone)},
+      {"callcenter", CallcenterWords(templates)},
+  };
+  MailText text = templates.Get(TemplateKind::kNotArrived).Render(values);
   ANSHIN_RETURN_IF_ERROR(ValidateHeaderText("subject", text.subject));
   return text;
 }

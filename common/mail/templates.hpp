@@ -35,16 +35,18 @@ enum class TemplateKind {
   kLate,
   kVerification,
   kTest,
+  kNotArrived,  // the child expected today has not arrived by {time} (the ward enables it)
 };
-inline constexpr std::array<TemplateKind, 8> kAllTemplateKinds = {
+inline constexpr std::array<TemplateKind, 9> kAllTemplateKinds = {
     TemplateKind::kArrival,           TemplateKind::kDeparture,
     TemplateKind::kInferredDeparture, TemplateKind::kInferredDepartureAfterArrival,
     TemplateKind::kCorrection,        TemplateKind::kLate,
-    TemplateKind::kVerification,      TemplateKind::kTest};
+    TemplateKind::kVerification,      TemplateKind::kTest,
+    TemplateKind::kNotArrived};
 
 // "arrival", "departure", "inferred_departure", "inferred_departure_after_arrival",
-// "correction", "late", "verification", "test": also the stem of the override file
-// ("arrival.txt").
+// "correction", "late", "verification", "test", "not_arrived": also the stem of the override
+// file ("arrival.txt").
 std::string_view TemplateKindName(TemplateKind kind);
 // The placeholders `kind` accepts, e.g. {"child", "facility", "date", "time"}.
 const std::vector<std::string_view>& AllowedPlaceholders(TemplateKind kind);
@@ -119,6 +121,12 @@ Result<MailText> ComposeNotice(const TemplateSet& templates, const Notice& notic
 Result<MailText> ComposeVerification(const TemplateSet& templates, std::string_view code,
                                      std::string_view link, TimePoint expires,
                                      const TimeZone& zone);
+
+// The guardian's "not arrived" mail: the child the facility expected today has no arrival by
+// `expected_by` (the facility's expected-arrival time that day). Names as in ComposeNotice.
+Result<MailText> ComposeNotArrived(const TemplateSet& templates, TimePoint expected_by,
+                                   std::string_view child_name, std::string_view facility_name,
+                                   const TimeZone& zone);
 
 // The monthly test mail sent to every verified address.
 Result<MailText> ComposeTestMail(const TemplateSet& templates, TimePoint now, const TimeZone& zone);

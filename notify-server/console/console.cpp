@@ -358,9 +358,7 @@ Response Console::Child(const Request& req, const StaffContext& ctx, const Child
     m.set("reply", row.relay_reply.empty() ? row.last_error : row.relay_reply);
     m.set("id", std::to_string(row.id));
     m.set("csrf", ctx.session.csrf_token);
-    if (can_resend && row.message.kind != store::OutboxKind::kVerification &&
-        row.message.kind != store::OutboxKind::kTest)
-      m.set("can_resend", true);
+    if (can_resend && store::NoticeKindOf(row.message.kind)) m.set("can_resend", true);
     mail_list.push_back(m);
   }
   d.set("mails", mail_list);

@@ -101,6 +101,8 @@ std::string_view MailKindInWords(store::OutboxKind kind) {
       return "アドレス確認";
     case store::OutboxKind::kTest:
       return "テストメール";
+    case store::OutboxKind::kNotArrived:
+      return "未到着のお知らせ";
   }
   return "?";
 }

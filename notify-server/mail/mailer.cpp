@@ -167,9 +167,18 @@ Result<OutgoingMail> Mailer::Compose(const store::OutboxItem& item, const std::s
                                         msg.created_at + options_.verification_lifetime, *zone));
       break;
     }
-    case OutboxKind::kTest:
+    case OutboxKind::kTest: {
       ANSHIN_ASSIGN_OR_RETURN(text, anshin::mail::ComposeTestMail(templates_, now, *zone));
       break;
+    }
+    case OutboxKind::kNotArrived: {
+      // tap_at holds the time the child was expected by.
+      if (!msg.tap_at) return Status::InvalidArgument("not-arrived mail without its expected time");
+      ANSHIN_ASSIGN_OR_RETURN(
+          text, anshin::mail::ComposeNotArrived(templates_, *msg.tap_at, item.child_name,
+                                                item.facility_name, *zone));
+      break;
+    }
   }
   anshin::mail::MailMessage m;
   m.from_address = config_.from;

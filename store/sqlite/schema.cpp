@@ -1,7 +1,9 @@
 #include "store/sqlite/schema.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 
 namespace anshin::store::sqlite_impl {
 namespace {
@@ -351,9 +353,84 @@ ALTER TABLE outbox ADD COLUMN staff_recorded INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX child_days_facility ON child_days(facility_id, date);
 )sql";
 
+// v9: a guardian's "not arrived" mail (the ward enables it per facility:
+// facilities.notify_not_arrived). The outbox is rebuilt because its kind CHECK grows; send_log
+// refers to it, so this runs with foreign keys off (Migration::rebuilds_referenced_table) and
+// send_log's reference names the rebuilt table once it is renamed. Row ids are kept.
+constexpr const char* kV9 = R"sql(
+CREATE TABLE outbox_v9 (
+  id                 INTEGER PRIMARY KEY,
+  kind               TEXT NOT NULL CHECK (kind IN ('arrival', 'departure', 'inferred_departure',
+                                                   'correction', 'verification', 'test',
+                                                   'not_arrived')),
+  guardian_id        INTEGER NOT NULL REFERENCES guardians(id),
+  child_id           INTEGER REFERENCES children(id),
+  facility_id        INTEGER REFERENCES facilities(id),
+  tap_at             INTEGER,
+  arrival_at         INTEGER,
+  late               INTEGER NOT NULL DEFAULT 0,
+  verification_code  TEXT,
+  link_token         TEXT,
+  state              TEXT NOT NULL DEFAULT 'queued'
+                     CHECK (state IN ('queued', 'sending', 'sent', 'retrying', 'failed')),
+  attempts           INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at    INTEGER NOT NULL,
+  created_at         INTEGER NOT NULL,
+  last_error         TEXT,
+  relay_reply        TEXT,
+  message_id         TEXT,
+  sent_at            INTEGER,
+  staff_recorded     INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO outbox_v9(id, kind, guardian_id, child_id, facility_id, tap_at, arrival_at, late,
+                      verification_code, link_token, state, attempts, next_attempt_at,
+                      created_at, last_error, relay_reply, message_id, sent_at, staff_recorded)
+  SELECT id, kind, guardian_id, child_id, facility_id, tap_at, arrival_at, late,
+         verification_code, link_token, state, attempts, next_attempt_at, created_at,
+         last_error, relay_reply, message_id, sent_at, staff_recorded FROM outbox ORDER BY id;
+DROP TABLE outbox;
+ALTER TABLE outbox_v9 RENAME TO outbox;
+CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE state IN ('queued', 'retrying');
+CREATE INDEX outbox_pending ON outbox(created_at) WHERE state IN ('queued', 'sending', 'retrying');
+CREATE INDEX outbox_child ON outbox(child_id);
+CREATE INDEX outbox_guardian ON outbox(guardian_id);
+)sql";
+
 constexpr Migration kMigrations[] = {
-    {1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6}, {7, kV7}, {8, kV8},
+    {1, kV1}, {2, kV2}, {3, kV3},
+    {4, kV4}, {5, kV5}, {6, kV6},
+    {7, kV7}, {8, kV8}, {9, kV9, /*rebuilds_referenced_table=*/true},
 };
+
+// Fails when a row refers to one that does not exist (after a table was rebuilt).
+Status CheckForeignKeys(sqlite::Db& db, int version) {
+  ANSHIN_ASSIGN_OR_RETURN(sqlite::Query q, db.Prepare("PRAGMA foreign_key_check"));
+  ANSHIN_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return Status::Ok();
+  return Status::Internal("migration " + std::to_string(version) + ": a row of " + q.Text(0) +
+                          " (rowid " + std::to_string(q.Int(1)) + ") refers to a missing row of " +
+                          q.Text(2));
+}
+
+// Applies one migration in its own transaction with its schema_version row; nothing when the
+// version is recorded already.
+Status ApplyMigration(sqlite::Db& db, const Migration& m) {
+  ANSHIN_ASSIGN_OR_RETURN(sqlite::Transaction txn,
+                          sqlite::Transaction::Begin(db, sqlite::Transaction::Kind::kImmediate));
+  ANSHIN_ASSIGN_OR_RETURN(sqlite::Query q,
+                          db.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
+  ANSHIN_ASSIGN_OR_RETURN(bool row, q.Step());
+  const std::int64_t current = row ? q.Int(0) : 0;
+  q.Reset();
+  if (current >= m.version) return Status::Ok();  // rolled back: nothing was written
+  ANSHIN_RETURN_IF_ERROR(db.Exec(m.sql).WithContext("migration " + std::to_string(m.version)));
+  if (m.rebuilds_referenced_table) ANSHIN_RETURN_IF_ERROR(CheckForeignKeys(db, m.version));
+  ANSHIN_ASSIGN_OR_RETURN(sqlite::Query ins,
+                          db.Prepare("INSERT INTO schema_version(version) VALUES (?)"));
+  ins.Bind(1, m.version);
+  ANSHIN_RETURN_IF_ERROR(ins.Run());
+  return txn.Commit();
+}
 
 }  // namespace
 
@@ -366,20 +443,16 @@ Status ApplyMigrationsThrough(sqlite::Db& db, int through) {
               "86400000 AS INTEGER)))"));
   for (const Migration& m : SqliteMigrations()) {
     if (m.version > through) break;
-    ANSHIN_ASSIGN_OR_RETURN(sqlite::Transaction txn,
-                            sqlite::Transaction::Begin(db, sqlite::Transaction::Kind::kImmediate));
-    ANSHIN_ASSIGN_OR_RETURN(sqlite::Query q,
-                            db.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
-    ANSHIN_ASSIGN_OR_RETURN(bool row, q.Step());
-    const std::int64_t current = row ? q.Int(0) : 0;
-    q.Reset();
-    if (current >= m.version) continue;  // rolled back: nothing was written
-    ANSHIN_RETURN_IF_ERROR(db.Exec(m.sql).WithContext("migration " + std::to_string(m.version)));
-    ANSHIN_ASSIGN_OR_RETURN(sqlite::Query ins,
-                            db.Prepare("INSERT INTO schema_version(version) VALUES (?)"));
-    ins.Bind(1, m.version);
-    ANSHIN_RETURN_IF_ERROR(ins.Run());
-    ANSHIN_RETURN_IF_ERROR(txn.Commit());
+    if (!m.rebuilds_referenced_table) {
+      ANSHIN_RETURN_IF_ERROR(ApplyMigration(db, m));
+      continue;
+    }
+    // PRAGMA foreign_keys is a no-op inside a transaction: it is set around one.
+    ANSHIN_RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys=OFF"));
+    Status applied = ApplyMigration(db, m);
+    Status back_on = db.Exec("PRAGMA foreign_keys=ON");
+    ANSHIN_RETURN_IF_ERROR(applied);
+    ANSHIN_RETURN_IF_ERROR(back_on);
   }
   return Status::Ok();
 }

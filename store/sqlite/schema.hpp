@@ -12,6 +12,10 @@ namespace anshin::store::sqlite_impl {
 struct Migration {
   int version;
   const char* sql;
+  // The migration rebuilds a table other tables refer to (to change a CHECK): it runs with
+  // foreign keys off, as SQLite's procedure for altering a table says, and the references are
+  // checked (PRAGMA foreign_key_check) before it commits.
+  bool rebuilds_referenced_table = false;
 };
 
 std::span<const Migration> SqliteMigrations();

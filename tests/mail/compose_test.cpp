@@ -263,6 +263,26 @@ TEST_CASE("verification and test mails") {
   CHECK(test.body.find("12月1日 10:00") != std::string::npos);
 }
 
+TEST_CASE("a not-arrived mail names the child, the facility and the time expected by") {
+  TemplateSet t = TemplateSet::Defaults();
+  t.SetCallcenterPhone("03-1234-5678");
+  auto m = ComposeNotArrived(t, At("2026-11-26T07:00:00Z"), "練馬 さくら", "光が丘第一学童クラブ",
+                             kTokyo)
+               .value();
+  CHECK(m.subject == "【キッズ安心メール】来館の記録がありません");
+  CHECK(m.body.find("練馬 さくらさんは本日（11月26日）光が丘第一学童クラブに来館の予定ですが、"
+                    "16:00までに来館の記録がありません。") != std::string::npos);
+  CHECK(m.body.find("コールセンター（電話 03-1234-5678）") != std::string::npos);
+  CHECK_FALSE(
+      ComposeNotArrived(t, At("2026-11-26T07:00:00Z"), "", "光が丘第一学童クラブ", kTokyo).ok());
+  // The ward's own wording, with the notice placeholders only.
+  REQUIRE(
+      t.Override(TemplateKind::kNotArrived, "Subject: 未着\n\n{child} {time} {facility}\n").ok());
+  CHECK(ComposeNotArrived(t, At("2026-11-26T07:00:00Z"), "さくら", "光が丘", kTokyo).value().body ==
+        "さくら 16:00 光が丘\n");
+  CHECK_FALSE(t.Override(TemplateKind::kNotArrived, "Subject: x\n\n{code}\n").ok());
+}
+
 TEST_CASE("the composer refuses every name the shared name rule refuses") {
   Notice n;
   n.at = At("2026-11-26T06:02:10Z");

@@ -421,6 +421,22 @@ TEST_CASE("late, inferred and correction notices reach the guardian as such", "[
   CHECK(Decode(sent[0].data).headers["Date"] != "Thu, 26 Nov 2026 14:50:00 +0900");
 }
 
+TEST_CASE("a not-arrived mail reaches the guardian with the time the child was expected by",
+          "[mail]") {
+  Fixture fx;
+  GuardianId g = fx.Guardian("mama@example.jp");
+  const std::int64_t id =
+      fx.Queue(g, store::OutboxKind::kNotArrived, T("2026-11-26T16:00:00+09:00"));
+  auto mailer = fx.MakeMailer();
+  REQUIRE(mailer->RunOnce().value() == 1);
+  auto sent = fx.transport.accepted();
+  REQUIRE(sent.size() == 1);
+  const Decoded d = Decode(sent[0].data);
+  CHECK(d.body.find("練馬 さくらさんは本日（11月26日）光が丘第一学童クラブに来館の予定ですが、"
+                    "16:00までに来館の記録がありません。") != std::string::npos);
+  CHECK(fx.Row(id).state == store::OutboxState::kSent);
+}
+
 TEST_CASE("the footer gives the configured call-centre phone number", "[mail]") {
   Fixture fx;
   GuardianId g = fx.Guardian("mama@example.jp");

@@ -174,6 +174,14 @@ const std::vector<std::string>& RowsByVersion() {
       "INSERT INTO outbox(id, kind, guardian_id, child_id, facility_id, tap_at, late, state, "
       "  attempts, next_attempt_at, created_at, staff_recorded) VALUES (8, 'departure', 1, 1, 1, "
       "  1795690000000, 0, 'queued', 0, 1795690000000, 1795690000000, 1);",
+      // v9: a guardian's "not arrived" mail (the facility lets it be mailed), sent once.
+      "UPDATE facilities SET notify_not_arrived = 1 WHERE id = 1;"
+      "INSERT INTO outbox(id, kind, guardian_id, child_id, facility_id, tap_at, state, attempts, "
+      "  next_attempt_at, created_at, relay_reply, sent_at) VALUES (9, 'not_arrived', 1, 1, 1, "
+      "  1795762800000, 'sent', 1, 1795762860000, 1795762860000, '250 2.0.0 Ok', "
+      "  1795762861000);"
+      "INSERT INTO send_log(outbox_id, at, result, smtp_code, reply) VALUES (9, 1795762861000, "
+      "  'sent', 250, '250 2.0.0 Ok');",
   };
   return kRows;
 }
@@ -392,7 +400,8 @@ void CheckActivity(ReadTxn& txn, int from) {
   CHECK(open[0].child == ChildId{1});
 
   const auto outbox = txn.outbox().List(std::nullopt).value();
-  REQUIRE(outbox.size() == (from >= 8 ? 3u : 2u));  // v8 adds a staff-recorded notice
+  // v8 adds a staff-recorded notice, v9 a not-arrived mail.
+  REQUIRE(outbox.size() == (from >= 9 ? 4u : from >= 8 ? 3u : 2u));
   CHECK(outbox[0].id == 1);
   CHECK(outbox[0].message.kind == OutboxKind::kDeparture);
   CHECK(outbox[0].message.guardian == GuardianId{1});
@@ -525,6 +534,45 @@ void CheckV8Rows(Store& store, int from) {
   CHECK(staff_recorded == (from >= 8 ? 1 : 0));
 }
 
+// The outbox rebuilt by v9 (its kind CHECK grew) kept its rows, indexes and send history;
+// send_log still refers to it, and every reference holds.
+void CheckV9Rows(Store& store, const std::filesystem::path& path, int from) {
+  {
+    auto txn = store.BeginRead().value();
+    const std::vector<OutboxRow> rows = txn->outbox().List(std::nullopt).value();
+    int not_arrived = 0;
+    for (const OutboxRow& r : rows) {
+      if (r.message.kind != OutboxKind::kNotArrived) continue;
+      ++not_arrived;
+      CHECK(r.id == 9);
+      CHECK(r.message.tap_at == Ms(1795762800000));
+      CHECK(r.state == OutboxState::kSent);
+    }
+    CHECK(not_arrived == (from >= 9 ? 1 : 0));
+    CHECK(txn->outbox().SendLog(1).value().size() == 1);
+    CHECK(txn->facilities().Get(FacilityId{1}).value().notify_not_arrived == (from >= 9));
+  }
+  auto db = sqlite::Db::Open(path, sqlite::Db::Options{}).value();
+  CHECK(Count(*db, "SELECT COUNT(*) FROM pragma_foreign_key_check") == 0);
+  CHECK(Count(*db,
+              "SELECT COUNT(*) FROM pragma_foreign_key_list('send_log') WHERE \"table\" = "
+              "'outbox' AND \"from\" = 'outbox_id'") == 1);
+  CHECK(Count(*db,
+              "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'outbox' "
+              "AND name IN ('outbox_due', 'outbox_pending', 'outbox_child', "
+              "'outbox_guardian')") == 4);
+  CHECK(Count(*db, "SELECT COUNT(*) FROM sqlite_schema WHERE name LIKE 'outbox_v%'") == 0);
+  CHECK(db->Exec("INSERT INTO outbox(kind, guardian_id, child_id, next_attempt_at, created_at) "
+                 "VALUES ('not_arrived', 1, 1, 1, 1)")
+            .ok());
+  CHECK_FALSE(db->Exec("INSERT INTO outbox(kind, guardian_id, next_attempt_at, created_at) "
+                       "VALUES ('no_such_kind', 1, 1, 1)")
+                  .ok());
+  // Foreign keys hold again after the rebuild: a send_log row must name a real mail.
+  CHECK_FALSE(
+      db->Exec("INSERT INTO send_log(outbox_id, at, result) VALUES (9999, 1, 'sent')").ok());
+}
+
 TEST_CASE("every released schema version upgrades to today's with every row intact",
           "[store][sqlite][upgrade]") {
   const int latest = LatestSchemaVersion();
@@ -545,7 +593,20 @@ TEST_CASE("every released schema version upgrades to today's with every row inta
     CheckV6Rows(path, from);
     CheckV7Rows(path, from);
     CheckV8Rows(*store, from);
+    CheckV9Rows(*store, path, from);
   }
+}
+
+TEST_CASE("the migration that rebuilds the outbox turns foreign keys back on",
+          "[store][sqlite][upgrade]") {
+  fakes::TempDir dir{"store-upgrade-fk"};
+  const auto path = dir / "anshin.db";
+  BuildRelease(path, 8);
+  auto db = sqlite::Db::Open(path, sqlite::Db::Options{}).value();
+  REQUIRE(sqlite_impl::ApplyMigrationsThrough(*db, 9).ok());
+  CHECK(Count(*db, "PRAGMA foreign_keys") == 1);
+  CHECK(Count(*db, "SELECT MAX(version) FROM schema_version") == 9);
+  CHECK_FALSE(db->Exec("DELETE FROM outbox WHERE id = 1").ok());  // send_log refers to it
 }
 
 TEST_CASE("the upgrade test has rows for every schema version", "[store][sqlite][upgrade]") {
