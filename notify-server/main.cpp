@@ -267,7 +267,8 @@ int Run(const std::filesystem::path& config_path, const std::filesystem::path& r
       ingest::AlertCheckOptions{
           .agent_silent = Millis(std::int64_t{60'000} * settings->alerts_agent_silent_minutes),
           .mail_stuck = Millis(std::int64_t{60'000} * settings->alerts_mail_stuck_minutes),
-          .repeat = Millis(std::int64_t{3'600'000} * settings->alerts_repeat_hours)});
+          .repeat = Millis(std::int64_t{3'600'000} * settings->alerts_repeat_hours),
+          .mail_queued = [&mailer] { mailer.Notify(); }});
   asio::co_spawn(ioc,
                  RunScheduler(scheduler_timer, scheduler_pool, closing, alert_checks, mailer,
                               *clock, daily_purge),

@@ -150,6 +150,13 @@ Status ApplyFacilitySettings(const FacilitySettings& s, store::Facility& f) {
     ANSHIN_RETURN_IF_ERROR(SetTime(s.expected_arrival_by, "expected-arrival-by", by));
     f.expected_arrival_by = by;
   }
+  if (s.notify_not_arrived) {
+    if (*s.notify_not_arrived != "on" && *s.notify_not_arrived != "off") {
+      return Status::InvalidArgument("notify-not-arrived: \"" + *s.notify_not_arrived +
+                                     "\" is neither on nor off");
+    }
+    f.notify_not_arrived = *s.notify_not_arrived == "on";
+  }
   f.closes = f.rules.closing_time;
   return Status::Ok();
 }

@@ -81,6 +81,7 @@ struct FacilitySettings {
   std::optional<std::string> late_after;
   std::optional<std::string> opens;
   std::optional<std::string> expected_arrival_by;  // HH:MM, or "none"
+  std::optional<std::string> notify_not_arrived;   // "on" or "off"
 };
 // Applies settings onto f, validating each (the message names the flag).
 Status ApplyFacilitySettings(const FacilitySettings& s, store::Facility& f);

@@ -30,6 +30,9 @@ void AddFacilityFlags(CLI::App* cmd, FacilitySettings& s) {
   opt("--expected-arrival-by", s.expected_arrival_by,
       "children expected that day and not arrived by this time raise not_arrived (16:00; "
       "\"none\": not used)");
+  opt("--notify-not-arrived", s.notify_not_arrived,
+      "on: a child not arrived by the expected time is also mailed to the guardians (the ward's "
+      "decision; needs --expected-arrival-by); off (the default): the facility only");
 }
 
 }  // namespace
@@ -59,13 +62,15 @@ void AddFacilityCommands(Cli& cli) {
     auto& out = cli.out();
     out << "id\tcode\tname\ttz\tdeparture_from\tdeparture_margin\tdouble_tap_window\tclosing_"
            "time\tclosing_grace"
-           "\tlate_after\topens\n";
+           "\tlate_after\topens\texpected_arrival_by\tnotify_not_arrived\n";
     for (const auto& f : *facilities) {
       out << f.id.value << '\t' << f.code << '\t' << f.name << '\t' << f.tz_name << '\t'
           << f.rules.departure_from.ToString() << '\t' << f.rules.departure_margin.count() << "m\t"
           << f.rules.double_tap_window.count() << "s\t" << f.rules.closing_time.ToString() << '\t'
           << f.rules.closing_grace.count() << "m\t" << f.rules.late_after.count() << "s\t"
-          << f.opens.ToString() << '\n';
+          << f.opens.ToString() << '\t'
+          << (f.expected_arrival_by ? f.expected_arrival_by->ToString() : std::string("none"))
+          << '\t' << (f.notify_not_arrived ? "on" : "off") << '\n';
     }
   });
 

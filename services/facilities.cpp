@@ -28,6 +28,10 @@ Status CheckFacility(const store::Facility& f, const ZoneLoader& zones) {
       return Status::InvalidArgument(std::string(name) + ": not a time of day");
   }
   if (f.opens >= f.closes) return Status::InvalidArgument("opens: must be before closing time");
+  if (f.notify_not_arrived && !f.expected_arrival_by) {
+    return Status::InvalidArgument(
+        "notify-not-arrived: needs an expected-arrival-by time (when a child is \"not arrived\")");
+  }
   return Status::Ok();
 }
 
@@ -39,7 +43,9 @@ Result<FacilityId> Facilities::Add(const store::Facility& f, const store::Actor&
     if (existing) return Status::AlreadyExists("facility " + f.code + " already exists");
     ANSHIN_ASSIGN_OR_RETURN(FacilityId id, txn.facilities().Insert(f, who.at));
     ANSHIN_RETURN_IF_ERROR(
-        AppendAudit(txn, who, "facility.add", "facility=" + id.ToString() + " code=" + f.code));
+        AppendAudit(txn, who, "facility.add",
+                    "facility=" + id.ToString() + " code=" + f.code +
+                        " notify_not_arrived=" + (f.notify_not_arrived ? "on" : "off")));
     return id;
   });
 }
@@ -52,7 +58,10 @@ Status Facilities::Update(const store::Facility& f, const store::Actor& who) {
     if (same_code && same_code->id != f.id)
       return Status::AlreadyExists("facility " + f.code + " already exists");
     ANSHIN_RETURN_IF_ERROR(txn.facilities().Update(f));
-    return AppendAudit(txn, who, "facility.set", "facility=" + f.id.ToString() + " code=" + f.code);
+    // The ward's switch for guardian mail is part of the record: an auditor sees who set it.
+    return AppendAudit(txn, who, "facility.set",
+                       "facility=" + f.id.ToString() + " code=" + f.code +
+                           " notify_not_arrived=" + (f.notify_not_arrived ? "on" : "off"));
   });
 }
 

@@ -5,7 +5,9 @@
 //   - name: a display name (CheckName; it goes into every guardian's mail);
 //   - tz_name: a zone the system's zone data knows;
 //   - engine parameters: durations not negative, times of day within a day, closing after
-//     opening.
+//     opening;
+//   - notify_not_arrived (guardians are mailed "not arrived" too): only with an
+//     expected_arrival_by.
 // Every change is audited in its own transaction. Thread-safe; blocks on the store.
 #pragma once
 

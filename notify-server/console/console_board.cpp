@@ -169,6 +169,8 @@ Result<Console::BoardView> Console::RenderBoard(const StaffContext& ctx,
   d.set("absent", std::to_string(counts.absent));
   if (snap.expected.closed) d.set("closed", true);
   if (snap.expected.arrival_by) d.set("arrival_by", snap.expected.arrival_by->ToString());
+  // Staff answering a parent's call should know whether the parent was mailed.
+  if (facility.notify_not_arrived) d.set("tells_guardians", true);
   BoardView view;
   view.children = std::move(rows);
   view.now = LocalTime::HM(local.time.hour(), local.time.minute()).ToString();  // HH:MM

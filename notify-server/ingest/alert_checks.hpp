@@ -11,7 +11,9 @@
 //   mail_failing   a notice still unsent after `mail_stuck` (the relay refuses or is down);
 //   not_arrived    a child the facility expects today (services/expected.hpp: attend days,
 //                  calendar, absences) with no arrival by its expected time; once per child
-//                  and day, while the facility is open;
+//                  and day, while the facility is open; where the ward enables it for the
+//                  facility (facilities.notify_not_arrived), also a mail to each guardian who
+//                  gets arrival mail, queued with the alert;
 //
 // Lasting situations (a reader still broken, mail still stuck) are raised again after
 // `repeat`, not every minute. Each alert names its situation by ids in `detail`
@@ -19,6 +21,7 @@
 // transaction: call it from a worker (the scheduler). Thread-safe.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "common/time.hpp"
@@ -31,6 +34,8 @@ struct AlertCheckOptions {
   Millis agent_silent{20 * 60 * 1000};
   Millis mail_stuck{15 * 60 * 1000};
   Millis repeat{24 * 60 * 60 * 1000};
+  // Called after a run queued guardian mail (the mailer's Notify); may be empty.
+  std::function<void()> mail_queued;
 };
 
 class AlertChecks {

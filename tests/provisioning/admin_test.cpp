@@ -140,6 +140,36 @@ TEST_CASE("facilities are added, listed and changed", "[admin]") {
   CHECK(f.rules.closing_time == LocalTime::HM(18, 30));
 }
 
+TEST_CASE("the ward switches not-arrived mail to guardians on per facility", "[admin]") {
+  Home h;
+  // Without an expected time nothing is ever "not arrived": refused, in words.
+  auto early = Cli(h.home, {"facility", "set", "hikari-1", "--notify-not-arrived", "on"});
+  CHECK(early.code != 0);
+  CHECK(early.err.find("expected-arrival-by") != std::string::npos);
+  auto typo = Cli(h.home, {"facility", "set", "hikari-1", "--notify-not-arrived", "yes"});
+  CHECK(typo.code != 0);
+  CHECK(typo.err.find("notify-not-arrived") != std::string::npos);
+  REQUIRE(Cli(h.home, {"facility", "set", "hikari-1", "--expected-arrival-by", "16:00",
+                       "--notify-not-arrived", "on"})
+              .code == 0);
+  auto list = Cli(h.home, {"facility", "list"});
+  REQUIRE(list.code == 0);
+  CHECK(list.out.find("\texpected_arrival_by\tnotify_not_arrived\n") != std::string::npos);
+  CHECK(list.out.find("\t16:00\ton\n") != std::string::npos);
+  auto admin = Admin::Open(h.home, "tester").value();
+  auto f =
+      Read(*admin, [](store::ReadTxn& t) { return t.facilities().FindByCode("hikari-1"); }).value();
+  CHECK(f.notify_not_arrived);
+  // Who switched it, in the audit log.
+  auto audit = Read(*admin, [](store::ReadTxn& t) { return t.audit().List(); });
+  REQUIRE_FALSE(audit.empty());
+  CHECK(audit.back().action == "facility.set");
+  CHECK_FALSE(audit.back().actor.empty());  // the operator who ran it
+  CHECK(audit.back().detail.find("notify_not_arrived=on") != std::string::npos);
+  REQUIRE(Cli(h.home, {"facility", "set", "hikari-1", "--notify-not-arrived", "off"}).code == 0);
+  CHECK(Cli(h.home, {"facility", "list"}).out.find("\t16:00\toff\n") != std::string::npos);
+}
+
 TEST_CASE("agent enrolment writes a bundle whose certificate verifies", "[admin]") {
   Home h;
   fs::path out = h.dir / "bundle";

@@ -4,7 +4,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "notify-server/mail/staff_alert_mailer.hpp"
+#include "services/guardians.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "tests/fakes/fake_mail_transport.hpp"
 #include "tests/fakes/seed.hpp"
@@ -218,6 +221,69 @@ TEST_CASE("a child expected and not arrived by the expected time is alerted once
   CHECK(children.RecordAbsence(mei, LocalDate{2026, 12, 2}, LocalDate{2026, 12, 1}, "", f.who)
             .status()
             .message() == "to: before from");
+}
+// The not-arrived mails queued for `child`, by guardian.
+std::vector<store::OutboxRow> NotArrivedMails(store::Store& store, ChildId child) {
+  auto txn = store.BeginRead().value();
+  std::vector<store::OutboxRow> rows = txn->outbox().List(child).value();
+  std::vector<store::OutboxRow> out;
+  for (store::OutboxRow& r : rows) {
+    if (r.message.kind == store::OutboxKind::kNotArrived) out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// How many not_arrived alerts a run raised (the fixture's silent PC and the guardians'
+// verification mails raise others).
+std::size_t NotArrivedAlerts(const std::vector<store::AlertRecord>& raised) {
+  return static_cast<std::size_t>(std::count_if(raised.begin(), raised.end(), [](const auto& a) {
+    return a.kind == AlertKind::kNotArrived;
+  }));
+}
+
+TEST_CASE("guardians are mailed not arrived only where the ward switched it on for the facility",
+          "[alerts][mail]") {
+  Fixture f;
+  services::Facilities facilities(*f.store, fakes::FixedJst());
+  store::Facility asahi = facilities.ByCode("asahi-2").value();
+  // The switch needs an expected time: without one nothing could be "not arrived".
+  asahi.notify_not_arrived = true;
+  CHECK(facilities.Update(asahi, f.who).message().find("expected-arrival-by") != std::string::npos);
+  asahi.expected_arrival_by = LocalTime::HM(16, 0);
+  asahi.notify_not_arrived = false;
+  REQUIRE(facilities.Update(asahi, f.who).ok());
+  const ChildId mei = f.seed.Child("旭 めい", f.asahi);
+  const GuardianId mother = f.seed.VerifiedGuardian(mei, "mother@example.jp");
+  const GuardianId father = f.seed.VerifiedGuardian(mei, "father@example.jp");
+  f.seed.Guardian(mei, "unverified@example.jp");  // never confirmed: gets nothing
+  // Off (the default): the facility's alert only.
+  CHECK(NotArrivedAlerts(f.checks.Run(T("2026-11-26T16:01:00+09:00")).value()) == 1);
+  CHECK(NotArrivedMails(*f.store, mei).empty());
+
+  // On: the next day's alert queues one mail per guardian who gets arrival mail.
+  asahi.notify_not_arrived = true;
+  REQUIRE(facilities.Update(asahi, f.who).ok());
+  services::Guardians guardians(*f.store);
+  services::GuardianChange departures_only;  // the father asked for departures only
+  departures_only.arrival = false;
+  REQUIRE(guardians.Update(father, departures_only, f.who).ok());
+  int woken = 0;
+  AlertChecks checks(*f.store, fakes::FixedJst(),
+                     AlertCheckOptions{.mail_queued = [&woken] { ++woken; }});
+  CHECK(NotArrivedAlerts(checks.Run(T("2026-11-27T15:59:00+09:00")).value()) == 0);
+  CHECK(woken == 0);
+  REQUIRE(NotArrivedAlerts(checks.Run(T("2026-11-27T16:01:00+09:00")).value()) == 1);
+  CHECK(woken == 1);
+  const std::vector<store::OutboxRow> mails = NotArrivedMails(*f.store, mei);
+  REQUIRE(mails.size() == 1);
+  CHECK(mails[0].message.guardian == mother);
+  CHECK(mails[0].message.facility == f.asahi);
+  CHECK(mails[0].message.tap_at == T("2026-11-27T16:00:00+09:00"));  // the time expected by
+  CHECK(mails[0].state == store::OutboxState::kQueued);
+  // Once per child and day, like the alert.
+  CHECK(NotArrivedAlerts(checks.Run(T("2026-11-27T16:30:00+09:00")).value()) == 0);
+  CHECK(NotArrivedMails(*f.store, mei).size() == 1);
+  CHECK(woken == 1);
 }
 }  // namespace
 }  // namespace anshin::ingest

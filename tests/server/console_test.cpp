@@ -820,6 +820,14 @@ TEST_CASE("console: an absence recorded from a phone call, the board shows absen
       board.find("<td class=\"state\">未到着（予定時刻を過ぎています）</td><td>14:45 まで</td>") !=
       std::string::npos);
   CHECK(board.find("来所予定 14:45 まで") != std::string::npos);
+  CHECK(board.find("保護者にもメール") == std::string::npos);
+  // Where the ward lets guardians be mailed, the board says so.
+  f.notify_not_arrived = true;
+  REQUIRE(facilities.Update(f, Actor{"operator-1", kT0}).ok());
+  CHECK(w.Send(http::verb::get, "/board", sato)
+            .body()
+            .find("来所予定 14:45 まで（未到着は保護者にもメールでお知らせします）") !=
+        std::string::npos);
 }
 
 TEST_CASE("console: the auditor filters the audit log by text and date", "[console]") {
