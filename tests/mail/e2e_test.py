@@ -9,7 +9,8 @@ centre) from the verification mails the server itself sent; taps are uploaded ov
 with an enrolled agent's certificate. The mails received must be, decoded with Python's email
 package: an arrival, a departure, a late arrival with the real tap time, an inferred departure
 saying the arrival tap was missing, and a correction. A double tap sends nothing, and an
-unverified address receives nothing.
+unverified address receives nothing. A child expected and not arrived is mailed to the guardians
+where the ward switched it on for the facility, and only there (the server's minute checks).
 """
 import datetime
 import os
@@ -168,6 +169,51 @@ class EndToEnd(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertRegex(metrics, r"anshin_mailer_sent_total \d+")
         self.assertIn("anshin_outbox_depth 0\n", metrics)
+
+    def test_not_arrived_is_mailed_only_where_the_ward_enables_it(self):
+        d = self.d
+        # A fixed zone in which it is 14:xx now, so the facility is open whatever the hour of
+        # the run; expected by the minute before now; every weekday attended.
+        now = datetime.datetime.now(datetime.timezone.utc)
+        offset = 14 - now.hour
+        if offset > 14:
+            offset -= 24
+        if offset < -12:
+            offset += 24
+        tz = "Etc/GMT" if offset == 0 else "Etc/GMT%+d" % -offset  # Etc/GMT-9 is UTC+9
+        zone = datetime.timezone(datetime.timedelta(hours=offset))
+        by = (now.astimezone(zone) - datetime.timedelta(minutes=1)).strftime("%H:%M")
+        for code, name in (("day", DAY), ("eve", EVE)):
+            d.add_facility(code, name, tz=tz, opens="13:00", closing_time="19:00",
+                           expected_arrival_by=by)
+        d.admin("facility", "set", "day", "--notify-not-arrived", "on")
+        every_day = "mon,tue,wed,thu,fri,sat,sun"
+        sakura = d.add_child("day", "練馬 さくら")
+        haruto = d.add_child("eve", "春日 はると")
+        for child in (sakura, haruto):
+            d.admin("child", "update", "--child", str(child), "--attends", every_day)
+        guardians = {"sakura-mama@example.jp": d.add_guardian(sakura, "sakura-mama@example.jp"),
+                     "haruto-mama@example.jp": d.add_guardian(haruto, "haruto-mama@example.jp")}
+        d.start_server(self.smtp.port)
+        for to, g in guardians.items():
+            code = re.search(r"確認コード: (\d{6})", self.body(self.wait_mails(to, 1)[0])).group(1)
+            d.admin("guardian", "verify", "--guardian", str(g), "--code", code)
+
+        # The checks run a minute after the start.
+        mail = self.wait_mails("sakura-mama@example.jp", 2, timeout=100)[1]
+        self.check_headers(mail)
+        self.assertEqual(mail["Subject"], "【キッズ安心メール】来館の記録がありません")
+        day = now.astimezone(zone)
+        self.assertTrue(self.body(mail).startswith(
+            "練馬 さくらさんは本日（%d月%d日）%sに来館の予定ですが、%sまでに来館の記録がありません。\n"
+            % (day.month, day.day, DAY, by)), self.body(mail))
+        # Both facilities raised the alert; the guardian at the one left off got nothing.
+        status, metrics = d.public("GET", "/metrics")
+        self.assertEqual(status, 200)
+        self.assertRegex(metrics, r'anshin_alerts_open\{kind="not_arrived"\} 2\b')
+        time.sleep(1.0)
+        self.assertEqual(len(self.wait_mails("haruto-mama@example.jp", 1)), 1)  # verification only
+        self.assertEqual(len(self.wait_mails("sakura-mama@example.jp", 2)), 2)  # once a day
 
 
 if __name__ == "__main__":
