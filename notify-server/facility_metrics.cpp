@@ -135,9 +135,10 @@ std::string FacilityMetricsText(store::Store& store, const services::ZoneLoader&
                 Seconds(std::chrono::duration_cast<Millis>(*a.cert_not_after - now)));
   }
 
+  // Every kind has its series, 0 when none is open, so an alerting rule never meets a series
+  // that is missing rather than zero.
   std::map<std::string, int> by_kind;
-  for (AlertKind k : {AlertKind::kLostCardSeen, AlertKind::kNoDeparture})
-    by_kind[std::string(AlertKindName(k))] = 0;
+  for (const auto& [kind, name] : kAlertKindNames.entries()) by_kind[std::string(name)] = 0;
   for (const store::AlertRecord& a : snap->open_alerts)
     ++by_kind[std::string(AlertKindName(a.kind))];
   text.Header("anshin_alerts_open", "Alerts not acknowledged yet, by kind.", "gauge");

@@ -398,6 +398,8 @@ TEST_CASE("/metrics shows each facility from its PCs' last reports, and open ale
   CHECK_THAT(m,
              !Catch::Contains("anshin_facility_last_contact_age_seconds{facility=\"hikari-2\"}"));
   CHECK_THAT(m, Catch::Contains("anshin_alerts_open{kind=\"lost_card_seen\"} 0"));
+  CHECK_THAT(m, Catch::Contains("anshin_alerts_open{kind=\"not_arrived\"} 0"));  // every kind
+  CHECK_THAT(m, Catch::Contains("anshin_alerts_open{kind=\"clock_skew\"} 0"));
   fx.clock->Set(T("2026-11-26T20:00:00+09:00"));
   CHECK_THAT(fx.Metrics(), Catch::Contains("anshin_facility_open{facility=\"hikari-1\"} 0"));
   fx.clock->Set(T("2026-11-29T15:00:00+09:00"));  // a Sunday
