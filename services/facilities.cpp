@@ -35,6 +35,16 @@ Status CheckFacility(const store::Facility& f, const ZoneLoader& zones) {
   return Status::Ok();
 }
 
+namespace {
+
+// The ward's switch for guardian mail is part of every audit entry: an auditor sees who set it.
+std::string AuditDetail(FacilityId id, const store::Facility& f) {
+  return "facility=" + id.ToString() + " code=" + f.code +
+         " notify_not_arrived=" + (f.notify_not_arrived ? "on" : "off");
+}
+
+}  // namespace
+
 Result<FacilityId> Facilities::Add(const store::Facility& f, const store::Actor& who) {
   ANSHIN_RETURN_IF_ERROR(CheckFacility(f, zones_));
   return store::InWrite(store_, [&](store::WriteTxn& txn) -> Result<FacilityId> {
@@ -42,10 +52,7 @@ Result<FacilityId> Facilities::Add(const store::Facility& f, const store::Actor&
                             txn.facilities().FindByCode(f.code));
     if (existing) return Status::AlreadyExists("facility " + f.code + " already exists");
     ANSHIN_ASSIGN_OR_RETURN(FacilityId id, txn.facilities().Insert(f, who.at));
-    ANSHIN_RETURN_IF_ERROR(
-        AppendAudit(txn, who, "facility.add",
-                    "facility=" + id.ToString() + " code=" + f.code +
-                        " notify_not_arrived=" + (f.notify_not_arrived ? "on" : "off")));
+    ANSHIN_RETURN_IF_ERROR(AppendAudit(txn, who, "facility.add", AuditDetail(id, f)));
     return id;
   });
 }
@@ -58,10 +65,7 @@ Status Facilities::Update(const store::Facility& f, const store::Actor& who) {
     if (same_code && same_code->id != f.id)
       return Status::AlreadyExists("facility " + f.code + " already exists");
     ANSHIN_RETURN_IF_ERROR(txn.facilities().Update(f));
-    // The ward's switch for guardian mail is part of the record: an auditor sees who set it.
-    return AppendAudit(txn, who, "facility.set",
-                       "facility=" + f.id.ToString() + " code=" + f.code +
-                           " notify_not_arrived=" + (f.notify_not_arrived ? "on" : "off"));
+    return AppendAudit(txn, who, "facility.set", AuditDetail(f.id, f));
   });
 }
 

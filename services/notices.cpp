@@ -5,24 +5,6 @@
 #include "services/audit_log.hpp"
 
 namespace anshin::services {
-namespace {
-
-bool IsAttendanceNotice(store::OutboxKind kind) {
-  switch (kind) {
-    case store::OutboxKind::kArrival:
-    case store::OutboxKind::kDeparture:
-    case store::OutboxKind::kInferredDeparture:
-    case store::OutboxKind::kCorrection:
-      return true;
-    case store::OutboxKind::kVerification:
-    case store::OutboxKind::kTest:
-    case store::OutboxKind::kNotArrived:
-      return false;
-  }
-  return false;
-}
-
-}  // namespace
 
 Result<std::int64_t> Notices::Resend(std::int64_t outbox_id, ChildId child,
                                      const store::Actor& who) {
@@ -34,7 +16,8 @@ Result<std::int64_t> Notices::Resend(std::int64_t outbox_id, ChildId child,
       return Status::NotFound("mail " + std::to_string(outbox_id) + " is not one of child " +
                               child.ToString() + "'s");
     }
-    if (!IsAttendanceNotice(row->message.kind)) {
+    // Attendance notices only: a verification code or a past afternoon is not sent again.
+    if (!store::NoticeKindOf(row->message.kind)) {
       return Status::FailedPrecondition("only arrival and departure notices can be sent again");
     }
     ANSHIN_ASSIGN_OR_RETURN(store::Guardian g, txn.guardians().Get(row->message.guardian));

@@ -352,17 +352,32 @@ std::string FormatMailTime(TimePoint t, const TimeZone& zone) {
   return buf;
 }
 
+namespace {
+
+using Values = std::map<std::string, std::string, std::less<>>;
+
+// The placeholders every mail about a child has (kNotice): the names, checked by the same rule
+// as where names enter (common/validate.hpp) so the two cannot disagree, and the day and time
+// of `at` in the facility's zone.
+Result<Values> ChildMailValues(const TemplateSet& templates, TimePoint at,
+                               std::string_view child_name, std::string_view facility_name,
+                               const TimeZone& zone) {
+  ANSHIN_RETURN_IF_ERROR(CheckName("child name", child_name));
+  ANSHIN_RETURN_IF_ERROR(CheckName("facility name", facility_name));
+  return Values{
+      {"child", std::string(child_name)},         {"facility", std::string(facility_name)},
+      {"date", FormatMailDate(at, zone)},         {"time", FormatMailTime(at, zone)},
+      {"callcenter", CallcenterWords(templates)},
+  };
+}
+
+}  // namespace
+
 Result<MailText> ComposeNotice(const TemplateSet& templates, const Notice& notice,
                                std::string_view child_name, std::string_view facility_name,
                                const TimeZone& zone) {
-  // The same rule as where names enter (common/validate.hpp), so the two cannot disagree.
-  ANSHIN_RETURN_IF_ERROR(CheckName("child name", child_name));
-  ANSHIN_RETURN_IF_ERROR(CheckName("facility name", facility_name));
-  std::map<std::string, std::string, std::less<>> values = {
-      {"child", std::string(child_name)},         {"facility", std::string(facility_name)},
-      {"date", FormatMailDate(notice.at, zone)},  {"time", FormatMailTime(notice.at, zone)},
-      {"callcenter", CallcenterWords(templates)},
-  };
+  ANSHIN_ASSIGN_OR_RETURN(Values values,
+                          ChildMailValues(templates, notice.at, child_name, facility_name, zone));
   TemplateKind kind = TemplateKind::kArrival;
   switch (notice.kind) {
     case NoticeKind::kArrival:
@@ -403,7 +418,7 @@ Result<MailText> ComposeVerification(const TemplateSet& templates, std::string_v
                                      const TimeZone& zone) {
   ANSHIN_RETURN_IF_ERROR(CheckValue("verification code", code));
   ANSHIN_RETURN_IF_ERROR(CheckValue("verification link", link));
-  std::map<std::string, std::string, std::less<>> values = {
+  Values values = {
       {"code", std::string(code)},
       {"link", std::string(link)},
       {"expires", FormatMailDate(expires, zone) + " " + FormatMailTime(expires, zone)},
@@ -417,13 +432,8 @@ Result<MailText> ComposeVerification(const TemplateSet& templates, std::string_v
 Result<MailText> ComposeNotArrived(const TemplateSet& templates, TimePoint expected_by,
                                    std::string_view child_name, std::string_view facility_name,
                                    const TimeZone& zone) {
-  ANSHIN_RETURN_IF_ERROR(CheckName("child name", child_name));
-  ANSHIN_RETURN_IF_ERROR(CheckName("facility name", facility_name));
-  std::map<std::string, std::string, std::less<>> values = {
-      {"child", std::string(child_name)},          {"facility", std::string(facility_name)},
-      {"date", FormatMailDate(expected_by, zone)}, {"time", FormatMailTime(expected_by, zone)},
-      {"callcenter", CallcenterWords(templates)},
-  };
+  ANSHIN_ASSIGN_OR_RETURN(Values values,
+                          ChildMailValues(templates, expected_by, child_name, facility_name, zone));
   MailText text = templates.Get(TemplateKind::kNotArrived).Render(values);
   ANSHIN_RETURN_IF_ERROR(ValidateHeaderText("subject", text.subject));
   return text;
@@ -431,7 +441,7 @@ Result<MailText> ComposeNotArrived(const TemplateSet& templates, TimePoint expec
 
 Result<MailText> ComposeTestMail(const TemplateSet& templates, TimePoint now,
                                  const TimeZone& zone) {
-  std::map<std::string, std::string, std::less<>> values = {
+  Values values = {
       {"date", FormatMailDate(now, zone)},
       {"time", FormatMailTime(now, zone)},
       {"callcenter", CallcenterWords(templates)},

@@ -1,9 +1,7 @@
 #include "store/sqlite/schema.hpp"
 
 #include <cstdint>
-#include <optional>
 #include <string>
-#include <utility>
 
 namespace anshin::store::sqlite_impl {
 namespace {

@@ -540,6 +540,20 @@ TEST_CASE("console: a notice is sent again, only an attendance notice of this ch
   Response refused = w.Send(http::verb::post, page + "/resend", abe,
                             "csrf=" + csrf + "&mail=" + std::to_string(verification));
   CHECK(refused.result() == http::status::conflict);
+  // Nor a not-arrived mail: it was about that afternoon. The page lists it without a button.
+  store::OutboxMessage not_arrived = m;
+  not_arrived.kind = store::OutboxKind::kNotArrived;
+  const std::int64_t late = store::InWrite(*w.store, [&](store::WriteTxn& t) {
+                              return t.outbox().Insert(not_arrived);
+                            }).value();
+  const std::string listed = w.Send(http::verb::get, page, abe).body();
+  CHECK(listed.find("未到着のお知らせ") != std::string::npos);
+  CHECK(listed.find("name=\"mail\" value=\"" + std::to_string(arrival) + "\"") !=
+        std::string::npos);
+  CHECK(listed.find("name=\"mail\" value=\"" + std::to_string(late) + "\"") == std::string::npos);
+  CHECK(w.Send(http::verb::post, page + "/resend", abe,
+               "csrf=" + csrf + "&mail=" + std::to_string(late))
+            .result() == http::status::conflict);
   // Another child's page cannot reach this child's mail.
   CHECK(w.Send(http::verb::post, "/children/" + w.haruto.ToString() + "/resend", abe,
                "csrf=" + csrf + "&mail=" + std::to_string(arrival))
